@@ -1,0 +1,1 @@
+"""Use cases: the only code that changes order state. One verb per module."""

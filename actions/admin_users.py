@@ -1,0 +1,43 @@
+"""Creating admin users (CLI `create-admin`, first run of `make run`)."""
+
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AdminUser, Role
+from models.permissions import FULL_ADMINISTRATOR
+
+
+class AdminUserError(ValueError):
+    pass
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_admin_user(
+    session: Session, email: str, password: str | None = None, role_name: str = FULL_ADMINISTRATOR,
+    name: str = "",
+) -> tuple[AdminUser, str]:
+    """Returns the user and the password (generated when none is given)."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise AdminUserError(f"Invalid email address: {exc}") from None
+    if session.scalar(select(AdminUser.id).where(AdminUser.email == email)):
+        raise AdminUserError(f"An admin with email {email} already exists")
+    role = session.scalar(select(Role).where(Role.name == role_name))
+    if role is None:
+        known = ", ".join(session.scalars(select(Role.name).order_by(Role.name)))
+        raise AdminUserError(f"Unknown role {role_name!r}; roles: {known}")
+    if password is None:
+        password = secrets.token_urlsafe(12)
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminUserError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = AdminUser(email=email, name=name or email.split("@")[0], role=role)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user, password

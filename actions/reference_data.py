@@ -1,0 +1,44 @@
+"""Rows the application needs to work: core order statuses, built-in roles, default settings."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    BUILTIN_ROLES,
+    CORE_ORDER_STATUSES,
+    DEFAULT_SETTINGS,
+    Gateway,
+    OrderStatusDefinition,
+    Role,
+    Setting,
+)
+
+DEFAULT_GATEWAYS = [
+    dict(name="banktransfer", display_name="Bank Transfer", module="banktransfer", sort_order=1),
+]
+
+
+def ensure_reference_data(session: Session) -> None:
+    """Idempotent: inserts what is missing and keeps built-in roles' permissions current."""
+    existing = set(session.scalars(select(OrderStatusDefinition.title)))
+    for row in CORE_ORDER_STATUSES:
+        if row["title"] not in existing:
+            session.add(OrderStatusDefinition(is_core=True, **row))
+
+    roles = {r.name: r for r in session.scalars(select(Role))}
+    for name, permissions in BUILTIN_ROLES.items():
+        role = roles.get(name) or Role(name=name, builtin=True)
+        role.permissions = list(permissions)
+        role.builtin = True
+        session.add(role)
+
+    keys = set(session.scalars(select(Setting.key)))
+    for key, value in DEFAULT_SETTINGS.items():
+        if key not in keys:
+            session.add(Setting(key=key, value=value))
+
+    names = set(session.scalars(select(Gateway.name)))
+    for row in DEFAULT_GATEWAYS:
+        if row["name"] not in names:
+            session.add(Gateway(**row))
+    session.flush()

@@ -1,0 +1,22 @@
+"""Flask-Admin faces: views parse input, check a named permission, call actions/, render."""
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from admin.auth import auth_blueprint, init_login
+from admin.index import DashboardView
+from admin.registry import register_views
+
+
+def init_admin(app: Flask) -> Admin:
+    init_login(app)
+    app.register_blueprint(auth_blueprint)
+    admin = Admin(
+        app,
+        name="Orderdesk",
+        theme=Bootstrap4Theme(fluid=True, base_template="admin/orderdesk_base.html"),
+        index_view=DashboardView(name="Dashboard", url="/admin", endpoint="admin"),
+    )
+    register_views(admin)
+    return admin

@@ -1,0 +1,106 @@
+"""Application factory and CLI commands.
+
+    flask --app app run              serve the back office
+    flask --app app create-admin     create an admin user
+    flask --app app seed-demo        load demo data
+"""
+
+import sqlite3
+
+import click
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+import models  # noqa: F401 - registers every table on the metadata
+from config import load_config
+from extensions import csrf, db, login_manager, migrate
+from models.base import configure_encryption
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLite: enforce foreign keys, let readers and a writer work at once, wait on locks.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Keep PostgreSQL sessions in UTC so timestamps never shift with the server's zone.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {"options": "-c timezone=utc"})
+
+    configure_encryption(app.config.get("ENCRYPTION_KEY") or app.config["SECRET_KEY"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from admin import init_admin
+
+    init_admin(app)
+    register_commands(app)
+    return app
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--password", default=None, help="At least 10 characters; generated if omitted.")
+    @click.option("--role", default="Full Administrator", show_default=True)
+    @click.option("--name", default="")
+    def create_admin_command(email, password, role, name):
+        """Create an admin user without prompting."""
+        from actions.admin_users import AdminUserError, create_admin_user
+        from actions.reference_data import ensure_reference_data
+
+        ensure_reference_data(db.session)
+        try:
+            user, password = create_admin_user(db.session, email, password, role, name)
+        except AdminUserError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Created admin {user.email} with role {user.role.name}. Password: {password}")
+
+    @app.cli.command("ensure-first-admin")
+    @click.option("--email", default="admin@example.com", show_default=True)
+    def ensure_first_admin_command(email):
+        """Create the first admin if there is none, printing its login once."""
+        from sqlalchemy import select
+
+        from actions.admin_users import create_admin_user
+        from actions.reference_data import ensure_reference_data
+        from models import AdminUser
+
+        ensure_reference_data(db.session)
+        if db.session.scalar(select(AdminUser.id).limit(1)) is not None:
+            db.session.commit()
+            return
+        user, password = create_admin_user(db.session, email)
+        db.session.commit()
+        click.echo("=" * 64)
+        click.echo("First admin created - this password is shown only once:")
+        click.echo(f"  login:    {user.email}")
+        click.echo(f"  password: {password}")
+        click.echo("=" * 64)
+
+    @app.cli.command("seed-demo")
+    @click.option("--orders", default=200, show_default=True, help="Number of demo orders.")
+    @click.option("--clients", default=None, type=int, help="Default: orders / 5, at least 20.")
+    @click.option("--only-if-empty", is_flag=True, help="Do nothing when orders already exist.")
+    def seed_demo_command(orders, clients, only_if_empty):
+        """Load realistic demo data (idempotent: running it twice leaves the same data)."""
+        from actions.demo_data import seed_demo
+
+        summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
+        click.echo(summary)

@@ -1,0 +1,56 @@
+"""Settings from the environment, with safe defaults for the embedded mode (`make run`)."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("ORDERDESK_INSTANCE", BASE_DIR / "instance"))
+
+
+def _instance_secret_key() -> str:
+    """A random key kept in instance/ so sessions and encrypted columns survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'orderdesk.db'}"
+    # Heroku-style URLs; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config() -> dict:
+    """The configuration mapping create_app() starts from."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret_key(),
+        # Encrypts service passwords, EPP codes and gateway secrets; defaults to SECRET_KEY.
+        "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "orderdesk"),
+        "SIDE_EFFECT_MAX_ATTEMPTS": int(os.environ.get("SIDE_EFFECT_MAX_ATTEMPTS", "5")),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "orders@orderdesk.local"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "WTF_CSRF_ENABLED": True,
+        "FLASK_ADMIN_FLUID_LAYOUT": True,
+    }

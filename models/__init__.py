@@ -1,0 +1,49 @@
+"""SQLAlchemy models and vocabularies. Import from here: `from models import Order, OrderStatus`."""
+
+from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, verify_secret
+from models.base import ZERO, Base, utcnow
+from models.billing import Invoice, InvoiceItem, Transaction
+from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
+from models.clients import Affiliate, Client
+from models.events import OrderEvent
+from models.orders import (
+    CORE_ORDER_STATUSES,
+    Domain,
+    Order,
+    OrderStatusDefinition,
+    Service,
+    payment_status_of,
+)
+from models.outbox import SideEffect
+from models.permissions import BUILTIN_ROLES, Permission
+from models.settings import DEFAULT_SETTINGS, EmailLog, EmailTemplate, Setting
+from models.vocab import (
+    ActorType,
+    AutoSetup,
+    BillingCycle,
+    ClientStatus,
+    DomainOrderType,
+    DomainStatus,
+    EmailStatus,
+    InvoiceItemType,
+    InvoiceStatus,
+    OrderSource,
+    OrderStatus,
+    PaymentStatus,
+    ProductType,
+    PromotionType,
+    ServiceStatus,
+    SideEffectKind,
+    SideEffectStatus,
+)
+
+__all__ = [
+    "ZERO", "ActorType", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup", "BUILTIN_ROLES",
+    "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus", "DEFAULT_SETTINGS",
+    "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
+    "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
+    "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",
+    "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
+    "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
+    "TldPrice", "Transaction", "hash_secret", "payment_status_of", "utcnow", "verify_secret",
+]

@@ -1,0 +1,99 @@
+"""Admin users, roles with named permissions, and API credentials."""
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+
+_hasher = PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class Role(Base):
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    permissions: Mapped[list] = mapped_column(JSON, default=list)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdminUser(Base):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    role: Mapped[Role] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = hash_secret(password)
+
+    def check_password(self, password: str) -> bool:
+        return verify_secret(self.password_hash, password)
+
+    def has_permission(self, permission: str) -> bool:
+        return self.active and self.role is not None and permission in (self.role.permissions or [])
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+
+class ApiCredential(Base):
+    """WHMCS-style API identifier + secret (hashed), bound to a role and an IP allow-list."""
+
+    __tablename__ = "api_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
+    ip_allowlist: Mapped[str] = mapped_column(Text, default="")  # one IP or CIDR per line
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    role: Mapped[Role] = relationship()
+
+    def __str__(self) -> str:
+        return self.identifier

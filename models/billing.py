@@ -1,0 +1,94 @@
+"""Invoices, their lines, and money movements (payments in, refunds out)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Money, UTCDateTime, utcnow
+from models.clients import Client
+from models.vocab import InvoiceStatus
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_client_id_id", "client_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    date_paid: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    date_cancelled: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    date_refunded: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_capture_attempt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.UNPAID, index=True)
+    subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    credit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    payment_method: Mapped[str] = mapped_column(String(100), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    items: Mapped[list["InvoiceItem"]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceItem.id"
+    )
+    transactions: Mapped[list["Transaction"]] = relationship(
+        back_populates="invoice", order_by="Transaction.id"
+    )
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return sum((t.amount_in for t in self.transactions), Decimal("0.00"))
+
+    @property
+    def amount_refunded(self) -> Decimal:
+        return sum((t.amount_out for t in self.transactions), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid + self.amount_refunded
+
+    def __str__(self) -> str:
+        return f"Invoice #{self.id}"
+
+
+class InvoiceItem(Base):
+    __tablename__ = "invoice_items"
+    __table_args__ = (Index("ix_invoice_items_type_related_id", "type", "related_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(30))  # models.vocab.InvoiceItemType
+    related_id: Mapped[int | None] = mapped_column(Integer)  # service/domain id, per type
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+    invoice: Mapped[Invoice] = relationship(back_populates="items")
+
+
+class Transaction(Base):
+    """A payment in (amount_in) or a refund out (amount_out, refund_of_id -> the payment)."""
+
+    __tablename__ = "transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(100))
+    date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    amount_in: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    amount_out: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    fees: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    transaction_id: Mapped[str] = mapped_column(String(255), default="", index=True)  # gateway's id
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
+
+    invoice: Mapped[Invoice | None] = relationship(back_populates="transactions")
+    client: Mapped[Client] = relationship()

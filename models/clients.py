@@ -1,0 +1,52 @@
+"""Clients (the people who order) and affiliates (clients who refer others)."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.vocab import ClientStatus
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_last_name_first_name", "last_name", "first_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    company_name: Mapped[str] = mapped_column(String(200), default="", index=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    address1: Mapped[str] = mapped_column(String(255), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")  # ISO 3166-1 alpha-2
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default=ClientStatus.ACTIVE, index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self) -> str:
+        label = self.full_name
+        if self.company_name:
+            label += f" ({self.company_name})"
+        return label
+
+
+class Affiliate(Base):
+    __tablename__ = "affiliates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.client}" if self.client else f"#{self.id}"

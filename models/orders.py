@@ -1,0 +1,182 @@
+"""Orders, their configurable statuses, and the items inside them (services and domains)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, EncryptedText, Money, UTCDateTime, utcnow
+from models.billing import Invoice
+from models.catalog import Product, Server
+from models.clients import Affiliate, Client
+from models.vocab import (
+    DomainOrderType,
+    DomainStatus,
+    InvoiceStatus,
+    OrderSource,
+    OrderStatus,
+    PaymentStatus,
+    ServiceStatus,
+)
+
+
+class OrderStatusDefinition(Base):
+    """A row per order status: the four core ones (fixed titles) plus custom ones."""
+
+    __tablename__ = "order_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(64), unique=True)
+    color: Mapped[str] = mapped_column(String(7), default="#888888")
+    include_in_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    include_in_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    include_in_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+    is_core: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# WHMCS's default rows (reference/whmcs-order-management.md §1.1).
+CORE_ORDER_STATUSES = [
+    dict(title=OrderStatus.PENDING, color="#cc0000", include_in_pending=True, sort_order=10),
+    dict(title=OrderStatus.ACTIVE, color="#779500", include_in_active=True, sort_order=20),
+    dict(title=OrderStatus.CANCELLED, color="#888888", include_in_cancelled=True, sort_order=30),
+    dict(title=OrderStatus.FRAUD, color="#000000", sort_order=40),
+]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_client_id_id", "client_id", "id"),
+        CheckConstraint("order_number BETWEEN 1000000000 AND 9999999999", name="order_number_10_digits"),
+        # Ids are never reused on SQLite either: "your first order will be ID 1, the second ID 2".
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(
+        ForeignKey("order_statuses.title", onupdate="CASCADE"), default=OrderStatus.PENDING
+    )
+    promo_code: Mapped[str] = mapped_column(String(100), default="")
+    promo_type: Mapped[str] = mapped_column(String(20), default="")
+    promo_value: Mapped[Decimal | None] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), index=True)
+    payment_method: Mapped[str] = mapped_column(String(100), default="")
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    ip_address: Mapped[str] = mapped_column(String(45), default="", index=True)
+    affiliate_id: Mapped[int | None] = mapped_column(ForeignKey("affiliates.id"), index=True)
+    fraud_module: Mapped[str] = mapped_column(String(50), default="")
+    fraud_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    fraud_output: Mapped[dict | None] = mapped_column(JSON)
+    notes: Mapped[str] = mapped_column(Text, default="")  # the client's notes at checkout
+    admin_notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default=OrderSource.ADMIN)
+    placed_by_admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Optimistic lock: an UPDATE carries "WHERE version = :seen"; a stale one raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+    client: Mapped[Client] = relationship()
+    invoice: Mapped[Invoice | None] = relationship()
+    affiliate: Mapped[Affiliate | None] = relationship()
+    status_definition: Mapped[OrderStatusDefinition] = relationship(viewonly=True)
+    services: Mapped[list["Service"]] = relationship(back_populates="order", order_by="Service.id")
+    domains: Mapped[list["Domain"]] = relationship(back_populates="order", order_by="Domain.id")
+
+    @property
+    def payment_status(self) -> str:
+        return payment_status_of(self.invoice)
+
+    def __str__(self) -> str:
+        return f"Order #{self.order_number}"
+
+
+def payment_status_of(invoice: Invoice | None) -> str:
+    if invoice is None:
+        return PaymentStatus.NO_INVOICE
+    return PaymentStatus.PAID if invoice.status == InvoiceStatus.PAID else PaymentStatus.UNPAID
+
+
+class Service(Base):
+    """A product/service bought in an order (WHMCS tblhosting)."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(255), default="", index=True)
+    username: Mapped[str] = mapped_column(String(100), default="", index=True)
+    password: Mapped[str | None] = mapped_column(EncryptedText)
+    billing_cycle: Mapped[str] = mapped_column(String(20))
+    first_payment_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    recurring_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+    registration_date: Mapped[date | None] = mapped_column(Date)
+    next_due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ServiceStatus.PENDING, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order | None] = relationship(back_populates="services")
+    client: Mapped[Client] = relationship()
+    product: Mapped[Product] = relationship()
+    server: Mapped[Server | None] = relationship()
+
+    def __str__(self) -> str:
+        name = self.product.name if self.product else "Service"
+        return f"{name} - {self.domain}" if self.domain else name
+
+
+class Domain(Base):
+    """A domain registration or transfer bought in an order (WHMCS tbldomains)."""
+
+    __tablename__ = "domains"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    type: Mapped[str] = mapped_column(String(10), default=DomainOrderType.REGISTER)
+    period_years: Mapped[int] = mapped_column(Integer, default=1)
+    epp_code: Mapped[str | None] = mapped_column(EncryptedText)
+    registrar: Mapped[str] = mapped_column(String(50), default="")
+    dns_management: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_forwarding: Mapped[bool] = mapped_column(Boolean, default=False)
+    id_protection: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_payment_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    recurring_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+    registration_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    next_due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(24), default=DomainStatus.PENDING, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order | None] = relationship(back_populates="domains")
+    client: Mapped[Client] = relationship()
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,39 @@
+"""The outbox: every side effect is a row written in the same transaction as the change."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.vocab import SideEffectStatus
+
+
+class SideEffect(Base):
+    __tablename__ = "side_effects"
+    __table_args__ = (
+        Index("ix_side_effects_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_side_effects_order_id_id", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Plain column: the history of what ran stays visible even after an order is deleted.
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))  # models.vocab.SideEffectKind
+    target_type: Mapped[str] = mapped_column(String(20), default="")  # service|domain|invoice|email
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=SideEffectStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def rq_job_id(self) -> str:
+        """Deterministic, so a second enqueue of the same row is a no-op."""
+        return f"side-effect-{self.id}"

@@ -1,0 +1,95 @@
+"""Named admin permissions (WHMCS's names where they exist) and the built-in roles."""
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    VIEW_ORDERS = "View Orders"
+    VIEW_ORDER_DETAILS = "View Order Details"
+    ADD_NEW_ORDER = "Add New Order"
+    EDIT_ORDER = "Edit Order"
+    ACCEPT_ORDER = "Accept Order"
+    CANCEL_ORDER = "Cancel Order"
+    SET_AS_FRAUD = "Set as Fraud"
+    SET_BACK_TO_PENDING = "Set Back to Pending"
+    DELETE_ORDER = "Delete Order"
+    CHANGE_ORDER_STATUS = "Change Order Status"
+    REFUND_INVOICE_PAYMENTS = "Refund Invoice Payments"
+    ATTEMPT_CC_CAPTURES = "Attempts CC Captures"
+    CONFIGURE_ORDER_STATUSES = "Configure Order Statuses"
+    CONFIGURE_FRAUD_PROTECTION = "Configure Fraud Protection"
+    LIST_CLIENTS = "List Clients"
+    EDIT_CLIENTS = "Edit Clients Details"
+    ADD_NEW_CLIENT = "Add New Client"
+    DELETE_CLIENT = "Delete Client"
+    LIST_SERVICES = "List Services"
+    EDIT_SERVICES = "Edit Clients Products/Services"
+    LIST_DOMAINS = "List Domains"
+    EDIT_DOMAINS = "Edit Clients Domains"
+    PERFORM_SERVER_OPERATIONS = "Perform Server Operations"
+    PERFORM_REGISTRAR_OPERATIONS = "Perform Registrar Operations"
+    LIST_INVOICES = "List Invoices"
+    MANAGE_INVOICE = "Manage Invoice"
+    DELETE_INVOICE = "Delete Invoice"
+    VIEW_PRODUCTS = "View Products/Services"
+    EDIT_PRODUCTS = "Edit Products/Services"
+    VIEW_PROMOTIONS = "View Promotions"
+    EDIT_PROMOTIONS = "Create/Edit Promotions"
+    DELETE_PROMOTIONS = "Delete Promotions"
+    CONFIGURE_SERVERS = "Configure Servers"
+    CONFIGURE_PAYMENT_GATEWAYS = "Configure Payment Gateways"
+    CONFIGURE_DOMAIN_PRICING = "Configure Domain Pricing"
+    CONFIGURE_GENERAL_SETTINGS = "Configure General Settings"
+    MANAGE_EMAIL_TEMPLATES = "Email Template Management"
+    VIEW_EMAIL_LOG = "View Email Message Log"
+    CONFIGURE_ADMINISTRATORS = "Configure Administrators"
+    CONFIGURE_ADMIN_ROLES = "Configure Admin Roles"
+    VIEW_ACTIVITY_LOG = "View Activity Log"
+    VIEW_JOBS = "View Background Jobs"
+    RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
+    API_ACCESS = "API Access"
+    MANAGE_API_CREDENTIALS = "Manage API Credentials"
+
+
+ALL_PERMISSIONS = [p.value for p in Permission]
+
+_READ_ONLY = [
+    Permission.VIEW_ORDERS,
+    Permission.VIEW_ORDER_DETAILS,
+    Permission.LIST_CLIENTS,
+    Permission.LIST_SERVICES,
+    Permission.LIST_DOMAINS,
+    Permission.LIST_INVOICES,
+    Permission.VIEW_PRODUCTS,
+    Permission.VIEW_PROMOTIONS,
+    Permission.VIEW_EMAIL_LOG,
+    Permission.VIEW_ACTIVITY_LOG,
+]
+
+_SALES = _READ_ONLY + [
+    Permission.ADD_NEW_ORDER,
+    Permission.EDIT_ORDER,
+    Permission.ACCEPT_ORDER,
+    Permission.CANCEL_ORDER,
+    Permission.SET_AS_FRAUD,
+    Permission.SET_BACK_TO_PENDING,
+    Permission.CHANGE_ORDER_STATUS,
+    Permission.ADD_NEW_CLIENT,
+    Permission.EDIT_CLIENTS,
+    Permission.EDIT_SERVICES,
+    Permission.EDIT_DOMAINS,
+    Permission.PERFORM_SERVER_OPERATIONS,
+    Permission.PERFORM_REGISTRAR_OPERATIONS,
+    Permission.MANAGE_INVOICE,
+    Permission.RETRY_SIDE_EFFECTS,
+]
+
+FULL_ADMINISTRATOR = "Full Administrator"
+SALES_OPERATOR = "Sales Operator"
+SUPPORT = "Support"
+
+BUILTIN_ROLES: dict[str, list[str]] = {
+    FULL_ADMINISTRATOR: ALL_PERMISSIONS,
+    SALES_OPERATOR: [p.value for p in _SALES],
+    SUPPORT: [p.value for p in _READ_ONLY],
+}

@@ -1,0 +1,66 @@
+"""Key/value settings, email templates and the email log."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.vocab import EmailStatus
+
+# Defaults for the settings table; values are strings, parsed by whoever reads them.
+DEFAULT_SETTINGS = {
+    "company_name": "Orderdesk Demo Hosting",
+    "order_days_grace": "0",
+    "show_notes_on_checkout": "1",
+    "fraud_module": "",
+    "fraud_threshold": "90",
+    "skip_fraud_for_existing": "0",
+    "auto_accept_paid_orders": "0",
+    "auto_cancel_unpaid_days": "0",
+    "currency": "USD",
+}
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class EmailTemplate(Base):
+    __tablename__ = "email_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # "Order Confirmation"
+    type: Mapped[str] = mapped_column(String(20), default="general")  # general|product|admin|domain
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)  # Jinja, WHMCS merge field names
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailLog(Base):
+    __tablename__ = "email_log"
+    __table_args__ = (
+        Index("ix_email_log_client_id_id", "client_id", "id"),
+        Index("ix_email_log_order_id_id", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(100), default="")
+    to: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=EmailStatus.QUEUED)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

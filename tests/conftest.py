@@ -1,0 +1,151 @@
+"""Test fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from TEST_DATABASE_URL (each pytest run gets its own fresh database on that
+server, so parallel runs never collide). Without it the PostgreSQL half is skipped with a message,
+unless REQUIRE_SERVICES=1 (set by .ci/run), which turns every missing service into a failure.
+"""
+
+import os
+import uuid
+
+import pytest
+from flask_login import FlaskLoginClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from actions.reference_data import ensure_reference_data
+from app import create_app
+from extensions import db
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(message: str):
+    """Skip locally; fail in CI, where every service must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (REQUIRE_SERVICES=1: a missing service is a failure)", pytrace=False)
+    pytest.skip(f"{message} - set it up to run this test")
+
+
+def _server_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh, empty PostgreSQL database for this pytest run; dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        service_missing("PostgreSQL tests need TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
+    base = _server_url(base)
+    name = f"orderdesk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection problem means "service missing"
+        admin_engine.dispose()
+        service_missing(f"PostgreSQL at {make_url(base).render_as_string()} is not reachable: {exc}")
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'orderdesk.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_test_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "REDIS_URL": None,
+        "MAIL_SERVER": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = FlaskLoginClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = make_test_app(database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+        db.session.execute(text("DELETE FROM sqlite_sequence"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_ctx(app):
+    """An app context on a clean database holding only the reference data."""
+    with app.app_context():
+        _truncate_all()
+        ensure_reference_data(db.session)
+        db.session.commit()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def session(app_ctx):
+    return db.session
+
+
+@pytest.fixture
+def full_admin(app_ctx):
+    return factories.make_admin("Full Administrator")
+
+
+@pytest.fixture
+def sales_admin(app_ctx):
+    return factories.make_admin("Sales Operator")
+
+
+@pytest.fixture
+def support_admin(app_ctx):
+    return factories.make_admin("Support")
+
+
+@pytest.fixture
+def client_as(app_ctx):
+    """client_as(user) -> a test client logged in as that admin."""
+
+    def make(user):
+        return app_ctx.test_client(user=user)
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client_as, full_admin):
+    return client_as(full_admin)
+
+
+@pytest.fixture
+def anon_client(app_ctx):
+    return app_ctx.test_client()

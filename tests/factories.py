@@ -1,0 +1,123 @@
+"""Small builders for test data. Each flushes and returns the row; tests commit when they need to."""
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from actions.order_number import new_order_number
+from extensions import db
+from models import (
+    AdminUser,
+    AutoSetup,
+    BillingCycle,
+    Client,
+    Domain,
+    DomainOrderType,
+    DomainStatus,
+    Invoice,
+    InvoiceItem,
+    InvoiceItemType,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Product,
+    ProductPrice,
+    Role,
+    Service,
+    ServiceStatus,
+    Transaction,
+    utcnow,
+)
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_admin(role_name: str = "Full Administrator", email: str | None = None) -> AdminUser:
+    role = db.session.scalar(select(Role).where(Role.name == role_name))
+    user = AdminUser(email=email or f"admin{next(_seq)}@example.com", name=role_name, role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_client(**kw) -> Client:
+    n = next(_seq)
+    values = dict(first_name="Ada", last_name=f"Client{n}", email=f"client{n}@example.com", country="GB")
+    values.update(kw)
+    client = Client(**values)
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def make_product(name: str | None = None, auto_setup: str = AutoSetup.ON_ACCEPT, module: str = "manual",
+                 prices: dict | None = None, **kw) -> Product:
+    product = Product(name=name or f"Product {next(_seq)}", group_name="Shared Hosting",
+                      auto_setup=auto_setup, module=module, **kw)
+    for cycle, (price, setup) in (prices or {BillingCycle.MONTHLY: ("10.00", "5.00")}).items():
+        product.prices.append(ProductPrice(cycle=cycle, price=Decimal(price), setup_fee=Decimal(setup)))
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def make_order(
+    status: str = OrderStatus.PENDING,
+    services: list[str] = (ServiceStatus.PENDING,),
+    domains: list[str] = (),
+    invoice_status: str | None = InvoiceStatus.UNPAID,
+    paid: bool = False,
+    client: Client | None = None,
+    product: Product | None = None,
+    gateway: str = "banktransfer",
+    **kw,
+) -> Order:
+    """An order with one service per status in `services`, one domain per status in `domains`,
+    and (unless invoice_status is None) an invoice; paid=True records a payment transaction."""
+    client = client or make_client()
+    product = product or make_product()
+    order = Order(order_number=new_order_number(db.session), client=client, status=status,
+                  payment_method=gateway, amount=Decimal("0.00"), ip_address="203.0.113.7", **kw)
+    db.session.add(order)
+    db.session.flush()
+    total = Decimal("0.00")
+    for i, service_status in enumerate(services):
+        service = Service(order=order, client=client, product=product, billing_cycle=BillingCycle.MONTHLY,
+                          domain=f"site{order.id}-{i}.example", status=service_status,
+                          first_payment_amount=Decimal("15.00"), recurring_amount=Decimal("10.00"),
+                          next_due_date=date.today() + timedelta(days=30))
+        db.session.add(service)
+        total += service.first_payment_amount
+    for i, domain_status in enumerate(domains):
+        domain = Domain(order=order, client=client, name=f"name{order.id}-{i}.com", status=domain_status,
+                        type=DomainOrderType.REGISTER, period_years=1, first_payment_amount=Decimal("12.00"),
+                        recurring_amount=Decimal("12.00"))
+        db.session.add(domain)
+        total += domain.first_payment_amount
+    order.amount = total
+    db.session.flush()
+    if invoice_status is not None:
+        invoice = Invoice(client=client, date=date.today(), due_date=date.today(), status=invoice_status,
+                          subtotal=total, total=total, payment_method=gateway)
+        for service in order.services:
+            invoice.items.append(InvoiceItem(type=InvoiceItemType.HOSTING, related_id=service.id,
+                                             description=str(service), amount=service.first_payment_amount))
+        for domain in order.domains:
+            invoice.items.append(InvoiceItem(type=InvoiceItemType.DOMAIN_REGISTER, related_id=domain.id,
+                                             description=domain.name, amount=domain.first_payment_amount))
+        db.session.add(invoice)
+        db.session.flush()
+        order.invoice = invoice
+        if paid:
+            db.session.add(Transaction(client=client, invoice=invoice, gateway=gateway, amount_in=total,
+                                       transaction_id=f"txn-{invoice.id}", date=utcnow(),
+                                       description=f"Invoice Payment #{invoice.id}"))
+        db.session.flush()
+    return order
+
+
+__all__ = ["PASSWORD", "make_admin", "make_client", "make_order", "make_product", "DomainStatus"]
