@@ -4,6 +4,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from admin.base import SecureModelView
+from admin.order_page import OrderPageMixin
 from models import Order, Permission
 
 
@@ -15,7 +16,7 @@ def _status_badge(view, context, model, name):
     )
 
 
-class OrderView(SecureModelView):
+class OrderView(OrderPageMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
