@@ -1,0 +1,5 @@
+"""Registrar modules: register and transfer domains."""
+
+from modules.registrars.base import RegistrarModule
+
+__all__ = ["RegistrarModule"]
