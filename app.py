@@ -48,6 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
     from admin import init_admin
 
     init_admin(app)
+    from jobs.dashboard import init_rq_dashboard
+    from jobs.dispatcher import init_dispatcher
+
+    init_dispatcher(app)
+    init_rq_dashboard(app)
     register_commands(app)
     return app
 
@@ -104,3 +109,25 @@ def register_commands(app: Flask) -> None:
 
         summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
         click.echo(summary)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--sweep-interval", type=int, default=None,
+                  help="Seconds between sweeps (default SIDE_EFFECT_SWEEP_INTERVAL_SECONDS; 0: none).")
+    def worker_command(burst, sweep_interval):
+        """Run side effects from Redis (needs REDIS_URL)."""
+        if not app.config.get("REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set: side effects run in-process, no worker needed.")
+        from jobs.worker import run_worker
+
+        run_worker(burst=burst, sweep_interval=sweep_interval)
+
+    @app.cli.command("sweep")
+    def sweep_command():
+        """Re-enqueue side effects nobody is running (embedded: run them here)."""
+        from jobs.worker import sweep_once
+
+        try:
+            click.echo(sweep_once())
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None

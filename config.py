@@ -42,6 +42,15 @@ def load_config() -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "orderdesk"),
         "SIDE_EFFECT_MAX_ATTEMPTS": int(os.environ.get("SIDE_EFFECT_MAX_ATTEMPTS", "5")),
+        # Back-off between attempts: base, 2x base, 4x base ... capped (seconds).
+        "SIDE_EFFECT_RETRY_BASE_SECONDS": float(os.environ.get("SIDE_EFFECT_RETRY_BASE_SECONDS", "30")),
+        "SIDE_EFFECT_RETRY_MAX_SECONDS": float(os.environ.get("SIDE_EFFECT_RETRY_MAX_SECONDS", "3600")),
+        # A row running longer than this is taken as lost (worker died) and retried by the sweeper.
+        "SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS": float(
+            os.environ.get("SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS", "900")
+        ),
+        "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS": int(os.environ.get("SIDE_EFFECT_SWEEP_INTERVAL_SECONDS", "60")),
+        "MODULE_TIMEOUT_SECONDS": float(os.environ.get("MODULE_TIMEOUT_SECONDS", "10")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

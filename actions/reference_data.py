@@ -7,11 +7,13 @@ from models import (
     BUILTIN_ROLES,
     CORE_ORDER_STATUSES,
     DEFAULT_SETTINGS,
+    EmailTemplate,
     Gateway,
     OrderStatusDefinition,
     Role,
     Setting,
 )
+from models.email_defaults import DEFAULT_EMAIL_TEMPLATES
 
 DEFAULT_GATEWAYS = [
     dict(name="banktransfer", display_name="Bank Transfer", module="banktransfer", sort_order=1),
@@ -36,6 +38,11 @@ def ensure_reference_data(session: Session) -> None:
     for key, value in DEFAULT_SETTINGS.items():
         if key not in keys:
             session.add(Setting(key=key, value=value))
+
+    templates = set(session.scalars(select(EmailTemplate.name)))
+    for row in DEFAULT_EMAIL_TEMPLATES:
+        if row["name"] not in templates:
+            session.add(EmailTemplate(**row))
 
     names = set(session.scalars(select(Gateway.name)))
     for row in DEFAULT_GATEWAYS:

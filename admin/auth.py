@@ -1,5 +1,7 @@
 """Admin login and logout (Flask-Login, argon2 hashes)."""
 
+import functools
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -8,12 +10,15 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from extensions import db, login_manager
-from models import AdminUser, utcnow
+from models import AdminUser, hash_secret, utcnow, verify_secret
 
 auth_blueprint = Blueprint("auth", __name__, template_folder="templates")
 
-# One hash comparison even for unknown emails, so timing does not reveal which emails exist.
-_DUMMY_HASH = None
+
+@functools.cache
+def _dummy_hash() -> str:
+    # One hash comparison even for unknown emails, so timing does not reveal which emails exist.
+    return hash_secret("not-a-password")
 
 
 class LoginForm(FlaskForm):
@@ -34,15 +39,15 @@ def load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: never redirect to another host after login.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only same-site relative paths: never redirect to another host after login ("//x" and "/\\x"
+    # are both taken by browsers as another host).
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
         return target
     return url_for("admin.index")
 
 
 @auth_blueprint.route("/admin/login/", methods=["GET", "POST"])
 def login():
-    global _DUMMY_HASH
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
@@ -50,13 +55,7 @@ def login():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
         if user is None:
-            if _DUMMY_HASH is None:
-                from models import hash_secret
-
-                _DUMMY_HASH = hash_secret("not-a-password")
-            from models import verify_secret
-
-            verify_secret(_DUMMY_HASH, form.password.data)
+            verify_secret(_dummy_hash(), form.password.data)
         elif user.active and user.check_password(form.password.data):
             login_user(user)
             user.last_login_at = utcnow()

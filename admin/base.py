@@ -5,9 +5,16 @@ from decimal import Decimal
 from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model.fields import AjaxSelectField
+from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Numeric
-from wtforms.validators import NumberRange, ValidationError
+from sqlalchemy.types import TypeDecorator
+from wtforms import PasswordField
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 
 def has_permission(permission: str | None) -> bool:
@@ -40,6 +47,65 @@ def money_places(form, field):
         raise ValidationError("Enter an amount with at most two decimal places, e.g. 12.34.")
 
 
+def add_money_validators(form_class, model):
+    """Money columns (Numeric(16,2)): at most two decimals and never negative, with a clear message."""
+    for column in model.__table__.columns:
+        field = getattr(form_class, column.key, None)
+        if field is not None and isinstance(column.type, Numeric) and column.type.scale == 2:
+            validators = list(field.kwargs.get("validators", []))
+            validators += [money_places, NumberRange(min=0, message="Amounts cannot be negative.")]
+            field.kwargs["validators"] = validators
+    return form_class
+
+
+class MoneyInlineForm(InlineFormAdmin):
+    """Inline child rows (prices) get the same money checks as the parent form."""
+
+    def postprocess_form(self, form_class):
+        return add_money_validators(super().postprocess_form(form_class), self.model)
+
+
+class UniqueValue(Unique):
+    """Flask-Admin's unique check, with a message naming the value ("... X already exists")."""
+
+    def __init__(self, original: Unique, template: str):
+        super().__init__(original.db_session, original.model, original.column)
+        self.template = template
+
+    def __call__(self, form, field):
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            raise ValidationError(self.template.format(value=field.data)) from None
+
+
+class SecretField(PasswordField):
+    """Write-only: never rendered back; left blank it keeps the stored value."""
+
+    def __init__(self, label=None, **kwargs):
+        kwargs.setdefault("validators", [Optional()])
+        kwargs.setdefault("description", "Write-only. Leave blank to keep the stored value.")
+        super().__init__(label, **kwargs)
+
+    def populate_obj(self, obj, name):
+        if self.data:
+            setattr(obj, name, self.data)
+
+
+class TypeDecoratorFilterConverter(FilterConverter):
+    """Filters for our own column types (UTCDateTime, EncryptedText) follow their SQL type."""
+
+    def convert(self, type_name, column, name, **kwargs):
+        column_type = getattr(column, "type", None)
+        if isinstance(column_type, TypeDecorator):
+            type_name = type(column_type.impl).__name__
+        return super().convert(type_name, column, name, **kwargs)
+
+
+def _masked(view, context, model, name):
+    return Markup("<em>set</em>") if getattr(model, name) else Markup("<em>not set</em>")
+
+
 class SecureModelView(PermissionMixin, ModelView):
     """ModelView whose create/edit/delete each need their own named permission.
 
@@ -58,6 +124,7 @@ class SecureModelView(PermissionMixin, ModelView):
     column_display_pk = True
     # Auto joinedload with a deep OFFSET joins every skipped row; views eager-load in get_query.
     column_auto_select_related = False
+    filter_converter = TypeDecoratorFilterConverter()
 
     _ENDPOINT_PERMISSIONS = {
         "create_view": "create_permission",
@@ -90,13 +157,39 @@ class SecureModelView(PermissionMixin, ModelView):
                 abort(403)
         return None
 
+    # Column -> message for a duplicate value, e.g. {"email": "A client with email {value} ..."}.
+    unique_messages: dict[str, str] = {}
+    # Encrypted columns that are write-only in forms and masked in lists and details pages.
+    secret_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        # Before super().__init__, which caches the formatters.
+        self.column_formatters = {**dict(self.column_formatters or {}),
+                                  **{name: _masked for name in self.secret_fields}}
+        super().__init__(*args, **kwargs)
+
     def scaffold_form(self):
-        """Money columns: at most two decimals and never negative, with a clear message."""
-        form_class = super().scaffold_form()
+        form_class = add_money_validators(super().scaffold_form(), self.model)
+        for name in self.secret_fields:
+            setattr(form_class, name, SecretField(self.get_column_name(name)))
         for column in self.model.__table__.columns:
             field = getattr(form_class, column.key, None)
-            if field is not None and isinstance(column.type, Numeric) and column.type.scale == 2:
-                validators = list(field.kwargs.get("validators", []))
-                validators += [money_places, NumberRange(min=0, message="Amounts cannot be negative.")]
-                field.kwargs["validators"] = validators
+            if field is None:
+                continue
+            template = self.unique_messages.get(
+                column.key, f"{self.get_column_name(column.key)} {{value}} is already in use."
+            )
+            field.kwargs["validators"] = [
+                UniqueValue(v, template) if isinstance(v, Unique) else v
+                for v in field.kwargs.get("validators", [])
+            ]
         return form_class
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        for field in form:
+            # An AJAX picker given an id that matches no row: say so instead of "Not a valid choice".
+            raw = getattr(field, "_formdata", None)
+            if isinstance(field, AjaxSelectField) and field.errors and raw:
+                field.errors[:] = [f"Unknown {field.label.text.lower()}: no record with id {raw}."]
+        return valid

@@ -1,5 +1,460 @@
-"""The order details page and its action endpoints (mixed into OrderView)."""
+"""The order details page, its action endpoints, row actions and bulk actions (mixed into OrderView).
+
+Every endpoint: the named permission (403, nothing changed), CSRF (global CSRFProtect), parse the
+form, call the action from actions/ with an Actor for the admin, commit, flash, redirect. A refused
+action (TransitionError) is flashed with its message and rolled back. The `expected_version` field
+carries the version the admin saw, so an action on a stale page is refused.
+"""
+
+from types import SimpleNamespace
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.template import TemplateLinkRowAction
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import BuildError
+
+from actions.accept import (
+    AcceptOptions,
+    DomainAcceptOptions,
+    ServiceAcceptOptions,
+    accept_order,
+    default_run_module_create,
+)
+from actions.actor import Actor
+from actions.affiliate import assign_affiliate
+from actions.bulk import bulk_change_status, bulk_delete_orders
+from actions.cancel import cancel_order, refund_refusal
+from actions.delete import delete_order
+from actions.fraud import set_order_fraud
+from actions.notes import update_admin_notes
+from actions.pending import set_order_pending
+from actions.side_effects import cancel_side_effect, retry_side_effect
+from actions.status import change_order_status
+from actions.transitions import STALE_MESSAGE, TransitionError
+from admin.base import has_permission
+from extensions import db
+from models import (
+    Affiliate,
+    Invoice,
+    Order,
+    OrderEvent,
+    OrderStatusDefinition,
+    Permission,
+    Server,
+    Service,
+    SideEffect,
+    payment_status_of,
+)
+from models.guards import OrderAction, refusal
+from modules.registry import available_registrar_modules
+
+# verb -> (order action, permissions needed, button label, confirmation or None)
+ORDER_VERBS = {
+    "accept": (OrderAction.ACCEPT, (Permission.ACCEPT_ORDER,), "Accept Order", None),
+    "cancel": (OrderAction.CANCEL, (Permission.CANCEL_ORDER,), "Cancel Order", "Cancel"),
+    "cancel_refund": (OrderAction.CANCEL_AND_REFUND,
+                      (Permission.CANCEL_ORDER, Permission.REFUND_INVOICE_PAYMENTS),
+                      "Cancel & Refund", "Cancel and refund"),
+    "fraud": (OrderAction.SET_FRAUD, (Permission.SET_AS_FRAUD,), "Set as Fraud", "Set as fraud"),
+    "pending": (OrderAction.SET_PENDING, (Permission.SET_BACK_TO_PENDING,), "Set Back to Pending", None),
+    "delete": (OrderAction.DELETE, (Permission.DELETE_ORDER,), "Delete Order",
+               "Delete for good, with its items and invoice,"),
+    "status": (OrderAction.CHANGE_STATUS, (Permission.CHANGE_ORDER_STATUS,), "Change Status", None),
+}
+
+# The verbs without options: action(session, order, actor, expected_version=..., **extra).
+_RUN = {
+    "cancel": (cancel_order, {}),
+    "cancel_refund": (cancel_order, {"refund": True}),
+    "fraud": (set_order_fraud, {}),
+    "pending": (set_order_pending, {}),
+    "delete": (delete_order, {}),
+}
+
+_DONE = {"accept": "accepted", "cancel": "cancelled", "cancel_refund": "cancelled (refunds requested)",
+         "fraud": "set as Fraud", "pending": "set back to Pending", "delete": "deleted"}
+
+# Bulk action name -> (bulk function's action, permission)
+BULK_ACTIONS = {
+    "bulk_accept": (OrderAction.ACCEPT, Permission.ACCEPT_ORDER),
+    "bulk_cancel": (OrderAction.CANCEL, Permission.CANCEL_ORDER),
+    "bulk_fraud": (OrderAction.SET_FRAUD, Permission.SET_AS_FRAUD),
+    "bulk_pending": (OrderAction.SET_PENDING, Permission.SET_BACK_TO_PENDING),
+    "bulk_delete": (OrderAction.DELETE, Permission.DELETE_ORDER),
+    "bulk_status": (OrderAction.CHANGE_STATUS, Permission.CHANGE_ORDER_STATUS),
+}
+
+
+# A bulk flash lists at most this many refused orders by number.
+_REFUSED_SHOWN = 50
+
+
+class PendingOrdersLabel(str):
+    """The Orders menu title; rendered in the menu with a badge counting pending orders."""
+
+    __slots__ = ()
+
+    def __html__(self):
+        count = pending_orders_count()
+        if not count:
+            return escape(str(self))
+        badge = '<span class="badge badge-danger" id="pending-orders-badge" title="Pending orders">{}</span>'
+        return Markup("{} " + badge).format(str(self), count)
+
+
+def pending_orders_count() -> int:
+    """Orders whose status counts as pending: one indexed COUNT, at most once per request."""
+    if not has_permission(Permission.VIEW_ORDERS):
+        return 0
+    if "pending_orders_count" not in g:
+        pending = select(OrderStatusDefinition.title).where(OrderStatusDefinition.include_in_pending)
+        g.pending_orders_count = db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.status.in_(pending))
+        )
+    return g.pending_orders_count
+
+
+def _url_or_none(endpoint: str, **values) -> str | None:
+    """A link to another admin view, or None when that view is not installed."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _order_statuses() -> list[OrderStatusDefinition]:
+    return db.session.scalars(
+        select(OrderStatusDefinition).order_by(OrderStatusDefinition.sort_order, OrderStatusDefinition.id)
+    ).all()
+
+
+def _checked(name: str) -> bool:
+    return request.form.get(name) == "1"
 
 
 class OrderPageMixin:
-    pass
+    details_template = "admin/order_details.html"
+    order_list_template = "admin/order_list.html"
+
+    column_extra_row_actions = [
+        TemplateLinkRowAction("order_macros.accept_row", "Accept Order"),
+        TemplateLinkRowAction("order_macros.cancel_row", "Cancel Order"),
+        TemplateLinkRowAction("order_macros.fraud_row", "Set as Fraud"),
+        TemplateLinkRowAction("order_macros.pending_row", "Set Back to Pending"),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Our list template adds the row-action macros and "select all matching" on top of the list
+        # template the list configuration chose (it extends that one).
+        self.list_base_template = self.list_template
+        self.list_template = self.order_list_template
+
+    def create_blueprint(self, admin):
+        # Called before the view joins the menu: create its category with the pending badge.
+        if self.category and admin.get_category_menu_item(self.category) is None:
+            admin.add_category(PendingOrdersLabel(self.category))
+        return super().create_blueprint(admin)
+
+    def _handle_view(self, name, **kwargs):
+        denied = super()._handle_view(name, **kwargs)
+        if denied is not None:
+            return denied
+        if name == "details_view" and not has_permission(Permission.VIEW_ORDER_DETAILS):
+            abort(403)
+        # Flask-Admin silently skips a bulk action the admin may not run; we answer 403.
+        if name == "action_view" and request.form.get("action") in BULK_ACTIONS:
+            self._require(BULK_ACTIONS[request.form["action"]][1])
+        return None
+
+    # --- what the templates ask -----------------------------------------------------------------
+
+    def order_allows(self, verb: str, order: Order) -> bool:
+        """Show a button only when the admin has the permission and the order's guard passes."""
+        order_action, permissions, _, _ = ORDER_VERBS[verb]
+        if not all(has_permission(p) for p in permissions):
+            return False
+        if order_action == OrderAction.CANCEL_AND_REFUND:  # also asks whether the gateway can refund
+            return refund_refusal(db.session, order) is None
+        return refusal(order, order_action) is None
+
+    def order_button(self, verb: str) -> SimpleNamespace:
+        _, _, label, confirm = ORDER_VERBS[verb]
+        if verb == "accept":
+            url = self.get_url(".accept_view")
+        else:
+            url = self.get_url(".order_action_view", verb=verb)
+        return SimpleNamespace(label=label, confirm=confirm, url=url)
+
+    def get_one(self, id):
+        """The order with everything its page shows, in a fixed number of queries."""
+        try:
+            order_id = int(id)
+        except (TypeError, ValueError):
+            return None
+        return db.session.scalar(
+            select(Order).where(Order.id == order_id).options(
+                selectinload(Order.client),
+                selectinload(Order.invoice).selectinload(Invoice.items),
+                selectinload(Order.invoice).selectinload(Invoice.transactions),
+                selectinload(Order.affiliate).selectinload(Affiliate.client),
+                selectinload(Order.status_definition),
+                selectinload(Order.services).selectinload(Service.product),
+                selectinload(Order.services).selectinload(Service.server),
+                selectinload(Order.domains),
+            )
+        )
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and "model" in kwargs:
+            kwargs["order_page"] = self._page_context(kwargs["model"])
+        return super().render(template, **kwargs)
+
+    def _page_context(self, order: Order) -> SimpleNamespace:
+        can_edit = has_permission(Permission.EDIT_ORDER)
+        invoiced = {(item.type, item.related_id) for item in (order.invoice.items if order.invoice else [])}
+        invoiced_ids = {related_id for _, related_id in invoiced}
+
+        def item_payment_status(item) -> str:
+            # Items are billed on the order's first invoice; one without a line there has none.
+            return payment_status_of(order.invoice) if item.id in invoiced_ids else payment_status_of(None)
+
+        fraud = order.fraud_output or {}
+        return SimpleNamespace(
+            client_url=_url_or_none("clients.details_view", id=order.client_id),
+            invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
+            can_edit=can_edit,
+            can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
+            affiliates=db.session.scalars(
+                select(Affiliate).options(selectinload(Affiliate.client)).order_by(Affiliate.id)
+            ).all() if can_edit else [],
+            fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
+            servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
+            registrars=available_registrar_modules(),
+            statuses=_order_statuses(),
+            item_payment_status=item_payment_status,
+            run_create_default=lambda service: default_run_module_create(db.session, service),
+            events=db.session.scalars(
+                select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
+            ).all(),
+            side_effects=db.session.scalars(
+                select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())
+            ).all(),
+        )
+
+    # --- endpoints --------------------------------------------------------------------------------
+
+    def _require(self, *permissions) -> None:
+        if not all(has_permission(p) for p in permissions):
+            abort(403)
+
+    def _posted_order(self) -> Order:
+        order = self.get_one(request.form.get("id"))
+        if order is None:
+            abort(404)
+        return order
+
+    def _expected_version(self) -> int | None:
+        value = request.form.get("expected_version", "")
+        return int(value) if value.isdigit() else None
+
+    def _commit(self, order_number, run, done: str):
+        """Run an action, commit, flash the outcome; a refusal is flashed and rolled back."""
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        try:
+            run(Actor.admin(current_user))
+            db.session.commit()
+        except TransitionError as exc:
+            db.session.rollback()
+            flash(f"Order #{order_number}: {exc.message}", "error")
+        except StaleDataError:
+            db.session.rollback()
+            flash(f"Order #{order_number}: {STALE_MESSAGE}", "error")
+        else:
+            flash(f"Order #{order_number} {done}.", "success")
+        return redirect(return_url)
+
+    @expose("/order/<verb>/", methods=("POST",))
+    def order_action_view(self, verb):
+        if verb not in _RUN:
+            abort(404)
+        self._require(*ORDER_VERBS[verb][1])
+        order = self._posted_order()
+        version = self._expected_version()
+        run, extra = _RUN[verb]
+        return self._commit(
+            order.order_number,
+            lambda actor: run(db.session, order, actor, expected_version=version, **extra),
+            _DONE[verb],
+        )
+
+    @expose("/order/accept/", methods=("POST",))
+    def accept_view(self):
+        self._require(Permission.ACCEPT_ORDER)
+        order = self._posted_order()
+        version = self._expected_version()
+        # The order page posts every option; a row action accepts with the products' defaults.
+        options = self._accept_options(order) if request.form.get("with_options") else None
+        return self._commit(
+            order.order_number,
+            lambda actor: accept_order(db.session, order, options, actor, expected_version=version),
+            _DONE["accept"],
+        )
+
+    def _accept_options(self, order: Order) -> AcceptOptions:
+        options = AcceptOptions()
+        for service in order.services:
+            prefix = f"service-{service.id}-"
+            server_id = request.form.get(prefix + "server_id", "")
+            options.services[service.id] = ServiceAcceptOptions(
+                server_id=int(server_id) if server_id.isdigit() else None,
+                username=request.form.get(prefix + "username", "").strip() or None,
+                password=request.form.get(prefix + "password") or None,
+                run_module_create=_checked(prefix + "run_create"),
+                send_welcome_email=_checked(prefix + "send_welcome"),
+            )
+        for domain in order.domains:
+            prefix = f"domain-{domain.id}-"
+            options.domains[domain.id] = DomainAcceptOptions(
+                registrar=request.form.get(prefix + "registrar", ""),
+                send_to_registrar=_checked(prefix + "send_to_registrar"),
+            )
+        return options
+
+    @expose("/order/status/", methods=("POST",))
+    def change_status_view(self):
+        self._require(Permission.CHANGE_ORDER_STATUS)
+        order = self._posted_order()
+        version = self._expected_version()
+        new_status = request.form.get("status", "")
+        return self._commit(
+            order.order_number,
+            lambda actor: change_order_status(db.session, order, new_status, actor, expected_version=version),
+            f"set to {new_status}",
+        )
+
+    @expose("/order/affiliate/", methods=("POST",))
+    def assign_affiliate_view(self):
+        self._require(Permission.EDIT_ORDER)
+        order = self._posted_order()
+        version = self._expected_version()
+        value = request.form.get("affiliate_id", "")
+        affiliate_id = int(value) if value.isdigit() else None
+        return self._commit(
+            order.order_number,
+            lambda actor: assign_affiliate(db.session, order, affiliate_id, actor, expected_version=version),
+            "affiliate updated",
+        )
+
+    @expose("/order/notes/", methods=("POST",))
+    def admin_notes_view(self):
+        self._require(Permission.EDIT_ORDER)
+        order = self._posted_order()
+        version = self._expected_version()
+        notes = request.form.get("admin_notes", "")
+        return self._commit(
+            order.order_number,
+            lambda actor: update_admin_notes(db.session, order, notes, actor, expected_version=version),
+            "admin notes saved",
+        )
+
+    @expose("/side-effect/<verb>/", methods=("POST",))
+    def side_effect_view(self, verb):
+        run = {"retry": retry_side_effect, "cancel": cancel_side_effect}.get(verb)
+        if run is None:
+            abort(404)
+        self._require(Permission.RETRY_SIDE_EFFECTS)
+        order = self._posted_order()
+        effect = db.session.get(SideEffect, int(request.form.get("side_effect_id", "0") or 0))
+        if effect is None or effect.order_id != order.id:
+            abort(404)
+        done = "side effect queued again" if verb == "retry" else "side effect cancelled"
+        return self._commit(order.order_number, lambda actor: run(db.session, effect, actor), done)
+
+    # --- bulk actions on the list grid: order status only, each row checked by its guard ---------
+
+    def is_action_allowed(self, name):
+        if name in BULK_ACTIONS:
+            return has_permission(BULK_ACTIONS[name][1])
+        return super().is_action_allowed(name)
+
+    def matching_orders(self):
+        """SELECT of the ids of every order the list shows for its current filters and search
+        (all pages), built by Flask-Admin's own list machinery so it matches what is on screen."""
+        args = self._get_list_extra_args()
+        _, query = self.get_list(None, None, False, args.search, args.filters, execute=False, page_size=False)
+        return query.enable_eagerloads(False).with_entities(Order.id).order_by(None).statement
+
+    def matching_count(self) -> int:
+        return db.session.scalar(select(func.count()).select_from(self.matching_orders().subquery()))
+
+    def _bulk_target(self, ids):
+        """The orders a bulk action applies to: the ticked rows, or every order matching the filter."""
+        if request.form.get("all_matching") == "1":
+            return self.matching_orders()
+        return [int(i) for i in ids if str(i).isdigit()]
+
+    def _run_bulk(self, name: str, ids, new_status: str | None = None) -> None:
+        order_action, permission = BULK_ACTIONS[name]
+        self._require(permission)
+        target = self._bulk_target(ids)
+        actor = Actor.admin(current_user)
+        try:
+            if order_action == OrderAction.DELETE:  # each deleted order keeps its own snapshot event
+                ids = target if isinstance(target, list) else db.session.scalars(target).all()
+                result = bulk_delete_orders(db.session, ids, actor)
+            else:
+                result = bulk_change_status(db.session, target, order_action, actor, new_status=new_status)
+            db.session.commit()
+        except TransitionError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return
+        message = f"{result.changed} changed, {len(result.refused)} refused"
+        if not result.refused:
+            flash(message + ".", "success")
+            return
+        shown = "; ".join(f"#{number}: {reason}" for number, reason in result.refused[:_REFUSED_SHOWN])
+        more = len(result.refused) - _REFUSED_SHOWN
+        flash(f"{message}. Refused: {shown}" + (f" (and {more} more)" if more > 0 else ""), "warning")
+
+    @action("bulk_accept", "Accept", "Accept the selected orders (status only)?")
+    def action_bulk_accept(self, ids):
+        return self._run_bulk("bulk_accept", ids)
+
+    @action("bulk_cancel", "Cancel", "Cancel the selected orders (status only, no module commands)?")
+    def action_bulk_cancel(self, ids):
+        return self._run_bulk("bulk_cancel", ids)
+
+    @action("bulk_fraud", "Set as Fraud", "Set the selected orders as fraud (status only)?")
+    def action_bulk_fraud(self, ids):
+        return self._run_bulk("bulk_fraud", ids)
+
+    @action("bulk_pending", "Set Back to Pending", "Set the selected orders back to pending (status only)?")
+    def action_bulk_pending(self, ids):
+        return self._run_bulk("bulk_pending", ids)
+
+    @action("bulk_delete", "Delete", "Delete the selected orders for good?")
+    def action_bulk_delete(self, ids):
+        return self._run_bulk("bulk_delete", ids)
+
+    @action("bulk_status", "Set status…")
+    def action_bulk_status(self, ids):
+        """A second small page: choose the status, then apply it to the same selection."""
+        self._require(Permission.CHANGE_ORDER_STATUS)
+        return self.render("admin/order_bulk_status.html", ids=ids, statuses=_order_statuses(),
+                           all_matching=request.form.get("all_matching") == "1",
+                           return_url=get_redirect_target() or self.get_url(".index_view"))
+
+    @expose("/bulk-status/", methods=("POST",))
+    def bulk_status_view(self):
+        self._require(Permission.CHANGE_ORDER_STATUS)
+        self._run_bulk("bulk_status", request.form.getlist("rowid"), request.form.get("status", ""))
+        return redirect(get_redirect_target() or self.get_url(".index_view"))

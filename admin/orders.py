@@ -1,11 +1,15 @@
-"""Orders list and details."""
+"""Orders list: columns, Search/Filter, the Orders menu and the quick status dropdown."""
 
+from flask import url_for
+from flask_admin.menu import MenuLink
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin.base import SecureModelView
+from admin.base import SecureModelView, has_permission
+from admin.filters import LiveOptions, is_id, order_filters, order_statuses
 from admin.order_page import OrderPageMixin
-from models import Order, Permission
+from models import Client, Order, OrderStatus, Permission
 
 
 def _status_badge(view, context, model, name):
@@ -16,17 +20,29 @@ def _status_badge(view, context, model, name):
     )
 
 
+def _client_link(view, context, model, name):
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("clients.details_view", id=model.client_id), model.client
+    )
+
+
 class OrderView(OrderPageMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
     delete_permission = Permission.DELETE_ORDER
 
+    list_template = "admin/orders_list.html"
     column_list = ("id", "order_number", "date", "client", "payment_method", "amount",
                    "payment_status", "status")
-    column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total"}
-    column_formatters = {"status": _status_badge}
+    column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
+    column_formatters = {"status": _status_badge, "client": _client_link}
     column_default_sort = ("id", True)
+    column_sortable_list = ("id", "order_number", "date", "amount", "status")
+    named_filter_urls = True
+    column_filters = order_filters()
+    # Shown as "Search: Order #, IP address"; _apply_search turns the term into indexed equalities.
+    column_searchable_list = ("order_number", "ip_address")
     # Orders are placed, changed and deleted only through actions/; the generic form edits notes.
     allow_create = False
     allow_delete = False
@@ -39,3 +55,56 @@ class OrderView(OrderPageMixin, SecureModelView):
         return super().get_query().options(
             selectinload(Order.client), selectinload(Order.invoice), selectinload(Order.status_definition)
         )
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """A number is an order id or order #, an address an IP, an email a client: all exact."""
+        term = search.strip()
+        if term.isdigit():
+            condition = Order.order_number == int(term)
+            if is_id(term):
+                condition |= Order.id == int(term)
+        elif "@" in term:
+            condition = Order.client_id.in_(select(Client.id).where(Client.email.in_({term, term.lower()})))
+        else:
+            condition = Order.ip_address == term
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
+        return query, count_query, joins, count_joins
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, LiveOptions):
+                    item["options"] = flt.live_options()
+        return groups
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["order_statuses"] = order_statuses()
+        return super().render(template, **kwargs)
+
+
+class OrdersMenuLink(MenuLink):
+    """A filtered orders list in the Orders menu; shown only to admins who may view orders."""
+
+    def __init__(self, name: str, **filter_args):
+        super().__init__(name, category="Orders")
+        self.filter_args = filter_args
+
+    def get_url(self):
+        return url_for("orders.index_view", **self.filter_args)
+
+    def is_accessible(self):
+        return has_permission(Permission.VIEW_ORDERS)
+
+
+def orders_menu() -> list[OrdersMenuLink]:
+    return [
+        OrdersMenuLink("Pending", flt0_status_group_equals="pending"),
+        OrdersMenuLink("Active", flt0_status_group_equals="active"),
+        OrdersMenuLink("Cancelled", flt0_status_group_equals="cancelled"),
+        OrdersMenuLink("Fraud", flt0_status_equals=OrderStatus.FRAUD.value),
+    ]

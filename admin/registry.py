@@ -6,7 +6,65 @@ from extensions import db
 
 
 def register_views(admin: Admin) -> None:
-    from admin.orders import OrderView
-    from models import Order
+    from admin.add_order import AddOrderView
+    from admin.billing import InvoiceView
+    from admin.catalog import ProductView, PromotionView, TldView
+    from admin.client_summary import ClientSummaryView
+    from admin.clients import ClientView
+    from admin.items import DomainView, ServiceView
+    from admin.orders import OrderView, orders_menu
+    from admin.settings import EmailLogView, EmailTemplateView, GatewayView, ServerView, SettingView
+    from admin.statuses import OrderStatusView
+    from admin.users import AdminUserView, ApiCredentialView, RoleView
+    from models import (
+        AdminUser,
+        ApiCredential,
+        Client,
+        Domain,
+        EmailLog,
+        EmailTemplate,
+        Gateway,
+        Invoice,
+        Order,
+        OrderStatusDefinition,
+        Product,
+        Promotion,
+        Role,
+        Server,
+        Service,
+        Setting,
+        Tld,
+    )
 
     admin.add_view(OrderView(Order, db, name="All Orders", category="Orders", endpoint="orders"))
+    for link in orders_menu():
+        admin.add_menu_item(link, target_category="Orders")
+    admin.add_view(AddOrderView(name="Add New Order", category="Orders", endpoint="add_order",
+                                url="/admin/add-order"))
+    admin.add_view(ServiceView(Service, db, name="Services", category="Orders", endpoint="services"))
+    admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
+
+    admin.add_view(ClientView(Client, db, name="Clients", category="Clients", endpoint="clients"))
+    admin.add_view(ClientSummaryView(name="Client Summary", endpoint="client_summary",
+                                     url="/admin/client-summary"))
+
+    admin.add_view(InvoiceView(Invoice, db, name="Invoices", category="Billing", endpoint="invoices"))
+
+    admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
+    admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))
+    admin.add_view(TldView(Tld, db, name="TLDs", category="Catalog", endpoint="tlds"))
+
+    setup = [
+        (OrderStatusView, OrderStatusDefinition, "Order Statuses", "order_statuses"),
+        (ServerView, Server, "Servers", "servers"),
+        (GatewayView, Gateway, "Payment Gateways", "gateways"),
+        (SettingView, Setting, "General Settings", "settings"),
+        (EmailTemplateView, EmailTemplate, "Email Templates", "email_templates"),
+        (AdminUserView, AdminUser, "Administrators", "admin_users"),
+        (RoleView, Role, "Admin Roles", "roles"),
+        (ApiCredentialView, ApiCredential, "API Credentials", "api_credentials"),
+    ]
+    for view, model, name, endpoint in setup:
+        admin.add_view(view(model, db, name=name, category="Setup", endpoint=endpoint))
+
+    admin.add_view(EmailLogView(EmailLog, db, name="Email Log", category="Logs", endpoint="email_log"))

@@ -120,4 +120,33 @@ def make_order(
     return order
 
 
-__all__ = ["PASSWORD", "make_admin", "make_client", "make_order", "make_product", "DomainStatus"]
+def make_tld(extension: str = ".com", register: str = "12.00", transfer: str | None = "10.00",
+             renew: str | None = None, years: tuple[int, ...] = (1,), epp_required: bool = True,
+             addons: tuple[str, str, str] = ("0.00", "0.00", "0.00"), **kw):
+    """A TLD sold for each period in `years`, priced per year (2 years = twice the 1-year price)."""
+    from models import Tld, TldPrice
+
+    dns, email, idp = (Decimal(a) for a in addons)
+    tld = Tld(extension=extension, epp_required=epp_required, dns_management_price=dns,
+              email_forwarding_price=email, id_protection_price=idp, **kw)
+    for n in years:
+        tld.prices.append(TldPrice(
+            years=n, register_price=Decimal(register) * n,
+            transfer_price=Decimal(transfer) * n if transfer is not None else None,
+            renew_price=Decimal(renew) * n if renew is not None else None))
+    db.session.add(tld)
+    db.session.flush()
+    return tld
+
+
+def make_promotion(code: str | None = None, type: str = "Percentage", value: str = "10.00", **kw):
+    from models import Promotion
+
+    promotion = Promotion(code=code or f"PROMO{next(_seq)}", type=type, value=Decimal(value), **kw)
+    db.session.add(promotion)
+    db.session.flush()
+    return promotion
+
+
+__all__ = ["PASSWORD", "make_admin", "make_client", "make_order", "make_product", "make_promotion",
+           "make_tld", "DomainStatus"]

@@ -1,0 +1,239 @@
+"""Accept Order (DESIGN.md §4): order -> Active; pending items per the admin's options.
+
+    accept_order(session, order, options: AcceptOptions | None, actor, expected_version=None) -> Order
+
+Options per pending service (ServiceAcceptOptions; every field None = the default):
+    server_id           default: the service's server, else the product's default server
+    username, password  default: kept; generated when a module create runs and none is set
+    run_module_create   default from the product's auto_setup: on_accept -> True, never -> False,
+                        on_order / on_payment -> True only if no create has run or is under way
+    send_welcome_email  default True
+  With create: a module_create side effect; the service stays Pending until it succeeds (then
+  Active + the welcome email if asked). Without: the service is Active now (+ the welcome email).
+Options per pending domain (DomainAcceptOptions):
+    registrar           default: the domain's registrar
+    send_to_registrar   default: True when there is a registrar
+  Sent: Pending Registration / Pending Transfer + a domain_register / domain_transfer side effect.
+  Not sent: Active now.
+Only items in status Pending are touched; the invoice is unchanged. Flushes, never commits.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.locking import lock_order, order_action
+from actions.side_effects import new_password, record_side_effect, record_welcome_email
+from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
+from models import (
+    AutoSetup,
+    Domain,
+    DomainOrderType,
+    DomainStatus,
+    Order,
+    Server,
+    Service,
+    ServiceStatus,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    utcnow,
+)
+from models.guards import refusal
+from modules.registry import REGISTRARS
+
+
+@dataclass
+class ServiceAcceptOptions:
+    server_id: int | None = None
+    username: str | None = None
+    password: str | None = None
+    run_module_create: bool | None = None
+    send_welcome_email: bool | None = None
+
+
+@dataclass
+class DomainAcceptOptions:
+    registrar: str | None = None
+    send_to_registrar: bool | None = None
+
+
+@dataclass
+class AcceptOptions:
+    services: dict[int, ServiceAcceptOptions] = field(default_factory=dict)  # by service id
+    domains: dict[int, DomainAcceptOptions] = field(default_factory=dict)  # by domain id
+
+
+def default_run_module_create(session: Session, service: Service) -> bool:
+    setup = service.product.auto_setup
+    if setup == AutoSetup.NEVER:
+        return False
+    if setup == AutoSetup.ON_ACCEPT:
+        return True
+    started = session.scalar(
+        select(SideEffect.id)
+        .where(
+            SideEffect.kind == SideEffectKind.MODULE_CREATE,
+            SideEffect.target_id == service.id,
+            SideEffect.status.in_(
+                [SideEffectStatus.QUEUED, SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED]
+            ),
+        )
+        .limit(1)
+    )
+    return started is None
+
+
+def _username_for(service: Service) -> str:
+    # Chosen once, kept on the service, so a retried create reuses it (DESIGN.md §5).
+    stem = "".join(c for c in service.domain.split(".")[0].lower() if c.isalnum())[:8] or "user"
+    if not stem[0].isalpha():
+        stem = "u" + stem[:7]
+    return f"{stem}{service.id}"
+
+
+@dataclass
+class _ServicePlan:
+    service: Service
+    server_id: int | None
+    create: bool
+    welcome: bool
+    username: str | None
+    password: str | None
+
+
+@dataclass
+class _DomainPlan:
+    domain: Domain
+    registrar: str
+    send: bool
+
+
+def _plan(
+    session: Session, order: Order, options: AcceptOptions
+) -> tuple[list[_ServicePlan], list[_DomainPlan]]:
+    """Validate every option before anything changes."""
+    services, domains = [], []
+    for service in order.services:
+        if service.status != ServiceStatus.PENDING:
+            continue
+        opt = options.services.get(service.id) or ServiceAcceptOptions()
+        server_id = opt.server_id or service.server_id or service.product.default_server_id
+        if opt.server_id is not None and session.get(Server, opt.server_id) is None:
+            raise TransitionError(ErrorCode.INVALID_OPTION, f"Server {opt.server_id} does not exist")
+        create = opt.run_module_create
+        if create is None:
+            create = default_run_module_create(session, service)
+        welcome = True if opt.send_welcome_email is None else opt.send_welcome_email
+        services.append(_ServicePlan(service, server_id, create, welcome, opt.username, opt.password))
+    for domain in order.domains:
+        if domain.status != DomainStatus.PENDING:
+            continue
+        opt = options.domains.get(domain.id) or DomainAcceptOptions()
+        registrar = opt.registrar if opt.registrar is not None else domain.registrar
+        send = bool(registrar) if opt.send_to_registrar is None else opt.send_to_registrar
+        if send and registrar not in REGISTRARS:
+            raise TransitionError(
+                ErrorCode.INVALID_OPTION,
+                f"Choose a registrar to send {domain.name} to"
+                if not registrar
+                else f"Unknown registrar {registrar!r}",
+            )
+        domains.append(_DomainPlan(domain, registrar, send))
+    return services, domains
+
+
+def _accept_service(session: Session, order: Order, plan: _ServicePlan) -> dict:
+    service = plan.service
+    service.server_id = plan.server_id
+    if plan.username:
+        service.username = plan.username
+    if plan.password:
+        service.password = plan.password
+    change = {
+        "id": service.id,
+        "from": service.status,
+        "run_module_create": plan.create,
+        "send_welcome_email": plan.welcome,
+    }
+    if plan.create:
+        service.username = service.username or _username_for(service)
+        service.password = service.password or new_password()
+        effect = record_side_effect(
+            session,
+            kind=SideEffectKind.MODULE_CREATE,
+            order_id=order.id,
+            target_type="service",
+            target_id=service.id,
+            payload={
+                "server_id": plan.server_id,
+                "username": service.username,
+                "send_welcome_email": plan.welcome,
+                "welcome_template": service.product.welcome_email,
+            },
+        )
+        # The service stays Pending until the create succeeds.
+        change.update(to=service.status, side_effect_id=effect.id)
+        return change
+    service.status = ServiceStatus.ACTIVE
+    service.registration_date = service.registration_date or utcnow().date()
+    if plan.welcome:
+        change["email_side_effect_id"] = record_welcome_email(session, service).id
+    change["to"] = service.status
+    return change
+
+
+def _accept_domain(session: Session, order: Order, plan: _DomainPlan) -> dict:
+    domain = plan.domain
+    change = {
+        "id": domain.id,
+        "from": domain.status,
+        "registrar": plan.registrar,
+        "send_to_registrar": plan.send,
+    }
+    domain.registrar = plan.registrar
+    if plan.send:
+        transfer = domain.type == DomainOrderType.TRANSFER
+        domain.status = DomainStatus.PENDING_TRANSFER if transfer else DomainStatus.PENDING_REGISTRATION
+        kind = SideEffectKind.DOMAIN_TRANSFER if transfer else SideEffectKind.DOMAIN_REGISTER
+        effect = record_side_effect(
+            session,
+            kind=kind,
+            order_id=order.id,
+            target_type="domain",
+            target_id=domain.id,
+            payload={"registrar": plan.registrar},
+        )
+        change["side_effect_id"] = effect.id
+    else:
+        domain.status = DomainStatus.ACTIVE
+        domain.registration_date = domain.registration_date or utcnow().date()
+    change["to"] = domain.status
+    return change
+
+
+@order_action
+def accept_order(
+    session: Session,
+    order: Order | int,
+    options: AcceptOptions | None,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Order:
+    order = lock_order(session, order, expected_version)
+    found = refusal(order, Action.ACCEPT)
+    if found:
+        raise TransitionError.from_refusal(found)
+    service_plans, domain_plans = _plan(session, order, options or AcceptOptions())
+    from_status = order.status
+    changes = {
+        "services": [_accept_service(session, order, p) for p in service_plans],
+        "domains": [_accept_domain(session, order, p) for p in domain_plans],
+    }
+    order.status = TRANSITIONS[Action.ACCEPT].order_to
+    events.order_accepted(session, order.id, actor, from_status, order.status, changes)
+    session.flush()
+    return order

@@ -1,0 +1,105 @@
+"""Bulk actions on the orders list grid (DESIGN.md §4, "Bulk actions").
+
+    bulk_change_status(session, orders, action, actor, new_status=None) -> BulkResult
+        orders: a list of order ids (the ticked rows) or a Select of Order.id ("select all N
+        matching this filter": the whole filtered set, not just the visible page).
+        action: Action.ACCEPT | CANCEL | SET_FRAUD | SET_PENDING | CHANGE_STATUS (with new_status).
+    bulk_delete_orders(session, order_ids, actor) -> BulkResult
+
+Status only, as the seed says: no module commands, no side-effect rows, items and invoices
+untouched. Each row is checked by the same "Allowed from" rule as the single action
+(models.guards.ALLOWED_FROM); refused rows are reported with the reason.
+
+bulk_change_status is set-based: a fixed number of statements whatever the number of rows -
+the refused rows (one SELECT), on PostgreSQL a row lock on the allowed rows (one SELECT ... FOR
+UPDATE), the events (one INSERT ... SELECT, taking each row's from-status) and the change (one
+UPDATE ... WHERE id IN (...) AND <allowed>, bumping version so open order pages go stale). If the
+INSERT and UPDATE do not agree on the rows (a concurrent change slipped in), the whole bulk is
+refused as stale. Objects of the session are expired afterwards. Flushes, never commits.
+
+bulk_delete_orders deletes order by order (each needs its snapshot) through delete_order, each in a
+savepoint, so one refused order does not stop the others.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.delete import delete_order
+from actions.status import order_status_exists
+from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
+from models import Order
+from models.guards import status_refusal
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (order_number, reason)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.changed} changed, {len(self.refused)} refused"
+
+
+def _target(orders: list[int] | Select):
+    if isinstance(orders, Select):
+        return Order.id.in_(orders)
+    return Order.id.in_([int(i) for i in orders])
+
+
+def bulk_change_status(
+    session: Session,
+    orders: list[int] | Select,
+    action: Action | str,
+    actor: Actor,
+    new_status: str | None = None,
+) -> BulkResult:
+    action = Action(action)
+    transition = TRANSITIONS[action]
+    if not transition.bulk or transition.removes:
+        raise TransitionError(ErrorCode.NOT_BULK, f"{transition.label} is not available as a bulk action")
+    if action == Action.CHANGE_STATUS:
+        if not new_status or not order_status_exists(session, new_status):
+            raise TransitionError(ErrorCode.UNKNOWN_STATUS, f"Unknown order status {new_status!r}")
+        to_status = new_status
+        allowed = transition.allowed_from.sql() & (Order.status != new_status)
+    else:
+        to_status = transition.order_to
+        allowed = transition.allowed_from.sql()
+    session.flush()
+    target = _target(orders)
+    result = BulkResult()
+    for number, status in session.execute(
+        select(Order.order_number, Order.status).where(target, ~allowed).order_by(Order.id)
+    ):
+        reason = status_refusal(action, status, False, new_status)
+        result.refused.append((number, reason.message if reason else f"Not allowed from {status}"))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Order.id).where(target, allowed).with_for_update()).all()
+    events_insert = events.bulk_status_changed_rows(actor, action, to_status, target & allowed)
+    inserted = session.execute(events_insert.execution_options(preserve_rowcount=True)).rowcount
+    changed = session.execute(
+        update(Order.__table__).where(target, allowed).values(status=to_status, version=Order.version + 1)
+    ).rowcount
+    if inserted != changed:
+        raise TransitionError.stale()
+    session.expire_all()
+    result.changed = changed
+    return result
+
+
+def bulk_delete_orders(session: Session, order_ids: list[int], actor: Actor) -> BulkResult:
+    result = BulkResult()
+    for order_id in order_ids:
+        number = session.scalar(select(Order.order_number).where(Order.id == order_id))
+        try:
+            with session.begin_nested():
+                delete_order(session, order_id, actor)
+            result.changed += 1
+        except TransitionError as exc:
+            result.refused.append((number or order_id, exc.message))
+    return result

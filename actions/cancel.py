@@ -1,0 +1,94 @@
+"""Cancel Order and Cancel & Refund (DESIGN.md §4).
+
+    cancel_order(session, order, actor, refund=False, expected_version=None) -> Order
+    refund_refusal(session, order) -> Refusal | None     (for the order page's button)
+
+Cancel: order Cancelled; active/suspended services get a module_terminate side effect (they become
+Cancelled when it succeeds), other services Cancelled now; domains that are not Active Cancelled;
+invoice Unpaid -> Cancelled. Queued creates/registrations of the order are cancelled.
+Cancel & Refund (refund=True): as Cancel, and one refund side effect per payment not yet refunded
+(the invoice becomes Refunded when they succeed). Refused up front, with nothing changed, when the
+invoice has no payments or a payment's gateway cannot refund. Flushes, never commits.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.locking import lock_order, order_action
+from actions.side_effects import record_side_effect
+from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError, apply_transition
+from models import Gateway, Order, SideEffectKind
+from models.guards import Refusal, refundable_payments, refusal
+from modules.registry import UnknownModule, get_gateway_module
+
+
+def _gateway_refusal(session: Session, gateway_name: str) -> Refusal | None:
+    gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name))
+    module_name = gateway.module if gateway else gateway_name
+    try:
+        module = get_gateway_module(module_name)
+    except UnknownModule:
+        return Refusal(
+            ErrorCode.GATEWAY_CANNOT_REFUND, f"Unknown payment gateway {gateway_name!r}: cannot refund"
+        )
+    if not module.supports_refund:
+        label = gateway.display_name if gateway else module.display_name
+        return Refusal(
+            ErrorCode.GATEWAY_CANNOT_REFUND,
+            f"{label} cannot refund payments automatically; use Cancel Order and refund the "
+            "payment outside Orderdesk",
+        )
+    return None
+
+
+def refund_refusal(session: Session, order: Order) -> Refusal | None:
+    """Why Cancel & Refund cannot run on this order (status, payments, gateway), or None."""
+    found = refusal(order, Action.CANCEL_AND_REFUND)
+    if found:
+        return found
+    for gateway_name in sorted({payment.gateway for payment, _ in refundable_payments(order.invoice)}):
+        found = _gateway_refusal(session, gateway_name)
+        if found:
+            return found
+    return None
+
+
+@order_action
+def cancel_order(
+    session: Session,
+    order: Order | int,
+    actor: Actor,
+    refund: bool = False,
+    expected_version: int | None = None,
+) -> Order:
+    order = lock_order(session, order, expected_version)
+    action = Action.CANCEL_AND_REFUND if refund else Action.CANCEL
+    found = refund_refusal(session, order) if refund else refusal(order, action)
+    if found:
+        raise TransitionError.from_refusal(found)
+    from_status = order.status
+    payments = refundable_payments(order.invoice) if refund else []
+    changes = apply_transition(session, order, TRANSITIONS[action], actor)
+    events.order_cancelled(session, order.id, actor, from_status, order.status, changes)
+    if payments:
+        refunds = []
+        for payment, amount in payments:
+            effect = record_side_effect(
+                session,
+                kind=SideEffectKind.REFUND,
+                order_id=order.id,
+                target_type="invoice",
+                target_id=order.invoice.id,
+                payload={
+                    "payment_id": payment.id,
+                    "amount": str(amount),
+                    "gateway": payment.gateway,
+                    "gateway_transaction_id": payment.transaction_id,
+                },
+            )
+            refunds.append({"side_effect_id": effect.id, "payment_id": payment.id, "amount": amount})
+        events.order_refund_requested(session, order.id, actor, refunds)
+    session.flush()
+    return order

@@ -1,0 +1,208 @@
+"""The order timeline: one small constructor per event. Each adds an OrderEvent to the session.
+
+Every event has: order id (kept after delete), actor (type, id, name), verb, from -> to status and
+details (JSON). Constructors take plain values so they work for an order that is being deleted.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import JSON, Insert, Integer, String, insert, literal, select
+from sqlalchemy.orm import Session
+
+from actions.actor import Actor
+from models import Order, OrderEvent, SideEffect, utcnow
+from models.base import UTCDateTime
+
+
+class Verb(StrEnum):
+    ORDER_PLACED = "order_placed"
+    ORDER_ACCEPTED = "order_accepted"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUND_REQUESTED = "order_refund_requested"
+    ORDER_SET_FRAUD = "order_set_fraud"
+    ORDER_SET_PENDING = "order_set_pending"
+    ORDER_DELETED = "order_deleted"
+    ORDER_STATUS_CHANGED = "order_status_changed"
+    BULK_STATUS_CHANGED = "bulk_status_changed"
+    AFFILIATE_ASSIGNED = "affiliate_assigned"
+    ADMIN_NOTES_UPDATED = "admin_notes_updated"
+    SIDE_EFFECT_SUCCEEDED = "side_effect_succeeded"
+    SIDE_EFFECT_FAILED = "side_effect_failed"
+    SIDE_EFFECT_RETRIED = "side_effect_retried"
+    SIDE_EFFECT_CANCELLED = "side_effect_cancelled"
+
+
+def jsonable(value):
+    """Decimal -> str, datetimes -> ISO 8601, recursively: the details column holds plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _add(
+    session: Session,
+    order_id: int,
+    actor: Actor,
+    verb: Verb,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> OrderEvent:
+    event = OrderEvent(
+        order_id=order_id,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        verb=verb,
+        from_status=from_status or "",
+        to_status=to_status or "",
+        details=jsonable(details or {}),
+        created_at=utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def order_placed(session: Session, order: Order, actor: Actor, details: dict | None = None) -> OrderEvent:
+    return _add(session, order.id, actor, Verb.ORDER_PLACED, "", order.status, details)
+
+
+def order_accepted(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_ACCEPTED, from_status, to_status, changes)
+
+
+def order_cancelled(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_CANCELLED, from_status, to_status, changes)
+
+
+def order_refund_requested(session, order_id, actor, refunds: list[dict]) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_REFUND_REQUESTED, details={"refunds": refunds})
+
+
+def order_set_fraud(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_SET_FRAUD, from_status, to_status, changes)
+
+
+def order_set_pending(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_SET_PENDING, from_status, to_status, changes)
+
+
+def order_deleted(session, order_id, actor, from_status, snapshot: dict) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_DELETED, from_status, "", {"snapshot": snapshot})
+
+
+def order_status_changed(session, order_id, actor, from_status, to_status) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ORDER_STATUS_CHANGED, from_status, to_status)
+
+
+def bulk_status_changed_rows(actor: Actor, action: str, to_status: str, where) -> Insert:
+    """INSERT ... SELECT: one bulk_status_changed event per order matching `where`, taking the
+    from-status from the row; run it before the UPDATE that changes those rows."""
+    columns = select(
+        Order.id,
+        literal(actor.type, String),
+        literal(actor.id, Integer),
+        literal(actor.name, String),
+        literal(Verb.BULK_STATUS_CHANGED.value, String),
+        Order.status,
+        literal(to_status, String),
+        literal({"bulk": True, "action": str(action)}, JSON),
+        literal(utcnow(), UTCDateTime),
+    ).where(where)
+    return insert(OrderEvent).from_select(
+        [
+            "order_id",
+            "actor_type",
+            "actor_id",
+            "actor_name",
+            "verb",
+            "from_status",
+            "to_status",
+            "details",
+            "created_at",
+        ],
+        columns,
+    )
+
+
+def affiliate_assigned(session, order_id, actor, old_affiliate_id, new_affiliate_id) -> OrderEvent:
+    return _add(
+        session,
+        order_id,
+        actor,
+        Verb.AFFILIATE_ASSIGNED,
+        details={"from": old_affiliate_id, "to": new_affiliate_id},
+    )
+
+
+def admin_notes_updated(session, order_id, actor, old: str, new: str) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.ADMIN_NOTES_UPDATED, details={"from": old, "to": new})
+
+
+def _effect_details(effect: SideEffect, **more) -> dict:
+    return {
+        "side_effect_id": effect.id,
+        "kind": effect.kind,
+        "target_type": effect.target_type,
+        "target_id": effect.target_id,
+        "attempts": effect.attempts,
+        **more,
+    }
+
+
+def side_effect_succeeded(
+    session, effect: SideEffect, actor: Actor, message: str = "", item: dict | None = None
+) -> OrderEvent | None:
+    """`item`: the item status change the outcome made ({type, id, from, to}), if any."""
+    if effect.order_id is None:
+        return None
+    item = item or {}
+    return _add(
+        session,
+        effect.order_id,
+        actor,
+        Verb.SIDE_EFFECT_SUCCEEDED,
+        item.get("from", ""),
+        item.get("to", ""),
+        _effect_details(effect, message=message, item=item or None),
+    )
+
+
+def side_effect_failed(
+    session, effect: SideEffect, actor: Actor, error: str, retry_at: datetime | None
+) -> OrderEvent | None:
+    if effect.order_id is None:
+        return None
+    return _add(
+        session,
+        effect.order_id,
+        actor,
+        Verb.SIDE_EFFECT_FAILED,
+        details=_effect_details(effect, error=error, retry_at=retry_at, final=retry_at is None),
+    )
+
+
+def side_effect_retried(session, effect: SideEffect, actor: Actor) -> OrderEvent | None:
+    if effect.order_id is None:
+        return None
+    return _add(session, effect.order_id, actor, Verb.SIDE_EFFECT_RETRIED, details=_effect_details(effect))
+
+
+def side_effect_cancelled(session, effect: SideEffect, actor: Actor, reason: str = "") -> OrderEvent | None:
+    if effect.order_id is None:
+        return None
+    return _add(
+        session,
+        effect.order_id,
+        actor,
+        Verb.SIDE_EFFECT_CANCELLED,
+        details=_effect_details(effect, reason=reason),
+    )

@@ -1,0 +1,390 @@
+"""Placing an order: the one way an order, its items and its first invoice come into being.
+
+Every face (Add New Order, the API's AddOrder, a checkout) builds a Cart and calls place_order.
+The whole cart is checked before anything is written; a refusal raises one PlacementError with
+a message per field and leaves the database as it was. The caller commits.
+"""
+
+import calendar
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.cart import Cart, PlacementError, PlaceOptions, product_field
+from actions.order_number import new_order_number
+from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
+from actions.promotions import (
+    claim_promotion_use,
+    find_promotion,
+    load_client_history,
+    promotion_problem,
+    release_promotion_use,
+)
+from actions.side_effects import record_email, record_side_effect
+from models import (
+    ZERO,
+    Affiliate,
+    AutoSetup,
+    BillingCycle,
+    Client,
+    ClientStatus,
+    Domain,
+    DomainOrderType,
+    Gateway,
+    Invoice,
+    InvoiceItem,
+    InvoiceItemType,
+    InvoiceStatus,
+    Order,
+    OrderStatusDefinition,
+    Product,
+    Promotion,
+    Service,
+    Setting,
+    SideEffectKind,
+    utcnow,
+)
+from models.email_defaults import INVOICE_CREATED, NEW_ORDER_NOTIFICATION, ORDER_CONFIRMATION
+
+
+def preview_order(session: Session, cart: Cart, options: PlaceOptions | None = None) -> Quote:
+    """The priced cart and every problem placing it would hit; writes nothing (live total)."""
+    quote, _client, _promotion = _check(session, cart, options or PlaceOptions())
+    return quote
+
+
+def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOptions | None = None) -> Order:
+    """Create the order, its services and domains and (unless told not to) its invoice.
+
+    `actor` (actions.actor.Actor) is who places it, for the timeline. Raises
+    PlacementError with nothing written when the cart, the promotion or the stock says no.
+    """
+    options = options or PlaceOptions()
+    quote, client, promotion = _check(session, cart, options)
+    if quote.errors:
+        raise PlacementError(quote.errors)
+    _claim_promotion_and_stock(session, quote, promotion)
+
+    placed_at = utcnow()
+    today = placed_at.date()
+    order = Order(
+        order_number=new_order_number(session),
+        client_id=client.id,
+        date=placed_at,
+        status=options.status,
+        payment_method=cart.payment_method,
+        ip_address=cart.ip_address.strip(),
+        notes=cart.notes,
+        affiliate_id=cart.affiliate_id,
+        source=options.source,
+        placed_by_admin_id=options.placed_by_admin_id,
+        amount=quote.total,
+    )
+    if promotion is not None:
+        order.promo_code, order.promo_type, order.promo_value = (
+            promotion.code,
+            promotion.type,
+            promotion.value,
+        )
+    session.add(order)
+    session.flush()
+
+    services = [_new_service(order, item, promotion, today) for item in quote.services]
+    domains = [_new_domain(order, item, cart, promotion, today) for item in quote.domains]
+    session.add_all(services + domains)
+    session.flush()
+
+    if options.generate_invoice:
+        order.invoice = _new_invoice(session, order, quote, services, domains, promotion, today)
+        session.flush()
+        order.amount = order.invoice.total
+
+    _record_placement_effects(session, order, client, services, quote, options)
+    events.order_placed(
+        session,
+        order,
+        actor,
+        {
+            "order_number": order.order_number,
+            "amount": order.amount,
+            "source": order.source,
+            "invoice_id": order.invoice_id,
+            "promo_code": order.promo_code,
+            "services": len(services),
+            "domains": len(domains),
+        },
+    )
+    session.flush()
+    return order
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+
+def _check(
+    session: Session, cart: Cart, options: PlaceOptions
+) -> tuple[Quote, Client | None, Promotion | None]:
+    header: dict[str, list[str]] = {}
+    client = session.get(Client, cart.client_id) if cart.client_id else None
+    if client is None:
+        header["client_id"] = ["Choose a client." if not cart.client_id else "Unknown client."]
+    elif client.status == ClientStatus.CLOSED:
+        header["client_id"] = ["Unable to add order when client status is Closed"]
+    if not cart.payment_method:
+        header["payment_method"] = ["Choose a payment method."]
+    elif (
+        session.scalar(select(Gateway.id).where(Gateway.name == cart.payment_method, Gateway.active)) is None
+    ):
+        header["payment_method"] = [f"Unknown payment method {cart.payment_method!r}."]
+    if (
+        session.scalar(select(OrderStatusDefinition.id).where(OrderStatusDefinition.title == options.status))
+        is None
+    ):
+        header["status"] = [f"Unknown order status {options.status!r}."]
+    if cart.affiliate_id is not None and session.get(Affiliate, cart.affiliate_id) is None:
+        header["affiliate_id"] = ["Unknown affiliate."]
+    if not cart.products and not cart.domains:
+        header["cart"] = ["Add at least one product or domain."]
+
+    promotion = None
+    code = cart.promo_code.strip()
+    if code:
+        promotion = find_promotion(session, code)
+        if promotion is None:
+            header["promo_code"] = [f"Promotion code {code} does not exist."]
+
+    catalog = load_catalog(session, cart)
+    usable_promotion = promotion if promotion is not None and client is not None else None
+    quote = price_cart(cart, catalog, None)
+    if usable_promotion is not None and not quote.errors:
+        history = load_client_history(session, client.id, usable_promotion.code)
+        problem = promotion_problem(
+            usable_promotion,
+            today=utcnow().date(),
+            history=history,
+            cart_product_ids={s.product.id for s in quote.services},
+            cart_tlds={d.tld.extension for d in quote.domains},
+        )
+        if problem:
+            header["promo_code"] = [problem]
+        else:
+            quote = price_cart(cart, catalog, usable_promotion)
+    for name, messages in header.items():
+        quote.errors.setdefault(name, []).extend(messages)
+    return quote, client, promotion
+
+
+def _claim_promotion_and_stock(session: Session, quote: Quote, promotion: Promotion | None) -> None:
+    """Take one promotion use and the stock with conditional UPDATEs (safe under concurrency);
+    when one is refused, give back what was taken so the refusal changes nothing."""
+    if promotion is not None:
+        if not claim_promotion_use(session, promotion.id):
+            raise PlacementError(
+                {"promo_code": [f"Promotion code {promotion.code} has reached its maximum number of uses."]}
+            )
+        session.expire(promotion, ["uses"])
+    wanted: dict[int, tuple[int, Product]] = {}
+    for item in quote.services:
+        if item.product.stock_control:
+            count, _ = wanted.get(item.product.id, (0, item.product))
+            wanted[item.product.id] = (count + 1, item.product)
+    taken: list[tuple[int, int]] = []
+    for product_id, (count, product) in wanted.items():
+        claimed = (
+            session.execute(
+                update(Product)
+                .where(Product.id == product_id, Product.stock_quantity >= count)
+                .values(stock_quantity=Product.stock_quantity - count)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
+        if not claimed:
+            for done_id, done_count in taken:
+                session.execute(
+                    update(Product)
+                    .where(Product.id == done_id)
+                    .values(stock_quantity=Product.stock_quantity + done_count)
+                    .execution_options(synchronize_session=False)
+                )
+            if promotion is not None:
+                release_promotion_use(session, promotion.id)
+            line = next(s.line for s in quote.services if s.product.id == product_id)
+            raise PlacementError({product_field(line, "quantity"): [f"{product.name} is out of stock."]})
+        taken.append((product_id, count))
+        session.expire(product, ["stock_quantity"])
+
+
+# --- creating -----------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _new_service(order: Order, item: ServiceQuote, promotion: Promotion | None, today: date) -> Service:
+    months = BillingCycle(item.cycle).months
+    return Service(
+        order=order,
+        client_id=order.client_id,
+        product_id=item.product.id,
+        server_id=item.product.default_server_id,
+        domain=item.domain,
+        billing_cycle=item.cycle,
+        first_payment_amount=item.first_payment,
+        recurring_amount=item.recurring_amount,
+        promotion_id=promotion.id if item.promoted else None,
+        registration_date=today,
+        # The order's invoice pays the first period; the next one is due a cycle later.
+        next_due_date=add_months(today, months) if months else None,
+    )
+
+
+def _new_domain(
+    order: Order, item: DomainQuote, cart: Cart, promotion: Promotion | None, today: date
+) -> Domain:
+    line = cart.domains[item.line]
+    return Domain(
+        order=order,
+        client_id=order.client_id,
+        name=item.name,
+        type=item.type,
+        period_years=item.period_years,
+        epp_code=line.epp_code.strip() or None,
+        dns_management=line.dns_management,
+        email_forwarding=line.email_forwarding,
+        id_protection=line.id_protection,
+        first_payment_amount=item.first_payment,
+        recurring_amount=item.recurring_amount,
+        promotion_id=promotion.id if item.promoted else None,
+        registration_date=today,
+        next_due_date=add_months(today, 12 * item.period_years),
+    )
+
+
+def _order_days_grace(session: Session) -> int:
+    setting = session.get(Setting, "order_days_grace")
+    try:
+        return max(int(setting.value), 0) if setting else 0
+    except ValueError:
+        return 0
+
+
+def _new_invoice(session, order, quote, services, domains, promotion, today) -> Invoice:
+    invoice = Invoice(
+        client_id=order.client_id,
+        date=today,
+        due_date=today + timedelta(days=_order_days_grace(session)),
+        status=InvoiceStatus.UNPAID,
+        payment_method=order.payment_method,
+    )
+    promo_label = f"Promotion Code: {promotion.code}" if promotion else ""
+    for service, item in zip(services, quote.services, strict=True):
+        label = f"{item.product}" + (f" - {item.domain}" if item.domain else "")
+        invoice.items.append(
+            InvoiceItem(
+                type=InvoiceItemType.HOSTING,
+                related_id=service.id,
+                description=f"{label} ({item.cycle})",
+                amount=item.price,
+            )
+        )
+        if item.setup_fee:
+            invoice.items.append(
+                InvoiceItem(
+                    type=InvoiceItemType.SETUP,
+                    related_id=service.id,
+                    description=f"Setup Fee: {label}",
+                    amount=item.setup_fee,
+                )
+            )
+        if item.discount:
+            invoice.items.append(
+                InvoiceItem(
+                    type=InvoiceItemType.PROMO_HOSTING,
+                    related_id=service.id,
+                    description=f"{promo_label} - {label}",
+                    amount=-item.discount,
+                )
+            )
+    for domain, item in zip(domains, quote.domains, strict=True):
+        kind = (
+            InvoiceItemType.DOMAIN_REGISTER
+            if item.type == DomainOrderType.REGISTER
+            else InvoiceItemType.DOMAIN_TRANSFER
+        )
+        addons = [
+            name
+            for name, on in (
+                ("DNS Management", domain.dns_management),
+                ("Email Forwarding", domain.email_forwarding),
+                ("ID Protection", domain.id_protection),
+            )
+            if on
+        ]
+        description = f"Domain {item.type} - {item.name} - {item.period_years} Year(s)"
+        if addons:
+            description += " + " + ", ".join(addons)
+        invoice.items.append(
+            InvoiceItem(
+                type=kind, related_id=domain.id, description=description, amount=item.price + item.addons
+            )
+        )
+        if item.discount:
+            invoice.items.append(
+                InvoiceItem(
+                    type=InvoiceItemType.PROMO_DOMAIN,
+                    related_id=domain.id,
+                    description=f"{promo_label} - {item.name}",
+                    amount=-item.discount,
+                )
+            )
+    invoice.subtotal = invoice.total = sum((line.amount for line in invoice.items), ZERO)
+    session.add(invoice)
+    return invoice
+
+
+def _record_placement_effects(
+    session: Session,
+    order: Order,
+    client: Client,
+    services: list[Service],
+    quote: Quote,
+    options: PlaceOptions,
+) -> None:
+    emails = []
+    if options.order_confirmation:
+        emails.append((ORDER_CONFIRMATION, client.email))
+    if order.invoice is not None and options.send_invoice_email:
+        emails.append((INVOICE_CREATED, client.email))
+    if options.new_order_notification:
+        emails.append((NEW_ORDER_NOTIFICATION, ""))  # "": the mail job addresses the active admins
+    for template, to in emails:
+        record_email(
+            session,
+            template=template,
+            to=to,
+            client_id=client.id,
+            order_id=order.id,
+            context={"invoice_id": order.invoice_id},
+        )
+    for service, item in zip(services, quote.services, strict=True):
+        if item.product.auto_setup == AutoSetup.ON_ORDER:
+            record_side_effect(
+                session,
+                kind=SideEffectKind.MODULE_CREATE,
+                order_id=order.id,
+                target_type="service",
+                target_id=service.id,
+                payload={
+                    "server_id": service.server_id,
+                    "username": "",
+                    "send_welcome_email": True,
+                    "welcome_template": item.product.welcome_email or None,
+                },
+            )

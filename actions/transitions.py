@@ -1,0 +1,201 @@
+"""The transition table of DESIGN.md §4: the one place that says what each order action does.
+
+Every order action (accept, cancel, cancel & refund, fraud, pending, delete, change status) reads
+its row here. "Allowed from" is models.guards.ALLOWED_FROM (models/ cannot import actions/, and
+the admin page needs the guards too); the row's other columns are below.
+
+Errors: every refusal is a TransitionError with a stable `code` (ErrorCode) and a human `message`.
+A refusal is raised BEFORE anything changes; the caller rolls back its session (harmless when
+nothing was written, required when a stale write was detected during flush).
+
+Transaction rule, everywhere in actions/: actions change the session and flush, they never
+commit. The face (admin view, API, CLI, job) commits, and after the commit the dispatcher runs the
+side effects the action recorded (session.info[actions.side_effects.PENDING_KEY]).
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.errors import STALE_MESSAGE, ErrorCode, TransitionError
+from actions.side_effects import record_side_effect
+from models import (
+    DomainStatus,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    ServiceStatus,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    utcnow,
+)
+from models.guards import ALLOWED_FROM, AllowedFrom, OrderAction
+
+Action = OrderAction  # the actions/ name for the same vocabulary
+
+__all__ = [
+    "Action",
+    "ErrorCode",
+    "ItemRule",
+    "STALE_MESSAGE",
+    "TRANSITIONS",
+    "Transition",
+    "TransitionError",
+    "apply_transition",
+    "unfinished_side_effects",
+]
+
+LIVE_SERVICES = frozenset({ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED})
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """Items move to `to` now, except those in `keep` (left alone) and those in `terminate`
+    (services: a terminate side effect is recorded and they move to `to` when it succeeds)."""
+
+    to: str
+    keep: frozenset[str] = frozenset()
+    terminate: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: OrderAction
+    label: str
+    allowed_from: AllowedFrom
+    order_to: str | None  # None: chosen by the admin (change status) or the order is removed (delete)
+    services: ItemRule | None = None  # None: unchanged (accept handles pending items per option)
+    domains: ItemRule | None = None
+    invoice: dict[str, str] = field(default_factory=dict)  # invoice status from -> to
+    refund: bool = False  # refund side effect per payment; invoice Refunded when they succeed
+    removes: bool = False  # the order, its items and its invoice are deleted
+    bulk: bool = True  # available as a status-only bulk change on the list grid
+
+
+def _row(action: OrderAction, label: str, order_to: str | None, **kw) -> Transition:
+    return Transition(action, label, ALLOWED_FROM[action], order_to, **kw)
+
+
+_CANCEL_ITEMS = dict(
+    services=ItemRule(ServiceStatus.CANCELLED, terminate=LIVE_SERVICES),
+    domains=ItemRule(DomainStatus.CANCELLED, keep=frozenset({DomainStatus.ACTIVE})),
+    invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
+)
+
+TRANSITIONS: dict[OrderAction, Transition] = {
+    Action.ACCEPT: _row(Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE),
+    Action.CANCEL: _row(Action.CANCEL, "Cancel Order", OrderStatus.CANCELLED, **_CANCEL_ITEMS),
+    Action.CANCEL_AND_REFUND: _row(
+        Action.CANCEL_AND_REFUND,
+        "Cancel & Refund",
+        OrderStatus.CANCELLED,
+        refund=True,
+        bulk=False,
+        **_CANCEL_ITEMS,
+    ),
+    Action.SET_FRAUD: _row(
+        Action.SET_FRAUD,
+        "Set as Fraud",
+        OrderStatus.FRAUD,
+        services=ItemRule(ServiceStatus.FRAUD, terminate=LIVE_SERVICES),
+        domains=ItemRule(DomainStatus.FRAUD, keep=frozenset({DomainStatus.ACTIVE})),
+        invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
+    ),
+    Action.SET_PENDING: _row(
+        Action.SET_PENDING,
+        "Set Back to Pending",
+        OrderStatus.PENDING,
+        services=ItemRule(ServiceStatus.PENDING),
+        domains=ItemRule(DomainStatus.PENDING),
+        invoice={InvoiceStatus.CANCELLED: InvoiceStatus.UNPAID},
+    ),
+    Action.DELETE: _row(Action.DELETE, "Delete Order", None, removes=True),
+    Action.CHANGE_STATUS: _row(Action.CHANGE_STATUS, "Change Status", None),
+}
+
+# Provisioning no longer wanted once an order is cancelled or set as fraud.
+_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER)
+
+
+def unfinished_side_effects(session: Session, order_id: int) -> list[SideEffect]:
+    return list(
+        session.scalars(
+            select(SideEffect)
+            .where(
+                SideEffect.order_id == order_id,
+                SideEffect.status.in_([SideEffectStatus.QUEUED, SideEffectStatus.RUNNING]),
+            )
+            .order_by(SideEffect.id)
+        )
+    )
+
+
+def apply_transition(session: Session, order: Order, transition: Transition, actor: Actor) -> dict:
+    """Apply the order, item and invoice columns of a row to a locked order whose guard passed.
+
+    Returns what changed, for the event's details: services/domains [{id, from, to}], invoice
+    {from, to}, terminate [side effect ids], cancelled_side_effects [ids].
+    """
+    changes: dict = {
+        "services": [],
+        "domains": [],
+        "invoice": None,
+        "terminate": [],
+        "cancelled_side_effects": [],
+    }
+    unfinished = unfinished_side_effects(session, order.id)
+    if transition.services and transition.services.terminate:
+        for effect in unfinished:  # no provisioning for an order being cancelled or set as fraud
+            if effect.kind in _PROVISIONING and effect.status == SideEffectStatus.QUEUED:
+                effect.status = SideEffectStatus.CANCELLED
+                effect.finished_at = utcnow()
+                events.side_effect_cancelled(session, effect, actor, f"Order: {transition.label}")
+                changes["cancelled_side_effects"].append(effect.id)
+    if transition.action == Action.SET_PENDING:
+        for effect in unfinished:  # the admin takes the order back: terminations not yet started stop
+            if effect.kind == SideEffectKind.MODULE_TERMINATE and effect.status == SideEffectStatus.QUEUED:
+                effect.status = SideEffectStatus.CANCELLED
+                effect.finished_at = utcnow()
+                events.side_effect_cancelled(session, effect, actor, f"Order: {transition.label}")
+                changes["cancelled_side_effects"].append(effect.id)
+
+    rule = transition.services
+    if rule:
+        terminating = {e.target_id: e for e in unfinished if e.kind == SideEffectKind.MODULE_TERMINATE}
+        for service in order.services:
+            if service.status in rule.terminate:
+                if service.id in terminating:  # one termination per service; it ends in the new status
+                    effect = terminating[service.id]
+                    effect.payload = {**effect.payload, "then_status": rule.to}
+                else:
+                    effect = record_side_effect(
+                        session,
+                        kind=SideEffectKind.MODULE_TERMINATE,
+                        order_id=order.id,
+                        target_type="service",
+                        target_id=service.id,
+                        payload={"then_status": rule.to},
+                    )
+                changes["terminate"].append(effect.id)
+            elif service.status not in rule.keep and service.status != rule.to:
+                changes["services"].append({"id": service.id, "from": service.status, "to": rule.to})
+                service.status = rule.to
+    rule = transition.domains
+    if rule:
+        for domain in order.domains:
+            if domain.status not in rule.keep and domain.status != rule.to:
+                changes["domains"].append({"id": domain.id, "from": domain.status, "to": rule.to})
+                domain.status = rule.to
+    invoice = order.invoice
+    if invoice is not None and invoice.status in transition.invoice:
+        to = transition.invoice[invoice.status]
+        changes["invoice"] = {"id": invoice.id, "from": invoice.status, "to": to}
+        invoice.status = to
+        invoice.date_cancelled = utcnow() if to == InvoiceStatus.CANCELLED else None
+    if transition.order_to is not None:
+        order.status = transition.order_to
+    return changes

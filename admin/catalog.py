@@ -1,0 +1,91 @@
+"""Catalog: products with their cycle prices, promotions, TLDs with their yearly prices."""
+
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+from wtforms.validators import AnyOf
+
+from admin.base import MoneyInlineForm, SecureModelView
+from models import (
+    AutoSetup,
+    BillingCycle,
+    Permission,
+    Product,
+    ProductPrice,
+    ProductType,
+    PromotionType,
+    Tld,
+    TldPrice,
+)
+
+CYCLES = [c.value for c in BillingCycle]
+
+
+def _choices(vocabulary) -> list[str]:
+    return [item.value for item in vocabulary]
+
+
+def _prices(view, context, model, name):
+    return ", ".join(str(price) for price in model.prices)
+
+
+class ProductView(SecureModelView):
+    permission = Permission.VIEW_PRODUCTS
+    create_permission = edit_permission = delete_permission = Permission.EDIT_PRODUCTS
+
+    column_list = ("id", "group_name", "name", "type", "module", "auto_setup", "prices", "hidden",
+                   "retired")
+    column_labels = {"id": "ID", "group_name": "Group"}
+    column_formatters = {"prices": _prices}
+    column_default_sort = ("group_name", False)
+    column_searchable_list = ("name", "group_name")
+    column_filters = ("group_name", "type", "module", "auto_setup", "hidden", "retired")
+    form_excluded_columns = ("created_at",)
+    form_overrides = {"type": SelectField, "auto_setup": SelectField}
+    form_args = {"type": {"choices": _choices(ProductType)}, "auto_setup": {"choices": _choices(AutoSetup)}}
+    form_ajax_refs = {"default_server": {"fields": ("name", "hostname"), "page_size": 10}}
+    inline_models = (MoneyInlineForm(
+        ProductPrice,
+        form_columns=("id", "cycle", "price", "setup_fee"),
+        form_args={"cycle": {"validators": [
+            AnyOf(CYCLES, message="Billing cycle must be one of: %(values)s.")]}},
+    ),)
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Product.prices))
+
+
+class PromotionView(SecureModelView):
+    permission = Permission.VIEW_PROMOTIONS
+    create_permission = edit_permission = Permission.EDIT_PROMOTIONS
+    delete_permission = Permission.DELETE_PROMOTIONS
+
+    column_list = ("id", "code", "type", "value", "recurring", "start_date", "expiration_date", "uses",
+                   "max_uses")
+    column_labels = {"id": "ID"}
+    column_default_sort = ("id", True)
+    column_searchable_list = ("code",)
+    column_filters = ("type", "recurring", "start_date", "expiration_date")
+    form_excluded_columns = ("uses",)
+    form_overrides = {"type": SelectField}
+    form_args = {"type": {"choices": _choices(PromotionType)}}
+    unique_messages = {"code": "A promotion with code {value} already exists."}
+
+
+class TldView(SecureModelView):
+    permission = create_permission = edit_permission = delete_permission = (
+        Permission.CONFIGURE_DOMAIN_PRICING)
+
+    column_list = ("extension", "auto_registrar", "prices", "epp_required")
+    column_labels = {"auto_registrar": "Auto registration"}
+    column_formatters = {"prices": lambda view, context, model, name: ", ".join(
+        f"{p.years}y: {p.register_price}/{p.transfer_price}/{p.renew_price}" for p in model.prices)}
+    column_default_sort = ("extension", False)
+    column_searchable_list = ("extension",)
+    column_filters = ("auto_registrar", "epp_required")
+    unique_messages = {"extension": "The TLD {value} already exists."}
+    inline_models = (MoneyInlineForm(
+        TldPrice, form_columns=("id", "years", "register_price", "transfer_price", "renew_price"),
+    ),)
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Tld.prices))

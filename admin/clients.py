@@ -1,0 +1,38 @@
+"""Clients: list, search, summary page and edit forms."""
+
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import Email, ValidationError
+
+from admin.base import SecureModelView
+from extensions import db
+from models import ClientStatus, Order, Permission
+
+
+class ClientView(SecureModelView):
+    permission = Permission.LIST_CLIENTS
+    create_permission = Permission.ADD_NEW_CLIENT
+    edit_permission = Permission.EDIT_CLIENTS
+    delete_permission = Permission.DELETE_CLIENT
+
+    column_list = ("id", "first_name", "last_name", "company_name", "email", "country", "status",
+                   "created_at")
+    column_labels = {"id": "ID"}
+    column_default_sort = ("id", True)
+    column_searchable_list = ("first_name", "last_name", "company_name", "email")
+    column_filters = ("status", "country", "created_at")
+    form_excluded_columns = ("created_at",)
+    form_overrides = {"status": SelectField}
+    form_args = {
+        "email": {"validators": [Email(message="Enter a valid email address.")]},
+        "status": {"choices": [s.value for s in ClientStatus]},
+    }
+    unique_messages = {"email": "A client with email {value} already exists."}
+
+    def on_model_change(self, form, model, is_created):
+        model.email = model.email.strip()
+
+    def on_model_delete(self, model):
+        # Orders keep their client; refuse rather than fail on the foreign key.
+        if db.session.scalar(select(Order.id).where(Order.client_id == model.id).limit(1)):
+            raise ValidationError(f"{model} has orders and cannot be deleted.")

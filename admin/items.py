@@ -1,0 +1,67 @@
+"""Order items: services and domains. Their status changes only through actions/."""
+
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+
+from admin.base import SecureModelView
+from models import BillingCycle, Domain, DomainOrderType, Permission, Service
+
+CLIENT_PICKER = {"fields": ("first_name", "last_name", "email", "company_name"), "page_size": 10}
+
+
+class ServiceView(SecureModelView):
+    permission = Permission.LIST_SERVICES
+    create_permission = edit_permission = delete_permission = Permission.EDIT_SERVICES
+    # Services are created and removed with their order (actions/).
+    allow_create = allow_delete = False
+
+    column_list = ("id", "order", "client", "product", "domain", "billing_cycle", "recurring_amount",
+                   "next_due_date", "status")
+    column_labels = {"id": "ID"}
+    column_default_sort = ("id", True)
+    column_searchable_list = ("domain", "username")
+    column_filters = ("status", "billing_cycle", "next_due_date", "product_id", "client_id", "order_id")
+    column_details_exclude_list = ("password",)
+    form_columns = ("client", "order", "product", "server", "domain", "username", "password",
+                    "billing_cycle", "first_payment_amount", "recurring_amount", "registration_date",
+                    "next_due_date")
+    secret_fields = ("password",)
+    form_overrides = {"billing_cycle": SelectField}
+    form_args = {"billing_cycle": {"choices": [c.value for c in BillingCycle]}}
+    form_ajax_refs = {
+        "client": CLIENT_PICKER,
+        "order": {"fields": ("order_number",), "page_size": 10},
+        "product": {"fields": ("name", "group_name"), "page_size": 10},
+        "server": {"fields": ("name", "hostname"), "page_size": 10},
+    }
+
+    def get_query(self):
+        return super().get_query().options(
+            selectinload(Service.order), selectinload(Service.client), selectinload(Service.product)
+        )
+
+
+class DomainView(SecureModelView):
+    permission = Permission.LIST_DOMAINS
+    create_permission = edit_permission = delete_permission = Permission.EDIT_DOMAINS
+    allow_create = allow_delete = False
+
+    column_list = ("id", "order", "client", "name", "type", "period_years", "registrar",
+                   "recurring_amount", "next_due_date", "status")
+    column_labels = {"id": "ID", "period_years": "Years", "epp_code": "EPP code"}
+    column_default_sort = ("id", True)
+    column_searchable_list = ("name",)
+    column_filters = ("status", "type", "registrar", "next_due_date", "client_id", "order_id")
+    form_columns = ("client", "order", "name", "type", "period_years", "epp_code", "registrar",
+                    "dns_management", "email_forwarding", "id_protection", "first_payment_amount",
+                    "recurring_amount", "registration_date", "expiry_date", "next_due_date")
+    secret_fields = ("epp_code",)
+    form_overrides = {"type": SelectField}
+    form_args = {"type": {"choices": [t.value for t in DomainOrderType]}}
+    form_ajax_refs = {
+        "client": CLIENT_PICKER,
+        "order": {"fields": ("order_number",), "page_size": 10},
+    }
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Domain.order), selectinload(Domain.client))

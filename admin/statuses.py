@@ -1,0 +1,45 @@
+"""Order statuses: core ones keep their titles; custom ones come and go (actions/order_statuses)."""
+
+from markupsafe import Markup
+from wtforms.validators import ValidationError
+
+from actions.order_statuses import OrderStatusError, check_order_status, delete_order_status
+from admin.base import SecureModelView
+from extensions import db
+from models import Permission
+
+
+def _swatch(view, context, model, name):
+    return Markup('<span class="badge" style="background:{0};color:#fff">{0}</span>').format(model.color)
+
+
+class OrderStatusView(SecureModelView):
+    permission = create_permission = edit_permission = delete_permission = (
+        Permission.CONFIGURE_ORDER_STATUSES)
+
+    column_list = ("title", "color", "include_in_pending", "include_in_active", "include_in_cancelled",
+                   "sort_order", "is_core")
+    column_labels = {"color": "Colour", "is_core": "Core"}
+    column_formatters = {"color": _swatch}
+    column_default_sort = ("sort_order", False)
+    form_columns = ("title", "color", "include_in_pending", "include_in_active", "include_in_cancelled",
+                    "sort_order")
+    form_args = {"color": {"label": "Colour", "description": "Six-digit hex colour, e.g. #cc0000."}}
+    unique_messages = {"title": "An order status named {value} already exists"}
+
+    def on_model_change(self, form, model, is_created):
+        try:
+            check_order_status(db.session, model)
+        except OrderStatusError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def delete_model(self, model):
+        try:
+            delete_order_status(db.session, model)
+        except OrderStatusError as exc:
+            db.session.rollback()
+            self.handle_view_exception(ValidationError(str(exc)))
+            return False
+        db.session.commit()
+        self.after_model_delete(model)
+        return True

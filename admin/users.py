@@ -1,0 +1,120 @@
+"""Admin users, roles (named permissions) and API credentials."""
+
+import ipaddress
+import secrets
+
+from flask import flash
+from flask_admin.form import Select2Widget
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import PasswordField, SelectMultipleField
+from wtforms.validators import Email, Length, Optional, ValidationError
+
+from actions.admin_users import MIN_PASSWORD_LENGTH
+from admin.base import SecureModelView
+from extensions import db
+from models import AdminUser, ApiCredential, Permission, hash_secret
+from models.permissions import ALL_PERMISSIONS
+
+ROLE_PICKER = {"fields": ("name",), "page_size": 10}
+
+
+class AdminUserView(SecureModelView):
+    permission = create_permission = edit_permission = delete_permission = (
+        Permission.CONFIGURE_ADMINISTRATORS)
+
+    column_list = ("id", "email", "name", "role", "active", "last_login_at", "created_at")
+    column_labels = {"id": "ID"}
+    column_searchable_list = ("email", "name")
+    column_filters = ("active", "role_id")
+    column_details_exclude_list = ("password_hash",)
+    form_columns = ("email", "name", "role", "active", "new_password")
+    form_extra_fields = {"new_password": PasswordField(
+        "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+        description="Required for a new admin; leave blank to keep the current password.")}
+    form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]}}
+    form_ajax_refs = {"role": ROLE_PICKER}
+    unique_messages = {"email": "An admin with email {value} already exists."}
+
+    def get_query(self):
+        return super().get_query().options(selectinload(AdminUser.role))
+
+    def on_model_change(self, form, model, is_created):
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif is_created:
+            raise ValidationError("A new admin needs a password.")
+        if model.id == current_user.id and not model.active:
+            raise ValidationError("You cannot deactivate your own account.")
+
+    def on_model_delete(self, model):
+        if model.id == current_user.id:
+            raise ValidationError("You cannot delete your own account.")
+
+
+class RoleView(SecureModelView):
+    permission = create_permission = edit_permission = delete_permission = (
+        Permission.CONFIGURE_ADMIN_ROLES)
+
+    column_list = ("name", "permissions", "builtin")
+    column_formatters = {"permissions": lambda view, context, model, name: Markup("<br>").join(
+        model.permissions or [])}
+    column_searchable_list = ("name",)
+    form_columns = ("name", "permissions")
+    form_overrides = {"permissions": SelectMultipleField}
+    form_args = {"permissions": {"choices": list(ALL_PERMISSIONS),
+                                 "widget": Select2Widget(multiple=True)}}
+    unique_messages = {"name": "A role named {value} already exists."}
+
+    def on_model_change(self, form, model, is_created):
+        # Built-in roles are reset from code at start-up; a change would silently vanish.
+        if model.builtin:
+            raise ValidationError(f"{model.name} is a built-in role; create a custom role instead.")
+
+    def on_model_delete(self, model):
+        if model.builtin:
+            raise ValidationError(f"{model.name} is a built-in role and cannot be deleted.")
+        in_use = (select(AdminUser.id).where(AdminUser.role_id == model.id).limit(1),
+                  select(ApiCredential.id).where(ApiCredential.role_id == model.id).limit(1))
+        if any(db.session.scalar(query) for query in in_use):
+            raise ValidationError(f"Role {model.name} is assigned to admins or API credentials.")
+
+
+def _check_allowlist(form, field):
+    for line in (field.data or "").split():
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            raise ValidationError(f"{line} is not an IP address or CIDR range.") from None
+
+
+class ApiCredentialView(SecureModelView):
+    permission = create_permission = edit_permission = delete_permission = (
+        Permission.MANAGE_API_CREDENTIALS)
+
+    column_list = ("identifier", "description", "role", "active", "created_at", "last_used_at")
+    column_searchable_list = ("identifier", "description")
+    column_filters = ("active", "role_id")
+    column_details_exclude_list = ("secret_hash",)
+    form_columns = ("description", "role", "ip_allowlist", "active")
+    form_args = {"ip_allowlist": {"label": "IP allow-list", "validators": [_check_allowlist],
+                                  "description": "One IP address or CIDR range per line; empty allows any."}}
+    form_ajax_refs = {"role": ROLE_PICKER}
+
+    def get_query(self):
+        return super().get_query().options(selectinload(ApiCredential.role))
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.identifier = secrets.token_urlsafe(24)
+            # Only the hash is stored; the secret is shown once, after the commit.
+            model.new_secret = secrets.token_urlsafe(32)
+            model.secret_hash = hash_secret(model.new_secret)
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            flash(Markup("API credential created. Identifier: <code>{}</code> Secret: <code>{}</code> "
+                         "&mdash; copy the secret now, it is not shown again.").format(
+                model.identifier, model.new_secret), "success")

@@ -1,0 +1,271 @@
+"""Email side effects: render a stored template with WHMCS-style merge fields, log it, send it.
+
+Payload contract for kind="email" rows (recorded by actions with record_side_effect):
+    {"template": "<EmailTemplate.name or 'Product Welcome'>",
+     "to": optional address or list (default: the client, or every active admin for admin templates),
+     "extra": optional dict of extra merge fields (e.g. {"error": "..."})}
+order_id and the target (service | domain | invoice | order) choose the merge fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    AdminUser,
+    Client,
+    Domain,
+    EmailLog,
+    EmailStatus,
+    EmailTemplate,
+    Invoice,
+    Order,
+    Service,
+    Setting,
+    SideEffect,
+)
+from models.email_defaults import OTHER_WELCOME, PRODUCT_WELCOME, WELCOME_BY_PRODUCT_TYPE
+from modules.base import EmailMessage, ModuleResult, SmtpSettings
+
+# Admins edit templates, so they render sandboxed: no attribute access to Python internals.
+# A merge field that does not apply (a service field in an order email) renders empty, as in WHMCS.
+_env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+class UnsendableEmailError(Exception):
+    """A problem no retry can fix (no template, no recipient, a broken template)."""
+
+
+def smtp_settings() -> SmtpSettings | None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return None
+    return SmtpSettings(
+        host=config["MAIL_SERVER"],
+        port=int(config.get("MAIL_PORT") or 25),
+        username=config.get("MAIL_USERNAME") or "",
+        password=config.get("MAIL_PASSWORD") or "",
+        security="starttls" if config.get("MAIL_USE_TLS") else "none",
+        timeout=float(config.get("MODULE_TIMEOUT_SECONDS", 10)),
+    )
+
+
+def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
+    """Render the message into its email_log row (one per side effect: the row record_email wrote,
+    or one made here on the first attempt and reused on retries). None when the template is
+    disabled: nothing to send."""
+    row = _log_row(session, effect)
+    context = merge_fields(session, effect)
+    template = _template(session, effect.payload.get("template", ""), context)
+    if template.disabled:
+        return None
+    to = (row.to if row is not None and row.to else None) or effect.payload.get("to")
+    recipients = _split(to) if to else _default_recipients(session, template, context)
+    if not recipients:
+        raise UnsendableEmailError(f"No recipient for {template.name!r}")
+    try:
+        subject = _env.from_string(template.subject).render(context).strip()
+        body = _env.from_string(template.body).render(context)
+    except TemplateError as exc:
+        raise UnsendableEmailError(f"Template {template.name!r} does not render: {exc}") from None
+    if row is None:
+        row = EmailLog(client_id=context.get("client_id"), order_id=effect.order_id)
+        row.status = EmailStatus.QUEUED
+        session.add(row)
+    if not row.body:  # rendered once: a retry sends exactly what the log shows
+        row.template, row.to = template.name, ", ".join(recipients)[:255]
+        row.subject, row.body = subject[:255], body
+    session.flush()
+    if effect.payload.get("email_log_id") != row.id:
+        effect.payload = {**effect.payload, "email_log_id": row.id}  # a new dict, so the change is saved
+    return EmailMessage(
+        to=_split(row.to),
+        subject=row.subject,
+        body_text=row.body,
+        from_addr=current_app.config.get("MAIL_DEFAULT_SENDER") or "",
+        headers={"X-Orderdesk-Side-Effect": effect.idempotency_key},
+    )
+
+
+def record_delivery(session: Session, effect: SideEffect, result: ModuleResult, final: bool) -> None:
+    """The email log beyond what complete/fail_side_effect record: kept only (no SMTP server
+    configured) rather than sent, and the last error while a retry is pending."""
+    row = _log_row(session, effect)
+    if row is None:
+        return
+    if result.success and not result.data.get("delivered"):
+        row.status, row.sent_at = EmailStatus.STORED, None
+    elif not result.success and not final:
+        row.status, row.error = EmailStatus.QUEUED, result.message
+
+
+def _split(to: str | list[str]) -> list[str]:
+    items = to if isinstance(to, list) else str(to).split(",")
+    return [address.strip() for address in items if address.strip()]
+
+
+def _log_row(session: Session, effect: SideEffect) -> EmailLog | None:
+    log_id = effect.payload.get("email_log_id")
+    if not log_id and effect.target_type == "email":
+        log_id = effect.target_id
+    return session.get(EmailLog, log_id) if log_id else None
+
+
+def _template(session: Session, name: str, context: dict[str, Any]) -> EmailTemplate:
+    if name == PRODUCT_WELCOME:
+        name = context.get("welcome_email") or OTHER_WELCOME
+    template = session.scalar(select(EmailTemplate).where(EmailTemplate.name == name))
+    if template is None:
+        raise UnsendableEmailError(f"No email template named {name!r}")
+    return template
+
+
+def _default_recipients(session: Session, template: EmailTemplate, context: dict[str, Any]) -> list[str]:
+    if template.type == "admin":
+        return list(
+            session.scalars(select(AdminUser.email).where(AdminUser.active.is_(True)).order_by(AdminUser.id))
+        )
+    return [context["client_email"]] if context.get("client_email") else []
+
+
+def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:
+    """WHMCS merge field names ({$client_name} is {{ client_name }} here) for this message."""
+    settings = {row.key: row.value for row in session.scalars(select(Setting))}
+    currency = settings.get("currency", "")
+    fields: dict[str, Any] = {
+        "company_name": settings.get("company_name", ""),
+        "signature": settings.get("company_name", ""),
+        "admin_order_url": "",
+        "order_details": "",
+        "order_items": "",
+    }
+    # Extra values an action passed (error, attempts, ...) first; computed fields win on a clash.
+    fields.update({k: v for k, v in effect.payload.items() if k not in _NOT_MERGE_FIELDS})
+    ids = _related_ids(effect)
+    order = session.get(Order, ids["order"]) if ids.get("order") else None
+    service = session.get(Service, ids["service"]) if ids.get("service") else None
+    domain = session.get(Domain, ids["domain"]) if ids.get("domain") else None
+    invoice = session.get(Invoice, ids["invoice"]) if ids.get("invoice") else None
+    invoice = invoice or (order.invoice if order else None)
+    client = session.get(Client, ids["client"]) if ids.get("client") else None
+    for row in (service, domain, order, invoice):
+        client = client or (row.client if row is not None else None)
+    if client is not None:
+        fields.update(_client_fields(client))
+    if order is not None:
+        fields.update(_order_fields(order, currency))
+    if service is not None:
+        fields.update(_service_fields(service, currency))
+    if domain is not None:
+        fields.update(_domain_fields(domain, currency))
+    if invoice is not None:
+        fields.update(_invoice_fields(invoice, currency))
+    return fields
+
+
+_NOT_MERGE_FIELDS = {"template", "email_log_id", "to"}
+
+
+def _related_ids(effect: SideEffect) -> dict[str, int]:
+    """Which rows the message is about: payload ids (service_id, ...) and the side effect's target."""
+    names = ("order", "service", "domain", "invoice", "client")
+    ids = {name: effect.payload.get(f"{name}_id") for name in names}
+    ids["order"] = ids["order"] or effect.order_id
+    if effect.target_type in ids and effect.target_id:
+        ids[effect.target_type] = effect.target_id
+    return {name: int(value) for name, value in ids.items() if value}
+
+
+def _money(amount: Decimal | None, currency: str) -> str:
+    return f"{amount or Decimal('0.00'):.2f} {currency}".strip()
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _client_fields(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.id,
+        "client_name": client.full_name,
+        "client_first_name": client.first_name,
+        "client_last_name": client.last_name,
+        "client_email": client.email,
+        "client_company_name": client.company_name,
+        "client_country": client.country,
+    }
+
+
+def _order_fields(order: Order, currency: str) -> dict[str, Any]:
+    lines = [
+        f"{s.product.name}{' - ' + s.domain if s.domain else ''} ({s.billing_cycle})" for s in order.services
+    ]
+    lines += [f"Domain {d.type}: {d.name} ({d.period_years} year(s))" for d in order.domains]
+    items = "\n".join(lines)
+    return {
+        "order_id": order.id,
+        "order_number": order.order_number,
+        "order_date": order.date.strftime("%Y-%m-%d %H:%M"),
+        "order_total": _money(order.amount, currency),
+        "order_payment_method": order.payment_method,
+        "order_notes": order.notes,
+        "order_items": items,
+        "order_details": items,
+        "client_ip": order.ip_address,
+        "invoice_id": order.invoice_id or "",
+        "admin_order_url": f"/admin/orders/details/?id={order.id}",
+    }
+
+
+def _service_fields(service: Service, currency: str) -> dict[str, Any]:
+    server = service.server
+    product = service.product
+    return {
+        "service_id": service.id,
+        "service_product_name": product.name,
+        "service_domain": service.domain,
+        "service_username": service.username,
+        "service_password": service.password or "",
+        "service_billing_cycle": service.billing_cycle,
+        "service_first_payment_amount": _money(service.first_payment_amount, currency),
+        "service_recurring_amount": _money(service.recurring_amount, currency),
+        "service_next_due_date": _day(service.next_due_date),
+        "service_status": service.status,
+        "service_server_name": server.name if server else "",
+        "service_server_hostname": server.hostname if server else "",
+        "welcome_email": product.welcome_email or WELCOME_BY_PRODUCT_TYPE.get(product.type, OTHER_WELCOME),
+    }
+
+
+def _domain_fields(domain: Domain, currency: str) -> dict[str, Any]:
+    return {
+        "domain_id": domain.id,
+        "domain_name": domain.name,
+        "domain_reg_period": f"{domain.period_years} Year(s)",
+        "domain_reg_date": _day(domain.registration_date),
+        "domain_next_due_date": _day(domain.next_due_date),
+        "domain_first_payment_amount": _money(domain.first_payment_amount, currency),
+        "domain_status": domain.status,
+    }
+
+
+def _invoice_fields(invoice: Invoice, currency: str) -> dict[str, Any]:
+    contents = "\n".join(f"{item.description}  {_money(item.amount, currency)}" for item in invoice.items)
+    return {
+        "invoice_id": invoice.id,
+        "invoice_num": invoice.id,
+        "invoice_date_created": _day(invoice.date),
+        "invoice_date_due": _day(invoice.due_date),
+        "invoice_total": _money(invoice.total, currency),
+        "invoice_payment_method": invoice.payment_method,
+        "invoice_status": invoice.status,
+        "invoice_html_contents": contents,
+    }

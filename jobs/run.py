@@ -1,0 +1,297 @@
+"""The job: run one side-effect row (DESIGN.md §5). The same function runs under an RQ worker and
+in-process (embedded mode, no REDIS_URL).
+
+One attempt = claim the row in its own transaction, build plain module parameters from the ORM
+rows, call the module outside any transaction, then record the outcome through actions/.
+"""
+
+import json
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.side_effects import complete_side_effect, fail_side_effect, record_email, start_side_effect
+from extensions import db
+from jobs import mail
+from jobs.dispatcher import enqueue, get_queue, job_id_for
+from models import (
+    AdminUser,
+    Client,
+    Domain,
+    Gateway,
+    Invoice,
+    Server,
+    Service,
+    Setting,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    Transaction,
+    utcnow,
+)
+from models.email_defaults import AUTOMATIC_SETUP_FAILED
+from modules import mail as mail_module
+from modules.base import ClientInfo, DomainParams, ModuleResult, PaymentParams, ServerInfo, ServiceParams
+from modules.registry import UnknownModule, get_gateway_module, get_registrar_module, get_server_module
+
+log = logging.getLogger(__name__)
+
+ModuleCall = Callable[[], ModuleResult]
+
+
+class NotRunnable(Exception):  # noqa: N818 - reads as the reason given to the admin
+    """The row cannot run as recorded (its item is gone, no gateway, ...): retrying will not help."""
+
+
+def run_side_effect(effect_id: int) -> str:
+    """Run one attempt of a side effect; returns what happened (for logs and RQ's result)."""
+    with Session(db.engine) as session:
+        effect = start_side_effect(session, effect_id)
+        session.commit()
+        if effect is None:
+            return "skipped: not queued (already done, cancelled or running elsewhere)"
+        attempt = effect.attempts
+        return record_outcome(session, effect_id, attempt, attempt_call(session, effect))
+
+
+def attempt_call(session: Session, effect: SideEffect) -> ModuleResult:
+    """Prepare and make the module call; any error becomes a failed result, so the row never
+    stays stuck in running because of a bug or a database hiccup."""
+    try:
+        call = prepare_call(session, effect)
+        session.commit()  # a generated username / the rendered email exist before the call
+    except (NotRunnable, UnknownModule) as exc:
+        session.rollback()
+        return ModuleResult.fail(str(exc))
+    except Exception as exc:
+        log.exception("Side effect %s: could not prepare the call", effect.id)
+        session.rollback()
+        return ModuleResult.fail(f"{type(exc).__name__}: {exc}", retryable=True)
+    try:
+        return call()
+    except Exception as exc:
+        log.exception("Side effect %s: module raised", effect.id)
+        return ModuleResult.fail(f"{type(exc).__name__}: {exc}", retryable=True)
+
+
+def record_outcome(session: Session, effect_id: int, attempt: int, result: ModuleResult) -> str:
+    effect = session.scalar(
+        select(SideEffect)
+        .where(SideEffect.id == effect_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if effect.status != SideEffectStatus.RUNNING or effect.attempts != attempt:
+        # The sweeper gave this attempt up as lost and another one owns the row now.
+        session.rollback()
+        return f"superseded: attempt {attempt} no longer owns the row"
+    limit = max_attempts(effect)
+    retry_at = None
+    if not result.success and result.retryable and attempt < limit:
+        retry_at = utcnow() + retry_delay(attempt)
+    if result.success:
+        complete_side_effect(session, effect, result)
+        outcome = "succeeded"
+    else:
+        fail_side_effect(session, effect, result.message, retry_at=retry_at)
+        outcome = f"retry at {retry_at.isoformat()}" if retry_at else "failed"
+        if retry_at is None and effect.kind == SideEffectKind.MODULE_CREATE:
+            notify_setup_failed(session, effect)
+    if effect.kind == SideEffectKind.EMAIL:
+        mail.record_delivery(session, effect, result, final=retry_at is None)
+    session.commit()
+    if retry_at is not None:
+        schedule_retry(effect_id, attempt, retry_at - utcnow())
+    return f"{outcome}: {result.message}"
+
+
+def max_attempts(effect: SideEffect) -> int:
+    return int(current_app.config.get("SIDE_EFFECT_MAX_ATTEMPTS") or effect.max_attempts)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential back-off: base, 2*base, 4*base ... capped (default 30 s, 1 min, 2 min ... 1 h)."""
+    base = float(current_app.config.get("SIDE_EFFECT_RETRY_BASE_SECONDS", 30))
+    cap = float(current_app.config.get("SIDE_EFFECT_RETRY_MAX_SECONDS", 3600))
+    return timedelta(seconds=min(base * 2 ** (attempt - 1), cap))
+
+
+def schedule_retry(effect_id: int, attempts: int, delay: timedelta) -> None:
+    """With Redis, schedule the next attempt (RQ's scheduler moves it when due); embedded, or if
+    Redis is down, the sweeper runs the row once next_attempt_at is due."""
+    if not current_app.config.get("REDIS_URL"):
+        return
+    try:
+        enqueue(get_queue(), effect_id, job_id_for(effect_id, attempts), delay)
+    except RedisError as exc:
+        log.warning("Could not schedule retry of side effect %s (the sweeper will): %s", effect_id, exc)
+
+
+def notify_setup_failed(session: Session, effect: SideEffect) -> None:
+    """The last try of a create failed: tell every active admin (WHMCS "Automatic Setup Failed")."""
+    admins = session.scalars(select(AdminUser.email).where(AdminUser.active.is_(True)).order_by(AdminUser.id))
+    service = session.get(Service, effect.target_id) if effect.target_id else None
+    record_email(
+        session,
+        template=AUTOMATIC_SETUP_FAILED,
+        to=", ".join(admins),
+        client_id=service.client_id if service else None,
+        order_id=effect.order_id,
+        context={"service_id": effect.target_id, "error": effect.last_error, "attempts": effect.attempts},
+    )
+
+
+# --- plain module parameters from the ORM rows ---------------------------------------------------
+
+
+def prepare_call(session: Session, effect: SideEffect) -> ModuleCall | None:
+    """Read what the module needs now, inside the session; the returned call uses plain data only.
+    None means there is nothing to send (a disabled email template)."""
+    kind = effect.kind
+    if kind in (SideEffectKind.MODULE_CREATE, SideEffectKind.MODULE_TERMINATE):
+        service = _get(session, Service, effect)
+        params = service_params(session, service, effect)
+        module = get_server_module(service.product.module)
+        return lambda: (module.create if kind == SideEffectKind.MODULE_CREATE else module.terminate)(params)
+    if kind in (SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER):
+        domain = _get(session, Domain, effect)
+        registrar = effect.payload.get("registrar") or domain.registrar
+        if not registrar:
+            raise NotRunnable(f"No registrar is set for {domain.name}")
+        module = get_registrar_module(registrar)
+        params = domain_params(session, domain, registrar, effect)
+        return lambda: (module.register if kind == SideEffectKind.DOMAIN_REGISTER else module.transfer)(
+            params
+        )
+    if kind in (SideEffectKind.REFUND, SideEffectKind.CAPTURE):
+        invoice = _get(session, Invoice, effect)
+        gateway, params = payment_params(session, invoice, effect)
+        module = get_gateway_module(gateway.module)
+        return lambda: (module.refund if kind == SideEffectKind.REFUND else module.capture)(params)
+    if kind == SideEffectKind.EMAIL:
+        try:
+            message = mail.prepare_email(session, effect)
+        except mail.UnsendableEmailError as exc:
+            raise NotRunnable(str(exc)) from None
+        if message is None:
+            return lambda: ModuleResult.ok("Template disabled: not sent")
+        settings = mail.smtp_settings()
+        return lambda: mail_module.send(message, settings)
+    raise NotRunnable(f"Unknown side effect kind {kind!r}")
+
+
+def _get(session: Session, model, effect: SideEffect):
+    row = session.get(model, effect.target_id) if effect.target_id else None
+    if row is None:
+        raise NotRunnable(f"{model.__name__} {effect.target_id} no longer exists")
+    return row
+
+
+def client_info(client: Client) -> ClientInfo:
+    return ClientInfo(
+        id=client.id,
+        name=client.full_name,
+        email=client.email,
+        company=client.company_name,
+        country=client.country,
+    )
+
+
+def service_params(session: Session, service: Service, effect: SideEffect) -> ServiceParams:
+    if not service.username:
+        # Chosen once and committed before the call, so every retry reuses it.
+        service.username = effect.payload.get("username") or _username(service)
+    server_id = effect.payload.get("server_id") or service.server_id
+    server = session.get(Server, server_id) if server_id else service.product.default_server
+    timeout = float(current_app.config.get("MODULE_TIMEOUT_SECONDS", 10))
+    return ServiceParams(
+        service_id=service.id,
+        order_id=service.order_id or 0,
+        client=client_info(service.client),
+        product_name=service.product.name,
+        product_type=service.product.type,
+        domain=service.domain,
+        username=service.username,
+        password=service.password or "",
+        billing_cycle=service.billing_cycle,
+        server=ServerInfo(
+            id=server.id,
+            name=server.name,
+            hostname=server.hostname,
+            url=server.url,
+            secret=server.secret or "",
+            timeout=timeout,
+        )
+        if server
+        else None,
+        idempotency_key=effect.idempotency_key,
+    )
+
+
+def _username(service: Service) -> str:
+    letters = "".join(
+        c for c in (service.domain or service.client.last_name).lower() if c in string.ascii_lowercase
+    )
+    return (letters[:8] or "user") + "".join(secrets.choice(string.digits) for _ in range(4))
+
+
+def domain_params(session: Session, domain: Domain, registrar: str, effect: SideEffect) -> DomainParams:
+    settings = _json_setting(session, f"registrar:{registrar}")
+    settings.setdefault("timeout", current_app.config.get("MODULE_TIMEOUT_SECONDS", 10))
+    return DomainParams(
+        domain_id=domain.id,
+        order_id=domain.order_id or 0,
+        client=client_info(domain.client),
+        name=domain.name,
+        period_years=domain.period_years,
+        epp_code=domain.epp_code or "",
+        dns_management=domain.dns_management,
+        email_forwarding=domain.email_forwarding,
+        id_protection=domain.id_protection,
+        registrar_settings=settings,
+        idempotency_key=effect.idempotency_key,
+    )
+
+
+def payment_params(session: Session, invoice: Invoice, effect: SideEffect) -> tuple[Gateway, PaymentParams]:
+    """Refund payload: {payment_id, amount, gateway, gateway_transaction_id}; capture: {amount, ...}."""
+    payload = effect.payload
+    payment = session.get(Transaction, payload["payment_id"]) if payload.get("payment_id") else None
+    gateway_name = payload.get("gateway") or (payment.gateway if payment else invoice.payment_method)
+    gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name))
+    if gateway is None:
+        raise NotRunnable(f"No payment gateway named {gateway_name!r}")
+    currency = session.scalar(select(Setting.value).where(Setting.key == "currency")) or "USD"
+    params = PaymentParams(
+        invoice_id=invoice.id,
+        amount=Decimal(str(payload.get("amount") or invoice.balance)),
+        currency=currency,
+        gateway_settings=_parse_json(gateway.settings),
+        transaction_id=payload.get("gateway_transaction_id") or (payment.transaction_id if payment else ""),
+        client=client_info(invoice.client),
+        idempotency_key=effect.idempotency_key,
+        payment_method_id=str(payload.get("payment_method_id", "")),
+        customer_id=str(payload.get("customer_id", "")),
+        description=f"Invoice #{invoice.id}",
+    )
+    return gateway, params
+
+
+def _json_setting(session: Session, key: str) -> dict:
+    return _parse_json(session.scalar(select(Setting.value).where(Setting.key == key)))
+
+
+def _parse_json(text: str | None) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        raise NotRunnable("Module settings are not valid JSON") from None
+    return value if isinstance(value, dict) else {}

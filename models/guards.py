@@ -1,0 +1,176 @@
+"""Guards: may this action run on this order, and if not, why. Read-only.
+
+The "Allowed from" column of DESIGN.md §4 lives here (models/ cannot import actions/, and both the
+actions and the admin page need it). actions/transitions.py holds the rest of the table and uses
+these rules; faces call the predicates to decide which buttons to show:
+
+    can_accept(order), can_cancel(order), can_cancel_and_refund(order), can_set_fraud(order),
+    can_set_pending(order), can_delete(order), can_change_status(order, new_status)
+    refusal(order, action, new_status=None) -> Refusal | None   (code + human message)
+    available_actions(order) -> list[OrderAction]
+
+can_cancel_and_refund only checks the data (status, payments); whether the gateway can refund is
+asked through actions.cancel.refund_refusal(session, order), which also covers this guard.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, select, true
+
+from models.billing import Invoice, Transaction
+from models.orders import Order, OrderStatusDefinition
+from models.vocab import OrderStatus
+
+
+class OrderAction(StrEnum):
+    ACCEPT = "accept"
+    CANCEL = "cancel"
+    CANCEL_AND_REFUND = "cancel_and_refund"
+    SET_FRAUD = "set_fraud"
+    SET_PENDING = "set_pending"
+    DELETE = "delete"
+    CHANGE_STATUS = "change_status"
+
+
+class RefusalCode(StrEnum):
+    NOT_ALLOWED = "not_allowed"  # the order's status does not allow the action
+    SAME_STATUS = "same_status"
+    NO_PAYMENTS = "no_payments"
+    UNREFUNDED_PAYMENTS = "unrefunded_payments"
+
+
+class Refusal(NamedTuple):
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AllowedFrom:
+    """Which order statuses an action may start from."""
+
+    all_but: str | None = None  # any status except this one
+    only: frozenset[str] | None = None  # exactly these statuses
+    pending_like: bool = False  # Pending, or a custom status with include_in_pending
+
+    def allows(self, status: str, include_in_pending: bool) -> bool:
+        if self.pending_like:
+            return status == OrderStatus.PENDING or include_in_pending
+        if self.only is not None:
+            return status in self.only
+        return status != self.all_but
+
+    def sql(self) -> ColumnElement[bool]:
+        """The same rule as a WHERE clause on orders.status (for set-based bulk changes)."""
+        if self.pending_like:
+            titles = select(OrderStatusDefinition.title).where(OrderStatusDefinition.include_in_pending)
+            return Order.status.in_(titles)
+        if self.only is not None:
+            return Order.status.in_(sorted(self.only))
+        if self.all_but is not None:
+            return Order.status != self.all_but
+        return true()
+
+
+ALLOWED_FROM: dict[OrderAction, AllowedFrom] = {
+    OrderAction.ACCEPT: AllowedFrom(pending_like=True),
+    OrderAction.CANCEL: AllowedFrom(all_but=OrderStatus.CANCELLED),
+    OrderAction.CANCEL_AND_REFUND: AllowedFrom(all_but=OrderStatus.CANCELLED),
+    OrderAction.SET_FRAUD: AllowedFrom(all_but=OrderStatus.FRAUD),
+    OrderAction.SET_PENDING: AllowedFrom(all_but=OrderStatus.PENDING),
+    OrderAction.DELETE: AllowedFrom(only=frozenset({OrderStatus.CANCELLED, OrderStatus.FRAUD})),
+    OrderAction.CHANGE_STATUS: AllowedFrom(),
+}
+
+_NOT_ALLOWED = {
+    OrderAction.ACCEPT: "Only pending orders can be accepted; this order is {status}",
+    OrderAction.CANCEL: "The order is already Cancelled",
+    OrderAction.CANCEL_AND_REFUND: "The order is already Cancelled",
+    OrderAction.SET_FRAUD: "The order is already set as Fraud",
+    OrderAction.SET_PENDING: "The order is already Pending",
+    OrderAction.DELETE: "Only Cancelled or Fraud orders can be deleted; this order is {status}",
+    OrderAction.CHANGE_STATUS: "",
+}
+
+
+def status_refusal(
+    action: OrderAction, status: str, include_in_pending: bool = False, new_status: str | None = None
+) -> Refusal | None:
+    """The status part of a guard; also used per refused row by bulk changes."""
+    if not ALLOWED_FROM[action].allows(status, include_in_pending):
+        return Refusal(RefusalCode.NOT_ALLOWED, _NOT_ALLOWED[action].format(status=status))
+    if action == OrderAction.CHANGE_STATUS and new_status == status:
+        return Refusal(RefusalCode.SAME_STATUS, f"The order is already {status}")
+    return None
+
+
+def refundable_payments(invoice: Invoice | None) -> list[tuple[Transaction, Decimal]]:
+    """Each payment on the invoice with the amount not yet refunded (refunds link by refund_of_id)."""
+    if invoice is None:
+        return []
+    refunded: dict[int, Decimal] = {}
+    for t in invoice.transactions:
+        if t.refund_of_id is not None:
+            refunded[t.refund_of_id] = refunded.get(t.refund_of_id, Decimal("0.00")) + t.amount_out
+    payments = []
+    for t in invoice.transactions:
+        if t.refund_of_id is None and t.amount_in > 0:
+            left = t.amount_in - refunded.get(t.id, Decimal("0.00"))
+            if left > 0:
+                payments.append((t, left))
+    return payments
+
+
+def is_pending_like(order: Order) -> bool:
+    definition = order.status_definition
+    return order.status == OrderStatus.PENDING or bool(definition and definition.include_in_pending)
+
+
+def refusal(order: Order, action: OrderAction, new_status: str | None = None) -> Refusal | None:
+    """None when `action` may run on `order`; otherwise why not."""
+    found = status_refusal(action, order.status, is_pending_like(order), new_status)
+    if found:
+        return found
+    if action == OrderAction.CANCEL_AND_REFUND and not refundable_payments(order.invoice):
+        return Refusal(RefusalCode.NO_PAYMENTS, "The invoice has no payments to refund; use Cancel Order")
+    if action == OrderAction.DELETE and refundable_payments(order.invoice):
+        return Refusal(
+            RefusalCode.UNREFUNDED_PAYMENTS,
+            "The invoice has payments that are not refunded; refund them before deleting the order",
+        )
+    return None
+
+
+def can_accept(order: Order) -> bool:
+    return refusal(order, OrderAction.ACCEPT) is None
+
+
+def can_cancel(order: Order) -> bool:
+    return refusal(order, OrderAction.CANCEL) is None
+
+
+def can_cancel_and_refund(order: Order) -> bool:
+    return refusal(order, OrderAction.CANCEL_AND_REFUND) is None
+
+
+def can_set_fraud(order: Order) -> bool:
+    return refusal(order, OrderAction.SET_FRAUD) is None
+
+
+def can_set_pending(order: Order) -> bool:
+    return refusal(order, OrderAction.SET_PENDING) is None
+
+
+def can_delete(order: Order) -> bool:
+    return refusal(order, OrderAction.DELETE) is None
+
+
+def can_change_status(order: Order, new_status: str) -> bool:
+    return refusal(order, OrderAction.CHANGE_STATUS, new_status) is None
+
+
+def available_actions(order: Order) -> list[OrderAction]:
+    """The single-order actions whose guard passes (for which buttons to show)."""
+    return [a for a in OrderAction if refusal(order, a) is None]

@@ -1,0 +1,110 @@
+"""The order lifecycle in a real browser: headless Debian Chromium driven by Playwright.
+
+The app is served by werkzeug on 127.0.0.1 (ephemeral port) with CSRF on, over a SQLite file.
+Run it alone with `pytest -m browser tests/test_browser.py`; CHROMIUM_PATH overrides /usr/bin/chromium.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from actions.reference_data import ensure_reference_data
+from extensions import db
+from models import AutoSetup, OrderStatus, Server
+from tests import factories
+from tests.conftest import make_test_app, service_missing
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TIMEOUT_MS = 15_000
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The app on a free port, with an admin and four pending orders; yields (base_url, data)."""
+    app = make_test_app(f"sqlite:///{tmp_path / 'browser.db'}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data(db.session)
+        admin = factories.make_admin(email="browser@example.com")
+        db.session.add(Server(name="web-01", module="manual"))
+        product = factories.make_product(name="Starter Hosting", auto_setup=AutoSetup.ON_ACCEPT)
+        orders = [factories.make_order(product=product) for _ in range(4)]
+        data = {"email": admin.email, "orders": [(o.id, o.order_number, o.services[0].id) for o in orders]}
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", data
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page():
+    if not os.path.exists(CHROMIUM):
+        service_missing("Chromium not found: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = context.new_page()
+        tab.on("dialog", lambda dialog: dialog.accept())  # the confirm() of destructive actions
+        yield tab
+        browser.close()
+
+
+def test_accept_an_order_then_bulk_cancel_three(served, page):
+    from playwright.sync_api import expect
+
+    base, data = served
+    (order_id, order_number, service_id), *others = data["orders"]
+
+    page.goto(f"{base}/admin/login/")
+    page.fill("#email", data["email"])
+    page.fill("#password", factories.PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#pending-orders-badge")).to_have_text("4")
+
+    # Orders > Pending, then the order's page.
+    page.click("a.dropdown-toggle:has-text('Orders')")
+    page.click("a.dropdown-item:text-is('Pending')")
+    page.click(f"a[href*='details/?id={order_id}']")
+    expect(page.locator("h4")).to_contain_text(str(order_number))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "order-page-pending.png"), full_page=True)
+
+    # Accept with Run Module Create: the manual module runs in-process after the commit.
+    page.check(f"#service-{service_id}-run_create")
+    page.select_option(f"select[name='service-{service_id}-server_id']", label="web-01")
+    page.click("button[data-verb=accept]")
+    expect(page.locator(".alert-success")).to_contain_text(f"Order #{order_number} accepted.")
+    expect(page.locator(f"#service-{service_id} .item-status")).to_have_text("Active")
+    expect(page.locator("#order-status")).to_have_text(OrderStatus.ACTIVE.value)
+    expect(page.locator("#timeline")).to_contain_text("Order accepted")
+    expect(page.locator("#side-effects")).to_contain_text("succeeded")
+    page.screenshot(path=str(ARTIFACTS / "order-page.png"), full_page=True)
+
+    # Back on the pending list: tick the three other orders and bulk-cancel them.
+    page.click("a.dropdown-toggle:has-text('Orders')")
+    page.click("a.dropdown-item:text-is('Pending')")
+    for other_id, _, _ in others:
+        page.check(f"input.action-checkbox[value='{other_id}']")
+    page.screenshot(path=str(ARTIFACTS / "order-list.png"), full_page=True)
+    page.click("a.dropdown-toggle:has-text('With selected')")
+    page.click("a.dropdown-item:text-is('Cancel')")
+    expect(page.locator(".alert")).to_contain_text("3 changed, 0 refused")
+    expect(page.locator("#pending-orders-badge")).to_have_count(0)

@@ -1,0 +1,340 @@
+"""The order page: what it shows, which buttons it offers, and its POST endpoints."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, select
+
+from actions.transitions import STALE_MESSAGE
+from extensions import db
+from models import (
+    Affiliate,
+    AutoSetup,
+    DomainStatus,
+    InvoiceStatus,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderStatusDefinition,
+    Server,
+    Service,
+    ServiceStatus,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+)
+from tests import factories
+
+PAGE = "/admin/orders/details/?id={}"
+FULL = "Full Administrator"
+
+
+def page(client, order_id) -> str:
+    response = client.get(PAGE.format(order_id))
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def buttons(html: str) -> set[str]:
+    return set(re.findall(r'data-verb="([a-z_]+)"', html))
+
+
+def post(client, path, order, follow=True, **data):
+    form = {"id": order.id, "expected_version": order.version, "url": PAGE.format(order.id), **data}
+    return client.post(f"/admin/orders{path}", data=form, follow_redirects=follow)
+
+
+def state(order_id):
+    """Everything an action could change, to compare before and after a refusal."""
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return None
+    return (order.status, order.version, order.admin_notes, order.affiliate_id,
+            [s.status for s in order.services], [d.status for d in order.domains],
+            order.invoice.status if order.invoice else None,
+            db.session.scalar(select(db.func.count()).select_from(SideEffect)),
+            db.session.scalar(select(db.func.count()).select_from(OrderEvent)))
+
+
+def test_page_shows_everything_the_seed_lists(admin_client, session):
+    affiliate = Affiliate(client=factories.make_client(first_name="Ref"))
+    session.add(affiliate)
+    server = Server(name="web-01", module="manual")
+    session.add(server)
+    order = factories.make_order(
+        services=[ServiceStatus.PENDING], domains=[DomainStatus.PENDING], promo_code="SPRING10",
+        promo_type="Percentage", promo_value=Decimal("10.00"), notes="Please set up quickly",
+        fraud_module="maxmind", fraud_score=Decimal("12.50"),
+        fraud_output={"reasons": ["Email domain is new"], "risk_score": 12.5},
+    )
+    session.commit()
+    html = page(admin_client, order.id)
+    for text in (str(order.order_number), str(order.client), "SPRING10", "banktransfer",
+                 "203.0.113.7", "Unpaid", "Fraud Check Results", "Email domain is new", "Raw output",
+                 "Please set up quickly", "Admin notes", "Order Items", "Timeline", "Side effects",
+                 "Run Module Create", "Send Welcome Email", "Send to Registrar", "web-01", str(affiliate)):
+        assert text in html, text
+    assert f"/admin/invoices/details/?id={order.invoice_id}" in html
+    assert f"/admin/clients/details/?id={order.client_id}" in html
+
+
+def test_run_module_create_default_follows_the_products_auto_setup(admin_client, session):
+    never = factories.make_order(product=factories.make_product(auto_setup=AutoSetup.NEVER))
+    on_accept = factories.make_order(product=factories.make_product(auto_setup=AutoSetup.ON_ACCEPT))
+    session.commit()
+    checkbox = r'name="service-{}-run_create" value="1" checked'
+    assert not re.search(checkbox.format(never.services[0].id), page(admin_client, never.id))
+    assert re.search(checkbox.format(on_accept.services[0].id), page(admin_client, on_accept.id))
+
+
+def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
+    small = factories.make_order(services=[ServiceStatus.PENDING])
+    big = factories.make_order(services=[ServiceStatus.PENDING] * 4 + [ServiceStatus.ACTIVE],
+                               domains=[DomainStatus.PENDING] * 3)
+    for order in (small, big):
+        for i in range(3):
+            session.add(OrderEvent(order_id=order.id, actor_type="system", verb=f"note{i}"))
+    session.commit()
+
+    def count(order_id):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page(admin_client, order_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    page(admin_client, small.id)  # warm up: the first request of a client loads its login once
+    assert count(small.id) == count(big.id) <= 16
+
+
+@pytest.mark.parametrize(
+    "role, status, invoice, paid, expected",
+    [
+        (FULL, OrderStatus.PENDING, InvoiceStatus.UNPAID, False, {"accept", "cancel", "fraud"}),
+        (FULL, OrderStatus.CANCELLED, InvoiceStatus.CANCELLED, False, {"fraud", "pending", "delete"}),
+        (FULL, OrderStatus.FRAUD, InvoiceStatus.CANCELLED, False, {"cancel", "pending", "delete"}),
+        (FULL, OrderStatus.ACTIVE, InvoiceStatus.PAID, True, {"cancel", "fraud", "pending"}),
+        ("Sales Operator", OrderStatus.CANCELLED, InvoiceStatus.CANCELLED, False, {"fraud", "pending"}),
+        ("Support", OrderStatus.PENDING, InvoiceStatus.UNPAID, False, set()),
+    ],
+)
+def test_buttons_follow_guard_and_permission(client_as, session, role, status, invoice, paid, expected):
+    order = factories.make_order(status=status, invoice_status=invoice, paid=paid)
+    user = factories.make_admin(role)
+    session.commit()
+    html = page(client_as(user), order.id)
+    # Bank transfer cannot refund, so Cancel & Refund never shows for these orders.
+    assert buttons(html) == expected
+    assert ('id="status-form"' in html) == (role != "Support")
+    assert ('name="admin_notes"' in html) == (role != "Support")
+
+
+def test_cancel_and_refund_button_needs_a_gateway_that_refunds(admin_client, session):
+    order = factories.make_order(status=OrderStatus.ACTIVE, invoice_status=InvoiceStatus.PAID, paid=True,
+                                 gateway="stripe")
+    session.commit()
+    # No Stripe gateway is configured with keys, but the module supports refunds.
+    assert "cancel_refund" in buttons(page(admin_client, order.id))
+
+
+ENDPOINTS = [
+    ("/order/accept/", {}),
+    ("/order/cancel/", {}),
+    ("/order/cancel_refund/", {}),
+    ("/order/fraud/", {}),
+    ("/order/pending/", {}),
+    ("/order/delete/", {}),
+    ("/order/status/", {"status": "Active"}),
+    ("/order/affiliate/", {"affiliate_id": ""}),
+    ("/order/notes/", {"admin_notes": "changed"}),
+]
+
+
+@pytest.mark.parametrize("path, data", ENDPOINTS)
+def test_support_gets_403_and_nothing_changes(client_as, session, path, data):
+    order = factories.make_order(status=OrderStatus.CANCELLED, invoice_status=InvoiceStatus.CANCELLED)
+    user = factories.make_admin("Support")
+    session.commit()
+    before = state(order.id)
+    assert post(client_as(user), path, order, follow=False, **data).status_code == 403
+    assert state(order.id) == before
+
+
+def test_sales_operator_cannot_delete_or_refund(client_as, session):
+    order = factories.make_order(status=OrderStatus.CANCELLED, invoice_status=InvoiceStatus.CANCELLED)
+    user = factories.make_admin("Sales Operator")
+    session.commit()
+    before = state(order.id)
+    client = client_as(user)
+    assert post(client, "/order/delete/", order, follow=False).status_code == 403
+    assert post(client, "/order/cancel_refund/", order, follow=False).status_code == 403
+    assert state(order.id) == before
+
+
+def test_details_need_view_order_details(client_as, session):
+    from models import Role
+
+    role = Role(name="Lister", permissions=["View Orders"])
+    session.add(role)
+    session.flush()
+    order = factories.make_order()
+    user = factories.make_admin("Lister")
+    session.commit()
+    assert client_as(user).get(PAGE.format(order.id)).status_code == 403
+
+
+def test_side_effect_buttons_need_retry_permission(client_as, session):
+    order = factories.make_order(status=OrderStatus.ACTIVE)
+    effect = SideEffect(order_id=order.id, kind=SideEffectKind.MODULE_CREATE, target_type="service",
+                        target_id=order.services[0].id, status=SideEffectStatus.FAILED, attempts=5,
+                        last_error="Server said no", idempotency_key="k-1")
+    session.add(effect)
+    user = factories.make_admin("Support")
+    session.commit()
+    client = client_as(user)
+    html = page(client, order.id)
+    assert "Server said no" in html and "/side-effect/retry/" not in html
+    response = post(client, "/side-effect/retry/", order, follow=False, side_effect_id=effect.id)
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(SideEffect, effect.id).status == SideEffectStatus.FAILED
+
+
+def test_accept_with_run_module_create_runs_the_manual_module(admin_client, session):
+    server = Server(name="web-01", module="manual")
+    session.add(server)
+    order = factories.make_order(product=factories.make_product(auto_setup=AutoSetup.ON_ACCEPT))
+    session.commit()
+    service_id = order.services[0].id
+    prefix = f"service-{service_id}-"
+    response = post(admin_client, "/order/accept/", order, with_options="1", **{
+        prefix + "server_id": server.id, prefix + "username": "ada1", prefix + "password": "S3cret-pass",
+        prefix + "run_create": "1", prefix + "send_welcome": "1",
+    })
+    html = response.get_data(as_text=True)
+    assert f"Order #{order.order_number} accepted." in html
+    db.session.expire_all()
+    service = db.session.get(Service, service_id)
+    assert (service.status, service.username, service.server_id) == (ServiceStatus.ACTIVE, "ada1", server.id)
+    assert db.session.get(Order, order.id).status == OrderStatus.ACTIVE
+    effect = db.session.scalar(select(SideEffect).where(SideEffect.kind == SideEffectKind.MODULE_CREATE))
+    assert effect.status == SideEffectStatus.SUCCEEDED
+    # The page after the redirect shows the outcome: service Active, the events in the timeline.
+    assert re.search(rf'id="service-{service_id}".*?item-status">Active<', html, re.S)
+    timeline = html[html.index('id="timeline"'):]
+    assert "Order accepted" in timeline
+    assert "Side effect succeeded" in timeline
+
+
+def test_accept_without_options_uses_the_defaults(admin_client, session):
+    order = factories.make_order(product=factories.make_product(auto_setup=AutoSetup.NEVER))
+    session.commit()
+    post(admin_client, "/order/accept/", order)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == OrderStatus.ACTIVE
+    assert db.session.get(Service, order.services[0].id).status == ServiceStatus.ACTIVE
+    creates = select(SideEffect.id).where(SideEffect.kind == SideEffectKind.MODULE_CREATE)
+    assert db.session.scalar(creates) is None
+
+
+def test_a_stale_page_is_refused_with_the_message(admin_client, session):
+    order = factories.make_order()
+    session.commit()
+    seen_version = order.version
+    post(admin_client, "/order/notes/", order, admin_notes="first")  # someone else changes the order
+    db.session.expire_all()
+    before = state(order.id)
+    response = admin_client.post("/admin/orders/order/cancel/", follow_redirects=True, data={
+        "id": order.id, "expected_version": seen_version, "url": PAGE.format(order.id)})
+    assert STALE_MESSAGE in response.get_data(as_text=True)
+    assert state(order.id) == before
+
+
+def test_a_refused_action_is_flashed_and_changes_nothing(admin_client, session):
+    order = factories.make_order(status=OrderStatus.PENDING)
+    session.commit()
+    before = state(order.id)
+    html = post(admin_client, "/order/delete/", order).get_data(as_text=True)
+    assert "Only Cancelled or Fraud orders can be deleted" in html
+    assert state(order.id) == before
+
+
+def test_cancel_then_delete(admin_client, session):
+    order = factories.make_order(status=OrderStatus.PENDING)
+    session.commit()
+    html = post(admin_client, "/order/cancel/", order).get_data(as_text=True)
+    assert f"Order #{order.order_number} cancelled." in html
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.status, order.invoice.status) == (OrderStatus.CANCELLED, InvoiceStatus.CANCELLED)
+    response = post(admin_client, "/order/delete/", order, follow=False, url="/admin/orders/")
+    assert response.headers["Location"].endswith("/admin/orders/")
+    db.session.expire_all()
+    assert db.session.get(Order, order.id) is None
+
+
+def test_status_notes_and_affiliate(admin_client, session):
+    session.add(OrderStatusDefinition(title="On Hold", color="#ff9900", include_in_pending=True))
+    affiliate = Affiliate(client=factories.make_client())
+    session.add(affiliate)
+    order = factories.make_order()
+    session.commit()
+    post(admin_client, "/order/status/", order, status="On Hold")
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status == "On Hold"
+    post(admin_client, "/order/notes/", order, admin_notes="Called the client")
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    post(admin_client, "/order/affiliate/", order, affiliate_id=affiliate.id)
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.admin_notes, order.affiliate_id) == ("Called the client", affiliate.id)
+    verbs = session.scalars(select(OrderEvent.verb).where(OrderEvent.order_id == order.id)).all()
+    assert len(verbs) == 3
+
+
+def test_retry_a_failed_side_effect(admin_client, session):
+    order = factories.make_order(status=OrderStatus.ACTIVE)
+    effect = SideEffect(order_id=order.id, kind=SideEffectKind.MODULE_CREATE, target_type="service",
+                        target_id=order.services[0].id, status=SideEffectStatus.FAILED, attempts=5,
+                        last_error="Server said no", idempotency_key="k-2")
+    session.add(effect)
+    session.commit()
+    assert "/side-effect/retry/" in page(admin_client, order.id)
+    html = post(admin_client, "/side-effect/retry/", order, side_effect_id=effect.id).get_data(as_text=True)
+    assert "side effect queued again" in html
+    db.session.expire_all()
+    # Embedded mode: the retried create ran in-process after the commit, on the manual module.
+    assert db.session.get(SideEffect, effect.id).status == SideEffectStatus.SUCCEEDED
+    assert db.session.get(Service, order.services[0].id).status == ServiceStatus.ACTIVE
+
+
+def test_row_actions_are_post_forms_shown_by_guard(admin_client, session):
+    pending = factories.make_order(status=OrderStatus.PENDING)
+    cancelled = factories.make_order(status=OrderStatus.CANCELLED, invoice_status=InvoiceStatus.CANCELLED)
+    session.commit()
+    html = admin_client.get("/admin/orders/").get_data(as_text=True)
+    rows = {o.id: html[html.index(f'value="{o.id}"'):] for o in (pending, cancelled)}
+    first_row = lambda text: text[:text.index("</tr>")]  # noqa: E731
+    assert 'action="/admin/orders/order/accept/"' in first_row(rows[pending.id])
+    assert 'action="/admin/orders/order/accept/"' not in first_row(rows[cancelled.id])
+    assert 'action="/admin/orders/order/pending/"' in first_row(rows[cancelled.id])
+    assert 'name="csrf_token"' in first_row(rows[pending.id])
+
+
+def test_pending_badge_in_the_menu(admin_client, session):
+    for _ in range(3):
+        factories.make_order(status=OrderStatus.PENDING)
+    factories.make_order(status=OrderStatus.ACTIVE)
+    session.add(OrderStatusDefinition(title="Review", include_in_pending=True))
+    session.flush()
+    factories.make_order(status="Review")
+    session.commit()
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    assert re.search(r'id="pending-orders-badge"[^>]*>4<', html)
