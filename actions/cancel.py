@@ -69,8 +69,9 @@ def cancel_order(
     if found:
         raise TransitionError.from_refusal(found)
     from_status = order.status
-    payments = refundable_payments(order.invoice) if refund else []
-    changes = apply_transition(session, order, TRANSITIONS[action], actor)
+    transition = TRANSITIONS[action]
+    payments = refundable_payments(order.invoice) if transition.refund else []
+    changes = apply_transition(session, order, transition, actor)
     events.order_cancelled(session, order.id, actor, from_status, order.status, changes)
     if payments:
         refunds = []

@@ -34,6 +34,7 @@ from models import (
     AutoSetup,
     BillingCycle,
     Client,
+    ClientStatus,
     Domain,
     DomainOrderType,
     DomainStatus,
@@ -404,7 +405,7 @@ def _client_row(k: int, client_id: int, created_at: datetime) -> dict:
         address1=f"{rng.randint(1, 250)} {rng.choice(STREETS)}", city=city, state=state,
         postcode=postcode, country=country,
         phone=f"{phone_prefix} {rng.randint(200, 999)} {rng.randint(1000000, 9999999)}",
-        status="Active", notes="", created_at=_at(created_at),
+        status=ClientStatus.ACTIVE, notes="", created_at=_at(created_at),
     )
 
 

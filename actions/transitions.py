@@ -11,6 +11,24 @@ nothing was written, required when a stale write was detected during flush).
 Transaction rule, everywhere in actions/: actions change the session and flush, they never
 commit. The face (admin view, API, CLI, job) commits, and after the commit the dispatcher runs the
 side effects the action recorded (session.info[actions.side_effects.PENDING_KEY]).
+
+Concurrency: every single-order action starts with actions.locking.lock_order (SELECT ... FOR
+UPDATE on PostgreSQL + the version check), so of two simultaneous actions exactly one applies and
+the other gets TransitionError("stale", STALE_MESSAGE) with nothing changed.
+
+Decisions where DESIGN.md §4 is silent:
+- "Others" in Cancel / Set as Fraud means every service that is not Active or Suspended; items
+  already in the target status are left alone (no event line for them).
+- Cancel and Set as Fraud cancel the order's queued (not yet running) create / register / transfer
+  side effects; a create that was already running and succeeds afterwards is followed by a
+  terminate (see actions.side_effects). A service with a terminate already queued or running gets
+  no second one: the pending one's then_status is updated.
+- Set Back to Pending cancels queued (not yet running) terminates.
+- Delete is also refused while side effects of the order are queued or running; it keeps the
+  order's payments and refunds (transactions), detached from the deleted invoice.
+- Change status to the order's current status is refused (same_status).
+- Bulk: Accept, Cancel, Set as Fraud, Set Back to Pending and Change status are set-based and
+  status-only; Delete runs per order (it needs each snapshot); Cancel & Refund is not a bulk action.
 """
 
 from dataclasses import dataclass, field

@@ -43,6 +43,7 @@ from extensions import db
 from models import (
     Affiliate,
     Invoice,
+    InvoiceItemType,
     Order,
     OrderEvent,
     OrderStatusDefinition,
@@ -55,17 +56,18 @@ from models import (
 from models.guards import OrderAction, refusal
 from modules.registry import available_registrar_modules
 
-# verb -> (order action, permissions needed, button label, confirmation or None)
+# verb -> (order action, permissions needed, button label, confirmation question or None)
 ORDER_VERBS = {
     "accept": (OrderAction.ACCEPT, (Permission.ACCEPT_ORDER,), "Accept Order", None),
-    "cancel": (OrderAction.CANCEL, (Permission.CANCEL_ORDER,), "Cancel Order", "Cancel"),
+    "cancel": (OrderAction.CANCEL, (Permission.CANCEL_ORDER,), "Cancel Order", "Cancel order #{number}?"),
     "cancel_refund": (OrderAction.CANCEL_AND_REFUND,
                       (Permission.CANCEL_ORDER, Permission.REFUND_INVOICE_PAYMENTS),
-                      "Cancel & Refund", "Cancel and refund"),
-    "fraud": (OrderAction.SET_FRAUD, (Permission.SET_AS_FRAUD,), "Set as Fraud", "Set as fraud"),
+                      "Cancel & Refund", "Cancel order #{number} and refund its payments?"),
+    "fraud": (OrderAction.SET_FRAUD, (Permission.SET_AS_FRAUD,), "Set as Fraud",
+              "Set order #{number} as fraud?"),
     "pending": (OrderAction.SET_PENDING, (Permission.SET_BACK_TO_PENDING,), "Set Back to Pending", None),
     "delete": (OrderAction.DELETE, (Permission.DELETE_ORDER,), "Delete Order",
-               "Delete for good, with its items and invoice,"),
+               "Delete order #{number} for good, with its items and invoice?"),
     "status": (OrderAction.CHANGE_STATUS, (Permission.CHANGE_ORDER_STATUS,), "Change Status", None),
 }
 
@@ -91,6 +93,13 @@ BULK_ACTIONS = {
     "bulk_status": (OrderAction.CHANGE_STATUS, Permission.CHANGE_ORDER_STATUS),
 }
 
+
+# Which invoice lines bill a service and which a domain (their related_id is the item's id).
+_ITEM_LINE_TYPES = {
+    "service": {InvoiceItemType.HOSTING, InvoiceItemType.SETUP, InvoiceItemType.PROMO_HOSTING},
+    "domain": {InvoiceItemType.DOMAIN_REGISTER, InvoiceItemType.DOMAIN_TRANSFER,
+               InvoiceItemType.PROMO_DOMAIN},
+}
 
 # A bulk flash lists at most this many refused orders by number.
 _REFUSED_SHOWN = 50
@@ -219,12 +228,14 @@ class OrderPageMixin:
 
     def _page_context(self, order: Order) -> SimpleNamespace:
         can_edit = has_permission(Permission.EDIT_ORDER)
-        invoiced = {(item.type, item.related_id) for item in (order.invoice.items if order.invoice else [])}
-        invoiced_ids = {related_id for _, related_id in invoiced}
+        lines = order.invoice.items if order.invoice else []
+        billed = {kind: {line.related_id for line in lines if line.type in types}
+                  for kind, types in _ITEM_LINE_TYPES.items()}
 
         def item_payment_status(item) -> str:
             # Items are billed on the order's first invoice; one without a line there has none.
-            return payment_status_of(order.invoice) if item.id in invoiced_ids else payment_status_of(None)
+            kind = "service" if isinstance(item, Service) else "domain"
+            return payment_status_of(order.invoice if item.id in billed[kind] else None)
 
         fraud = order.fraud_output or {}
         return SimpleNamespace(
@@ -372,7 +383,8 @@ class OrderPageMixin:
             abort(404)
         self._require(Permission.RETRY_SIDE_EFFECTS)
         order = self._posted_order()
-        effect = db.session.get(SideEffect, int(request.form.get("side_effect_id", "0") or 0))
+        effect_id = request.form.get("side_effect_id", "")
+        effect = db.session.get(SideEffect, int(effect_id)) if effect_id.isdigit() else None
         if effect is None or effect.order_id != order.id:
             abort(404)
         done = "side effect queued again" if verb == "retry" else "side effect cancelled"

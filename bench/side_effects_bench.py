@@ -6,9 +6,9 @@ Each phase records N email side effects (rendered from the Order Confirmation te
 the email log: no SMTP) in committed batches, so the dispatcher enqueues them, then starts the
 worker processes (`flask --app app worker --burst`, the fork-per-job production worker) and waits
 for them to drain the queue. Throughput counts from the first job's start to the last job's end
-(from the rows' own timestamps), so process start-up is not measured. Defaults: a fresh SQLite
-file (two workers then contend for SQLite's single writer: use --database-url postgresql://...
-to see scale-out) and redis://127.0.0.1:6379/6, a scratch Redis database that is emptied first
+(from the rows' own timestamps), so process start-up is not measured. Database: a fresh SQLite
+file, or with --database-url postgresql://... a fresh database created (and dropped) on that
+server. Redis: redis://127.0.0.1:6379/6 by default, a scratch database that is emptied first
 (side-effect job ids restart with every fresh benchmark database).
 """
 
@@ -18,10 +18,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,13 +76,40 @@ def rate(ids: list[int]) -> float:
     return done / max((last - first).total_seconds(), 1e-6)
 
 
+@contextmanager
+def scratch_database(url: str | None):
+    """A fresh SQLite file, or a fresh database on the given PostgreSQL server, dropped at the end."""
+    if not url:
+        yield f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        return
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"orderdesk_side_effects_bench_{os.getpid()}"
+    admin = create_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--effects", type=int, default=300)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL server URL: the benchmark creates and drops its own database there",
+    )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     args = parser.parse_args()
-    database_url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    with scratch_database(args.database_url) as database_url:
+        run(args, database_url)
+
+
+def run(args, database_url: str) -> None:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     config = {
         "SECRET_KEY": SECRET_KEY,

@@ -34,8 +34,8 @@ _embedded = threading.local()
 
 
 def init_dispatcher(app: Flask) -> None:
-    """Listen for commits on every SQLAlchemy session (once per process, whatever the app)."""
-    app.extensions["orderdesk_dispatcher"] = True
+    """Listen for commits on every SQLAlchemy session (once per process; the listener reads the
+    configuration of whichever app is current when a commit happens)."""
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)

@@ -18,7 +18,9 @@ ADMIN = Actor("admin", 5, "Bulk Admin")
 
 
 def test_bulk_cancel_changes_status_only_and_reports_refusals(session):
-    active = make_order(status="Active", services=["Active", "Pending"], domains=["Pending"], invoice_status="Unpaid")
+    active = make_order(
+        status="Active", services=["Active", "Pending"], domains=["Pending"], invoice_status="Unpaid"
+    )
     pending = make_order(status="Pending", services=["Pending"], invoice_status="Unpaid")
     already = make_order(status="Cancelled")
     versions = {o.id: o.version for o in (active, pending, already)}
@@ -31,11 +33,16 @@ def test_bulk_cancel_changes_status_only_and_reports_refusals(session):
     assert result.summary == "2 changed, 1 refused"
     session.commit()
     assert [session.get(Order, i).status for i in ids] == ["Cancelled", "Cancelled", "Cancelled"]
-    assert [s.status for s in active.services] == ["Active", "Pending"] and active.domains[0].status == "Pending"
+    assert [s.status for s in active.services] == ["Active", "Pending"] and active.domains[
+        0
+    ].status == "Pending"
     assert active.invoice.status == "Unpaid" and pending.invoice.status == "Unpaid"
     assert session.scalar(select(func.count()).select_from(SideEffect)) == 0
-    assert [session.get(Order, i).version for i in ids] == [versions[active.id] + 1, versions[pending.id] + 1,
-                                                           versions[already.id]]
+    assert [session.get(Order, i).version for i in ids] == [
+        versions[active.id] + 1,
+        versions[pending.id] + 1,
+        versions[already.id],
+    ]
     events = session.scalars(select(OrderEvent).order_by(OrderEvent.order_id)).all()
     assert [(e.order_id, e.verb, e.from_status, e.to_status, e.actor_name) for e in events] == [
         (active.id, "bulk_status_changed", "Active", "Cancelled", "Bulk Admin"),
@@ -57,7 +64,9 @@ def test_bulk_uses_the_same_guards_as_single_actions(session):
     assert "Only pending orders can be accepted" in accepted.refused[0][1]
     session.commit()
     to_custom = bulk_change_status(session, ids, Action.CHANGE_STATUS, ADMIN, new_status="Building")
-    assert to_custom.changed == 3 and to_custom.refused == [(orders[2].order_number, "The order is already Building")]
+    assert to_custom.changed == 3 and to_custom.refused == [
+        (orders[2].order_number, "The order is already Building")
+    ]
     assert [o.status for o in orders] == ["Building"] * 4
 
 
@@ -65,9 +74,11 @@ def test_bulk_refuses_unknown_status_and_non_bulk_actions(session):
     order = make_order()
     session.commit()
     before = table_snapshot(session)
-    for call in (lambda: bulk_change_status(session, [order.id], Action.CHANGE_STATUS, ADMIN, new_status="Nope"),
-                 lambda: bulk_change_status(session, [order.id], Action.CANCEL_AND_REFUND, ADMIN),
-                 lambda: bulk_change_status(session, [order.id], Action.DELETE, ADMIN)):
+    for call in (
+        lambda: bulk_change_status(session, [order.id], Action.CHANGE_STATUS, ADMIN, new_status="Nope"),
+        lambda: bulk_change_status(session, [order.id], Action.CANCEL_AND_REFUND, ADMIN),
+        lambda: bulk_change_status(session, [order.id], Action.DELETE, ADMIN),
+    ):
         with pytest.raises(TransitionError):
             call()
         session.rollback()
@@ -90,6 +101,7 @@ def test_bulk_delete_goes_order_by_order_with_the_same_guard(session):
 
 # --- select all matching the filter, at volume -----------------------------------------------------
 
+
 def insert_orders(session, count: int, tag: str, first_number: int) -> None:
     """`count` orders in one INSERT ... SELECT; every 10th is already Cancelled."""
     client = make_client()
@@ -97,13 +109,37 @@ def insert_orders(session, count: int, tag: str, first_number: int) -> None:
     n = n.union_all(select(n.c.i + 1).where(n.c.i < count))
     status = case((n.c.i % 10 == 0, literal("Cancelled", String)), else_=literal("Active", String))
     rows = select(
-        literal(first_number, Integer) + n.c.i, literal(client.id, Integer), literal(utcnow(), UTCDateTime), status,
-        literal("", String), literal("", String), literal(0, Integer), literal(tag, String), literal("", String),
-        literal("", String), literal("", String), literal("", String), literal("admin", String),
+        literal(first_number, Integer) + n.c.i,
+        literal(client.id, Integer),
+        literal(utcnow(), UTCDateTime),
+        status,
+        literal("", String),
+        literal("", String),
+        literal(0, Integer),
+        literal(tag, String),
+        literal("", String),
+        literal("", String),
+        literal("", String),
+        literal("", String),
+        literal("admin", String),
         literal(1, Integer),
     )
-    columns = ["order_number", "client_id", "date", "status", "promo_code", "promo_type", "amount",
-               "payment_method", "ip_address", "fraud_module", "notes", "admin_notes", "source", "version"]
+    columns = [
+        "order_number",
+        "client_id",
+        "date",
+        "status",
+        "promo_code",
+        "promo_type",
+        "amount",
+        "payment_method",
+        "ip_address",
+        "fraud_module",
+        "notes",
+        "admin_notes",
+        "source",
+        "version",
+    ]
     session.execute(Order.__table__.insert().from_select(columns, rows))
     session.commit()
 
@@ -143,8 +179,13 @@ def test_select_all_matching_is_set_based(session):
     assert (large.changed, len(large.refused)) == (9_000, 1_000)
     assert small_statements == large_statements <= 5
     assert elapsed < 2.0, f"10,000 orders took {elapsed:.2f}s"  # typically ~0.2 s; bound for a busy CI box
-    counts = dict(session.execute(
-        select(Order.status, func.count()).where(Order.payment_method == "large-set").group_by(Order.status)).all())
+    counts = dict(
+        session.execute(
+            select(Order.status, func.count())
+            .where(Order.payment_method == "large-set")
+            .group_by(Order.status)
+        ).all()
+    )
     assert counts == {"Cancelled": 10_000}
     assert session.scalar(select(func.count()).select_from(OrderEvent)) == 9_090
     assert session.scalar(select(func.max(Order.version)).where(Order.payment_method == "large-set")) == 2

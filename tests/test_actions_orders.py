@@ -60,8 +60,9 @@ def test_run_module_create_defaults_from_auto_setup(session, auto_setup, created
     order = make_order(services=["Pending"], product=make_product(auto_setup=auto_setup))
     service = order.services[0]
     if created_before:
-        done = record_side_effect(session, kind="module_create", order_id=None, target_type="service",
-                                  target_id=service.id)
+        done = record_side_effect(
+            session, kind="module_create", order_id=None, target_type="service", target_id=service.id
+        )
         done.status = "succeeded"
     accept_order(session, order, None, ADMIN)
     assert ("module_create" in kinds(session, order.id)) is expected
@@ -82,13 +83,19 @@ def test_accept_options_are_applied_and_checked_before_any_change(session):
     refused(session, "invalid_option", lambda: accept_order(session, order, no_registrar, ADMIN))
 
     options = AcceptOptions(
-        services={pending_service.id: ServiceAcceptOptions(server_id=server.id, username="ada01",
-                                                           password="s3cret-pass", send_welcome_email=False)},
+        services={
+            pending_service.id: ServiceAcceptOptions(
+                server_id=server.id, username="ada01", password="s3cret-pass", send_welcome_email=False
+            )
+        },
         domains={pending_domain.id: DomainAcceptOptions(registrar="manual", send_to_registrar=True)},
     )
     accept_order(session, order, options, ADMIN)
     assert (pending_service.server_id, pending_service.username, pending_service.password) == (
-        server.id, "ada01", "s3cret-pass")
+        server.id,
+        "ada01",
+        "s3cret-pass",
+    )
     assert active_service.status == "Active" and order.domains[1].status == "Active"
     assert pending_domain.status == "Pending Transfer" and pending_domain.registrar == "manual"
     assert kinds(session, order.id) == ["module_create", "domain_transfer"]
@@ -100,11 +107,14 @@ def test_accept_options_are_applied_and_checked_before_any_change(session):
 
 
 def test_cancel_and_refund_refused_up_front_when_the_gateway_cannot_refund(session):
-    order = make_order(status="Active", services=["Active"], invoice_status="Paid", paid=True,
-                       gateway="banktransfer")
+    order = make_order(
+        status="Active", services=["Active"], invoice_status="Paid", paid=True, gateway="banktransfer"
+    )
     assert guards.can_cancel_and_refund(order)  # the data allows it ...
     assert refund_refusal(session, order).code == "gateway_cannot_refund"  # ... the gateway does not
-    error = refused(session, "gateway_cannot_refund", lambda: cancel_order(session, order, ADMIN, refund=True))
+    error = refused(
+        session, "gateway_cannot_refund", lambda: cancel_order(session, order, ADMIN, refund=True)
+    )
     assert "Bank Transfer cannot refund" in error.message
 
 
@@ -117,8 +127,15 @@ def test_delete_refused_while_module_commands_are_queued(session):
 def test_delete_keeps_refunded_payments_detached(session):
     order = make_order(status="Cancelled", services=["Cancelled"], invoice_status="Refunded", paid=True)
     payment = order.invoice.transactions[0]
-    session.add(Transaction(client_id=payment.client_id, invoice=order.invoice, gateway=payment.gateway,
-                            amount_out=payment.amount_in, refund_of_id=payment.id))
+    session.add(
+        Transaction(
+            client_id=payment.client_id,
+            invoice=order.invoice,
+            gateway=payment.gateway,
+            amount_out=payment.amount_in,
+            refund_of_id=payment.id,
+        )
+    )
     session.flush()
     payment_id = payment.id
     delete_order(session, order, ADMIN)
@@ -155,7 +172,9 @@ def test_admin_notes_and_affiliate_write_events(session):
     assign_affiliate(session, order, affiliate.id, ADMIN)
     refused(session, "invalid_option", lambda: assign_affiliate(session, order, 424242, ADMIN))
     assign_affiliate(session, order, None, ADMIN)
-    events = session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))
+    events = session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    )
     assert [(e.verb, e.details) for e in events] == [
         ("admin_notes_updated", {"from": "", "to": "Call the client\nfirst"}),
         ("affiliate_assigned", {"from": None, "to": affiliate.id}),

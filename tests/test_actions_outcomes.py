@@ -136,7 +136,9 @@ def test_terminate_ok_sets_cancelled_or_fraud(session):
 def test_register_ok_makes_domain_active(session):
     order = make_order(services=[], domains=["Pending"])
     domain = order.domains[0]
-    accept_order(session, order, AcceptOptions(domains={domain.id: DomainAcceptOptions("manual", True)}), ADMIN)
+    accept_order(
+        session, order, AcceptOptions(domains={domain.id: DomainAcceptOptions("manual", True)}), ADMIN
+    )
     assert domain.status == "Pending Registration"
     (register,) = effects(session, order.id)
     run(session, register, ModuleResult.ok())
@@ -145,18 +147,26 @@ def test_register_ok_makes_domain_active(session):
 
 def test_refund_ok_records_the_refund_and_marks_the_invoice_refunded(session):
     session.add(Gateway(name="stripe", display_name="Stripe", module="stripe"))
-    order = make_order(status="Active", services=["Pending"], invoice_status="Paid", paid=True, gateway="stripe")
+    order = make_order(
+        status="Active", services=["Pending"], invoice_status="Paid", paid=True, gateway="stripe"
+    )
     payment = order.invoice.transactions[0]
     cancel_order(session, order, ADMIN, refund=True)
     (refund,) = effects(session, order.id, "refund")
-    assert refund.payload["payment_id"] == payment.id and Decimal(refund.payload["amount"]) == payment.amount_in
+    assert (
+        refund.payload["payment_id"] == payment.id and Decimal(refund.payload["amount"]) == payment.amount_in
+    )
     assert order.invoice.status == "Paid"  # not before the gateway said so
 
     run(session, refund, ModuleResult.ok(transaction_id="re_123"))
     invoice = session.get(Invoice, order.invoice_id)
     assert invoice.status == "Refunded" and invoice.date_refunded is not None
     out = session.scalar(select(Transaction).where(Transaction.refund_of_id == payment.id))
-    assert out.amount_out == payment.amount_in and out.transaction_id == "re_123" and out.invoice_id == invoice.id
+    assert (
+        out.amount_out == payment.amount_in
+        and out.transaction_id == "re_123"
+        and out.invoice_id == invoice.id
+    )
 
 
 def test_email_ok_marks_the_log_sent(session):

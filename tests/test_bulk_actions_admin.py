@@ -109,3 +109,43 @@ def test_select_all_matching_applies_to_the_filtered_set(admin_client, session):
     assert "55 changed, 0 refused" in html
     assert set(statuses(pending)) == {OrderStatus.CANCELLED}
     assert statuses(others) == [OrderStatus.ACTIVE] * 3
+
+
+def test_set_status_on_every_matching_order(admin_client, session):
+    session.add(OrderStatusDefinition(title="On Hold", color="#ff9900"))
+    bare = dict(services=(), invoice_status=None)
+    pending = [factories.make_order(status=OrderStatus.PENDING, **bare) for _ in range(3)]
+    active = factories.make_order(status=OrderStatus.ACTIVE, **bare)
+    session.commit()
+    query = "?flt0_status_equals=Pending"
+    form_page = bulk(admin_client, "bulk_status", query=query, all_matching="1").get_data(as_text=True)
+    assert "every order matching the filter" in form_page
+    assert 'action="/admin/orders/bulk-status/?flt0_status_equals=Pending"' in form_page
+    response = admin_client.post(f"{LIST}bulk-status/{query}", follow_redirects=True,
+                                 data={"all_matching": "1", "status": "On Hold", "url": LIST})
+    assert "3 changed, 0 refused" in response.get_data(as_text=True)
+    assert statuses(pending + [active]) == ["On Hold"] * 3 + [OrderStatus.ACTIVE]
+
+
+def test_row_actions_add_no_queries_per_row(admin_client, session):
+    from sqlalchemy import event
+
+    def count_list_queries():
+        admin_client.get(LIST)  # reloads the admin expired by the commit (one app context per test)
+        session.expunge_all()  # nothing cached: every row's data must come from the list's queries
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert admin_client.get(LIST).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    factories.make_order(status=OrderStatus.PENDING)
+    session.commit()
+    few = count_list_queries()
+    for status in [OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.FRAUD, OrderStatus.ACTIVE] * 5:
+        factories.make_order(status=status)
+    session.commit()
+    assert count_list_queries() == few

@@ -62,8 +62,10 @@ def act(app, order_id, action, actor, barrier, outcomes):
 def race(app, order_id, first, second):
     barrier = threading.Barrier(2)
     outcomes: dict = {}
-    threads = [threading.Thread(target=act, args=(app, order_id, action, actor, barrier, outcomes))
-               for action, actor in ((first, ALICE), (second, BOB))]
+    threads = [
+        threading.Thread(target=act, args=(app, order_id, action, actor, barrier, outcomes))
+        for action, actor in ((first, ALICE), (second, BOB))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -79,22 +81,32 @@ def race(app, order_id, first, second):
 def test_cancel_and_fraud_at_once_one_wins(pg_app):
     order_id = new_order(status="Pending", services=["Pending"], domains=["Pending"], invoice_status="Unpaid")
     version = db.session.get(Order, order_id).version
-    winner = race(pg_app, order_id, lambda s, o, a: cancel_order(s, o, a), lambda s, o, a: set_order_fraud(s, o, a))
+    winner = race(
+        pg_app, order_id, lambda s, o, a: cancel_order(s, o, a), lambda s, o, a: set_order_fraud(s, o, a)
+    )
 
     db.session.expire_all()
     order = db.session.get(Order, order_id)
     expected = "Cancelled" if winner == "Alice" else "Fraud"
     assert order.status == expected and order.version == version + 1
-    assert [s.status for s in order.services] == [expected] and [d.status for d in order.domains] == [expected]
+    assert [s.status for s in order.services] == [expected] and [d.status for d in order.domains] == [
+        expected
+    ]
     assert order.invoice.status == "Cancelled"
     events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)).all()
     assert [(e.verb, e.actor_name) for e in events] == [
-        ("order_cancelled" if winner == "Alice" else "order_set_fraud", winner)]
+        ("order_cancelled" if winner == "Alice" else "order_set_fraud", winner)
+    ]
 
 
 def test_double_accept_records_one_create(pg_app):
     order_id = new_order(services=["Pending"], product=make_product(auto_setup=AutoSetup.NEVER))
-    race(pg_app, order_id, lambda s, o, a: accept_order(s, o, None, a), lambda s, o, a: accept_order(s, o, None, a))
+    race(
+        pg_app,
+        order_id,
+        lambda s, o, a: accept_order(s, o, None, a),
+        lambda s, o, a: accept_order(s, o, None, a),
+    )
     db.session.expire_all()
     assert db.session.get(Order, order_id).status == "Active"
     verbs = db.session.scalars(select(OrderEvent.verb).where(OrderEvent.order_id == order_id)).all()
@@ -104,8 +116,14 @@ def test_double_accept_records_one_create(pg_app):
 
 
 def waiting_on_a_lock(session) -> bool:
-    return bool(session.scalar(text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")))
+    return bool(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    )
 
 
 def test_second_action_waits_for_the_lock_then_is_refused(pg_app):
@@ -145,4 +163,5 @@ def test_second_action_waits_for_the_lock_then_is_refused(pg_app):
     order = db.session.get(Order, order_id)
     assert order.status == "Cancelled" and order.services[0].status == "Cancelled"
     assert db.session.scalars(select(OrderEvent.verb).where(OrderEvent.order_id == order_id)).all() == [
-        "order_cancelled"]
+        "order_cancelled"
+    ]

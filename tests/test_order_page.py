@@ -93,12 +93,17 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     small = factories.make_order(services=[ServiceStatus.PENDING])
     big = factories.make_order(services=[ServiceStatus.PENDING] * 4 + [ServiceStatus.ACTIVE],
                                domains=[DomainStatus.PENDING] * 3)
+    for i in range(3):  # items of different products and servers, as real orders have
+        session.add(Service(order=big, client=big.client, product=factories.make_product(),
+                            server=Server(name=f"srv-{i}"), billing_cycle="Monthly",
+                            status=ServiceStatus.PENDING))
     for order in (small, big):
         for i in range(3):
             session.add(OrderEvent(order_id=order.id, actor_type="system", verb=f"note{i}"))
     session.commit()
 
     def count(order_id):
+        session.expunge_all()  # nothing cached: everything the page shows comes from its queries
         statements = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
@@ -108,8 +113,9 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
-    page(admin_client, small.id)  # warm up: the first request of a client loads its login once
-    assert count(small.id) == count(big.id) <= 16
+    small_id, big_id = small.id, big.id
+    page(admin_client, small_id)  # warm up: the first request of a client loads its login once
+    assert count(small_id) == count(big_id) <= 16
 
 
 @pytest.mark.parametrize(
@@ -338,3 +344,21 @@ def test_pending_badge_in_the_menu(admin_client, session):
     session.commit()
     html = admin_client.get("/admin/").get_data(as_text=True)
     assert re.search(r'id="pending-orders-badge"[^>]*>4<', html)
+
+
+def test_destructive_buttons_ask_for_confirmation(admin_client, session):
+    order = factories.make_order(status=OrderStatus.CANCELLED, invoice_status=InvoiceStatus.CANCELLED)
+    session.commit()
+    html = page(admin_client, order.id)
+    delete_button = re.search(r'<button[^>]*data-verb="delete"[^>]*>', html).group(0)
+    assert f"return confirm(&#34;Delete order #{order.order_number} for good" in delete_button
+    assert "confirm(" not in re.search(r'<button[^>]*data-verb="pending"[^>]*>', html).group(0)
+
+
+def test_a_post_without_csrf_token_is_refused(app, admin_client, session, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    order = factories.make_order()
+    session.commit()
+    before = state(order.id)
+    assert post(admin_client, "/order/cancel/", order, follow=False).status_code == 400
+    assert state(order.id) == before
