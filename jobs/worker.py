@@ -25,9 +25,7 @@ log = logging.getLogger(__name__)
 SWEEP_FUNCTION = "jobs.worker.periodic_sweep"
 
 
-def run_worker(
-    burst: bool = False, sweep_interval: int | None = None, worker_class: type[Worker] = Worker
-) -> None:
+def run_worker(burst: bool = False, sweep_interval: int | None = None) -> None:
     connection = redis_connection()
     queue = get_queue(connection)
     interval = sweep_interval if sweep_interval is not None else sweep_interval_seconds()
@@ -36,7 +34,7 @@ def run_worker(
     preload_job_code()
     # The parent must not hand pooled connections to forked children.
     db.engine.dispose()
-    worker_class([queue], connection=connection).work(with_scheduler=True, burst=burst)
+    Worker([queue], connection=connection).work(with_scheduler=True, burst=burst)
 
 
 def preload_job_code() -> None:

@@ -93,6 +93,7 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     small = factories.make_order(services=[ServiceStatus.PENDING])
     big = factories.make_order(services=[ServiceStatus.PENDING] * 4 + [ServiceStatus.ACTIVE],
                                domains=[DomainStatus.PENDING] * 3)
+    small.services[0].server = Server(name="srv-small")
     for i in range(3):  # items of different products and servers, as real orders have
         session.add(Service(order=big, client=big.client, product=factories.make_product(),
                             server=Server(name=f"srv-{i}"), billing_cycle="Monthly",
