@@ -9,6 +9,7 @@ import os
 import uuid
 
 import pytest
+from flask import g, has_app_context
 from flask_login import FlaskLoginClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -64,6 +65,16 @@ def database_url(request, tmp_path_factory):
     return request.getfixturevalue("postgres_url")
 
 
+class LoginClient(FlaskLoginClient):
+    """Requests in a test share the test's app context, and so `g`, where Flask-Login caches the
+    user; forget it before each request so client_as(a) and client_as(b) stay apart."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, **overrides):
     config = {
         "TESTING": True,
@@ -75,7 +86,7 @@ def make_test_app(database_url: str, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoginClient
     return app
 
 
