@@ -68,3 +68,11 @@ def register_views(admin: Admin) -> None:
         admin.add_view(view(model, db, name=name, category="Setup", endpoint=endpoint))
 
     admin.add_view(EmailLogView(EmailLog, db, name="Email Log", category="Logs", endpoint="email_log"))
+
+    from admin.side_effects import JobsDashboardLink, SideEffectView, failed_menu_link
+    from models import SideEffect
+
+    admin.add_menu_item(failed_menu_link(), target_category="Jobs")  # first, with its badge
+    admin.add_view(SideEffectView(SideEffect, db, name="All side effects", category="Jobs",
+                                  endpoint="side_effects", url="/admin/side-effects"))
+    admin.add_menu_item(JobsDashboardLink(), target_category="Jobs")

@@ -1,0 +1,203 @@
+"""Side effects across all orders (the Jobs menu): the failed ones with a badge, bulk Retry / Cancel,
+and the link to rq-dashboard.
+
+Who sees what:
+- the list needs View Background Jobs, or Retry Failed Side Effects (an admin allowed to retry must
+  be able to find what failed; Sales Operators have that permission but not the job monitor);
+- Retry / Cancel need Retry Failed Side Effects (403 otherwise, nothing changed);
+- the rq-dashboard link needs View Background Jobs and REDIS_URL (it is mounted only then).
+"""
+
+from flask import abort, current_app, flash, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.menu import MenuLink
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from actions.actor import Actor
+from actions.errors import TransitionError
+from actions.side_effects import cancel_side_effect, retry_side_effect
+from admin.base import SecureModelView, has_permission
+from extensions import db
+from models import Permission, SideEffect, SideEffectKind, SideEffectStatus
+
+# The badge counts up to this many failed rows and then shows "999+": the COUNT stays bounded.
+BADGE_CAP = 999
+# Error text in the list is cut to this many characters; the full text is in the tooltip.
+ERROR_SHOWN = 80
+# A bulk flash names at most this many refused rows.
+REFUSED_SHOWN = 20
+
+_COUNT_KEY = "orderdesk.failed_side_effects_count"
+
+FAILED_FILTER = {"flt0_status_equals": SideEffectStatus.FAILED.value}
+
+
+def can_view_side_effects() -> bool:
+    return has_permission(Permission.VIEW_JOBS) or has_permission(Permission.RETRY_SIDE_EFFECTS)
+
+
+def failed_side_effects_count() -> int:
+    """Failed rows, capped at BADGE_CAP + 1: one COUNT over the (status, next_attempt_at) index,
+    at most once per request."""
+    if not can_view_side_effects():
+        return 0
+    # Cached on the request (not g: an app context may outlive one request, as in tests).
+    if _COUNT_KEY not in request.environ:
+        # Only the indexed column is read, so PostgreSQL can answer from the index alone.
+        failed = (
+            select(SideEffect.status).where(SideEffect.status == SideEffectStatus.FAILED).limit(BADGE_CAP + 1)
+        )
+        request.environ[_COUNT_KEY] = db.session.scalar(select(func.count()).select_from(failed.subquery()))
+    return request.environ[_COUNT_KEY]
+
+
+class FailedLabel(str):
+    """The menu title; Flask-Admin prints item.name, so the badge is rendered through __html__."""
+
+    __slots__ = ()
+
+    def __html__(self):
+        count = failed_side_effects_count()
+        if not count:
+            return escape(str(self))
+        shown = f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
+        badge = ('<span class="badge badge-danger" id="failed-side-effects-badge"'
+                 ' title="Failed side effects">{}</span>')
+        return Markup("{} " + badge).format(str(self), shown)
+
+
+class SideEffectsMenuLink(MenuLink):
+    def __init__(self, name: str, **filter_args):
+        super().__init__(name, category="Jobs")
+        self.filter_args = filter_args
+
+    def get_url(self):
+        return url_for("side_effects.index_view", **self.filter_args)
+
+    def is_accessible(self):
+        return can_view_side_effects()
+
+
+class JobsDashboardLink(MenuLink):
+    def __init__(self):
+        super().__init__("Jobs dashboard", category="Jobs")
+
+    def get_url(self):
+        return url_for("rq_dashboard.queues_overview")
+
+    def is_accessible(self):
+        # jobs/dashboard.py mounts rq-dashboard only when REDIS_URL is set.
+        return bool(current_app.config.get("REDIS_URL")) and has_permission(Permission.VIEW_JOBS)
+
+
+def failed_menu_link() -> MenuLink:
+    return SideEffectsMenuLink(FailedLabel("Failed side effects"), **FAILED_FILTER)
+
+
+def _order_link(view, context, model, name):
+    if model.order_id is None:
+        return ""
+    url = url_for("orders.details_view", id=model.order_id)
+    return Markup('<a href="{}">#{}</a>').format(url, model.order_id)
+
+
+def _target(view, context, model, name):
+    return f"{model.target_type} #{model.target_id}" if model.target_id else model.target_type
+
+
+def _attempts(view, context, model, name):
+    # The limit the job applies: the configured one, else the row's own.
+    limit = current_app.config.get("SIDE_EFFECT_MAX_ATTEMPTS") or model.max_attempts
+    return f"{model.attempts}/{limit}"
+
+
+def _short_error(view, context, model, name):
+    error = model.last_error or ""
+    if len(error) <= ERROR_SHOWN:
+        return error
+    return Markup('<span title="{}">{}…</span>').format(error, error[:ERROR_SHOWN])
+
+
+def _options(vocabulary) -> list[tuple[str, str]]:
+    return [(item.value, item.value.replace("_", " ").capitalize()) for item in vocabulary]
+
+
+class SideEffectView(SecureModelView):
+    """Read-only: rows change only through actions (the jobs, Retry, Cancel)."""
+
+    allow_create = allow_edit = allow_delete = False
+
+    column_list = ("id", "order_id", "kind", "target_type", "status", "attempts", "last_error",
+                   "created_at", "started_at", "finished_at", "next_attempt_at")
+    column_labels = {"id": "ID", "order_id": "Order", "target_type": "Target", "attempts": "Attempts",
+                     "last_error": "Last error", "created_at": "Created", "started_at": "Started",
+                     "finished_at": "Finished", "next_attempt_at": "Next attempt"}
+    column_formatters = {"order_id": _order_link, "target_type": _target, "attempts": _attempts,
+                         "last_error": _short_error}
+    column_formatters_detail = {"order_id": _order_link, "target_type": _target, "attempts": _attempts}
+    column_default_sort = ("id", True)
+    column_sortable_list = ("id", "created_at")
+    named_filter_urls = True
+    column_filters = (
+        FilterEqual(SideEffect.status, "Status", options=_options(SideEffectStatus)),
+        FilterEqual(SideEffect.kind, "Kind", options=_options(SideEffectKind)),
+        FilterEqual(SideEffect.order_id, "Order"),
+    )
+
+    def is_accessible(self) -> bool:
+        return can_view_side_effects()
+
+    def _handle_view(self, name, **kwargs):
+        denied = super()._handle_view(name, **kwargs)
+        if denied is not None:
+            return denied
+        # A POSTed bulk action the admin may not run: 403, not Flask-Admin's silent redirect.
+        if name == "action_view" and request.form.get("action") in ("retry", "cancel"):
+            if not has_permission(Permission.RETRY_SIDE_EFFECTS):
+                abort(403)
+        return None
+
+    def is_action_allowed(self, name):
+        if name in ("retry", "cancel"):
+            return has_permission(Permission.RETRY_SIDE_EFFECTS)
+        return super().is_action_allowed(name)
+
+    @action("retry", "Retry", "Run the selected side effects again?")
+    def action_retry(self, ids):
+        self._run_each(ids, retry_side_effect, "retried")
+
+    @action("cancel", "Cancel", "Cancel the selected side effects (they will not run)?")
+    def action_cancel(self, ids):
+        self._run_each(ids, lambda session, effect, actor: cancel_side_effect(
+            session, effect, actor, reason="Cancelled from the side effects list"), "cancelled")
+
+    def _run_each(self, ids, run, done: str) -> None:
+        """Each row through its action; a refused row is reported and left alone. One commit, after
+        which the dispatcher enqueues (or, embedded, runs) every retried row."""
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        # Locked, so two admins retrying the same rows queue them once (PostgreSQL; SQLite
+        # serialises writers anyway).
+        effects = db.session.scalars(
+            select(SideEffect).where(SideEffect.id.in_(wanted)).order_by(SideEffect.id).with_for_update()
+        ).all()
+        actor = Actor.admin(current_user)
+        changed, refused = 0, []
+        for effect in effects:
+            try:
+                run(db.session, effect, actor)
+                changed += 1
+            except TransitionError as exc:
+                refused.append(f"#{effect.id}: {exc.message}")
+        found = {effect.id for effect in effects}
+        refused += [f"#{effect_id}: not found" for effect_id in wanted if effect_id not in found]
+        db.session.commit()
+        message = f"{changed} {done}, {len(refused)} refused"
+        if not refused:
+            flash(message + ".", "success")
+            return
+        more = len(refused) - REFUSED_SHOWN
+        flash(f"{message} ({'; '.join(refused[:REFUSED_SHOWN])}"
+              + (f"; and {more} more" if more > 0 else "") + ").", "warning")
