@@ -243,9 +243,6 @@ class OrderPageMixin:
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
-            affiliates=db.session.scalars(
-                select(Affiliate).options(selectinload(Affiliate.client)).order_by(Affiliate.id)
-            ).all() if can_edit else [],
             fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
             servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
             registrars=available_registrar_modules(),

@@ -67,7 +67,7 @@ def test_page_shows_everything_the_seed_lists(admin_client, session):
         services=[ServiceStatus.PENDING], domains=[DomainStatus.PENDING], promo_code="SPRING10",
         promo_type="Percentage", promo_value=Decimal("10.00"), notes="Please set up quickly",
         fraud_module="maxmind", fraud_score=Decimal("12.50"),
-        fraud_output={"reasons": ["Email domain is new"], "risk_score": 12.5},
+        fraud_output={"reasons": ["Email domain is new"], "risk_score": 12.5}, affiliate=affiliate,
     )
     session.commit()
     html = page(admin_client, order.id)
@@ -116,7 +116,8 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
 
     small_id, big_id = small.id, big.id
     page(admin_client, small_id)  # warm up: the first request of a client loads its login once
-    assert count(small_id) == count(big_id) <= 16
+    # Login, the order page's loads, and one COUNT per menu badge (pending orders, failed jobs).
+    assert count(small_id) == count(big_id) <= 17
 
 
 @pytest.mark.parametrize(
