@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order, order_action
-from actions.side_effects import new_password, record_side_effect, record_welcome_email
+from actions.side_effects import record_module_create, record_side_effect, record_welcome_email
 from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
 from models import (
     AutoSetup,
@@ -85,14 +85,6 @@ def default_run_module_create(session: Session, service: Service) -> bool:
         .limit(1)
     )
     return started is None
-
-
-def _username_for(service: Service) -> str:
-    # Chosen once, kept on the service, so a retried create reuses it (DESIGN.md §5).
-    stem = "".join(c for c in service.domain.split(".")[0].lower() if c.isalnum())[:8] or "user"
-    if not stem[0].isalpha():
-        stem = "u" + stem[:7]
-    return f"{stem}{service.id}"
 
 
 @dataclass
@@ -160,20 +152,8 @@ def _accept_service(session: Session, order: Order, plan: _ServicePlan) -> dict:
         "send_welcome_email": plan.welcome,
     }
     if plan.create:
-        service.username = service.username or _username_for(service)
-        service.password = service.password or new_password()
-        effect = record_side_effect(
-            session,
-            kind=SideEffectKind.MODULE_CREATE,
-            order_id=order.id,
-            target_type="service",
-            target_id=service.id,
-            payload={
-                "server_id": plan.server_id,
-                "username": service.username,
-                "send_welcome_email": plan.welcome,
-                "welcome_template": service.product.welcome_email,
-            },
+        effect = record_module_create(
+            session, service, server_id=plan.server_id, send_welcome_email=plan.welcome
         )
         # The service stays Pending until the create succeeds.
         change.update(to=service.status, side_effect_id=effect.id)

@@ -23,7 +23,7 @@ from actions.promotions import (
     promotion_problem,
     release_promotion_use,
 )
-from actions.side_effects import record_email, record_side_effect
+from actions.side_effects import record_email, record_module_create
 from models import (
     ZERO,
     Affiliate,
@@ -44,7 +44,6 @@ from models import (
     Promotion,
     Service,
     Setting,
-    SideEffectKind,
     utcnow,
 )
 from models.email_defaults import INVOICE_CREATED, NEW_ORDER_NOTIFICATION, ORDER_CONFIRMATION
@@ -375,16 +374,4 @@ def _record_placement_effects(
         )
     for service, item in zip(services, quote.services, strict=True):
         if item.product.auto_setup == AutoSetup.ON_ORDER:
-            record_side_effect(
-                session,
-                kind=SideEffectKind.MODULE_CREATE,
-                order_id=order.id,
-                target_type="service",
-                target_id=service.id,
-                payload={
-                    "server_id": service.server_id,
-                    "username": "",
-                    "send_welcome_email": True,
-                    "welcome_template": item.product.welcome_email or None,
-                },
-            )
+            record_module_create(session, service, server_id=service.server_id, send_welcome_email=True)

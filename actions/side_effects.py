@@ -162,6 +162,38 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+def _username_for(service: Service) -> str:
+    stem = "".join(c for c in service.domain.split(".")[0].lower() if c.isalnum())[:8] or "user"
+    if not stem[0].isalpha():
+        stem = "u" + stem[:7]
+    return f"{stem}{service.id}"
+
+
+def record_module_create(
+    session: Session, service: Service, *, server_id: int | None, send_welcome_email: bool,
+) -> SideEffect:
+    """The server module's create for a service (on accept, or right after an on_order placement).
+
+    Username and password are chosen here, once, and kept on the service, so a retried create
+    reuses them (DESIGN.md §5). The service stays Pending until the create succeeds.
+    """
+    service.username = service.username or _username_for(service)
+    service.password = service.password or new_password()
+    return record_side_effect(
+        session,
+        kind=SideEffectKind.MODULE_CREATE,
+        order_id=service.order_id,
+        target_type="service",
+        target_id=service.id,
+        payload={
+            "server_id": server_id,
+            "username": service.username,
+            "send_welcome_email": send_welcome_email,
+            "welcome_template": service.product.welcome_email or None,
+        },
+    )
+
+
 # --- running -------------------------------------------------------------------------------------
 
 

@@ -104,6 +104,9 @@ def test_placing_creates_order_items_invoice_side_effects_and_event(session, cat
     assert [log.to for log in logs] == [client.email, client.email, ""]  # "": the active admins
     creates = [(e.target_type, e.target_id) for e in effects if e.kind == SideEffectKind.MODULE_CREATE]
     assert creates == [("service", s.id) for s in order.services]
+    # The username is chosen once at placement and travels in the payload, so a retry reuses it.
+    payload_usernames = [e.payload["username"] for e in effects if e.kind == SideEffectKind.MODULE_CREATE]
+    assert payload_usernames == [s.username for s in order.services] and all(payload_usernames)
 
     (event,) = session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)).all()
     assert (event.verb, event.to_status, event.actor_type, event.actor_id) == (
