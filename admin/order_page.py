@@ -39,6 +39,7 @@ from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
 from admin.base import has_permission
+from admin.filters import order_statuses
 from extensions import db
 from models import (
     Affiliate,
@@ -136,12 +137,6 @@ def _url_or_none(endpoint: str, **values) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
-
-
-def _order_statuses() -> list[OrderStatusDefinition]:
-    return db.session.scalars(
-        select(OrderStatusDefinition).order_by(OrderStatusDefinition.sort_order, OrderStatusDefinition.id)
-    ).all()
 
 
 def _checked(name: str) -> bool:
@@ -246,7 +241,7 @@ class OrderPageMixin:
             fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
             servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
             registrars=available_registrar_modules(),
-            statuses=_order_statuses(),
+            statuses=order_statuses(),
             item_payment_status=item_payment_status,
             run_create_default=lambda service: default_run_module_create(db.session, service),
             events=db.session.scalars(
@@ -458,7 +453,7 @@ class OrderPageMixin:
     def action_bulk_status(self, ids):
         """A second small page: choose the status, then apply it to the same selection."""
         self._require(Permission.CHANGE_ORDER_STATUS)
-        return self.render("admin/order_bulk_status.html", ids=ids, statuses=_order_statuses(),
+        return self.render("admin/order_bulk_status.html", ids=ids, statuses=order_statuses(),
                            all_matching=request.form.get("all_matching") == "1",
                            return_url=get_redirect_target() or self.get_url(".index_view"))
 
