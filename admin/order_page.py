@@ -43,6 +43,7 @@ from admin.filters import order_statuses
 from extensions import db
 from models import (
     Affiliate,
+    EmailLog,
     Invoice,
     InvoiceItemType,
     Order,
@@ -250,6 +251,9 @@ class OrderPageMixin:
             side_effects=db.session.scalars(
                 select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())
             ).all(),
+            emails=db.session.scalars(
+                select(EmailLog).where(EmailLog.order_id == order.id).order_by(EmailLog.id.desc())
+            ).all() if has_permission(Permission.VIEW_EMAIL_LOG) else None,
         )
 
     # --- endpoints --------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ def register_views(admin: Admin) -> None:
 
     admin.add_view(InvoiceView(Invoice, db, name="Invoices", category="Billing", endpoint="invoices"))
 
+    from admin.search import SearchView
+
+    admin.add_view(SearchView(name="Search", endpoint="search", url="/admin/search"))
+
     admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
     admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))
     admin.add_view(TldView(Tld, db, name="TLDs", category="Catalog", endpoint="tlds"))

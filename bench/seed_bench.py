@@ -1,8 +1,9 @@
 """Seed N demo orders into a fresh database and report rows/second and peak memory.
 
-    .venv/bin/python bench/seed_bench.py                          # 1,000,000 orders, SQLite and PostgreSQL
+    .venv/bin/python bench/seed_bench.py                     # 1,000,000 orders, SQLite and PostgreSQL
     .venv/bin/python bench/seed_bench.py --orders 100000 --db sqlite
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/seed_bench.py --db postgresql
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/seed_bench.py --db postgresql
 
 Each database runs in its own process, so the peak RSS printed is that run's alone. The PostgreSQL
 run creates a database named orderdesk_bench_<pid> on the server and drops it afterwards.
@@ -26,7 +27,8 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=None, help="default: orders / 5")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")

@@ -205,10 +205,16 @@ def _client_fields(client: Client) -> dict[str, Any]:
 
 
 def _order_fields(order: Order, currency: str) -> dict[str, Any]:
+    # One line per item with what the client pays for it now, as WHMCS's {$order_details}.
     lines = [
-        f"{s.product.name}{' - ' + s.domain if s.domain else ''} ({s.billing_cycle})" for s in order.services
+        f"{s.product.name}{' - ' + s.domain if s.domain else ''} ({s.billing_cycle}): "
+        f"{_money(s.first_payment_amount, currency)}"
+        for s in order.services
     ]
-    lines += [f"Domain {d.type}: {d.name} ({d.period_years} year(s))" for d in order.domains]
+    lines += [
+        f"Domain {d.type}: {d.name} ({d.period_years} year(s)): {_money(d.first_payment_amount, currency)}"
+        for d in order.domains
+    ]
     items = "\n".join(lines)
     return {
         "order_id": order.id,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import DateTime, MetaData, Numeric, Text
+from sqlalchemy import DateTime, Index, MetaData, Numeric, Text, func
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +56,16 @@ def Money():  # noqa: N802 - reads as a column type
 
 
 ZERO = Decimal("0.00")
+
+
+def prefix_search_index(name: str, *columns) -> Index:
+    """A b-tree index on lower(column), ... for the intelligent search (actions/search.py).
+
+    PostgreSQL serves `lower(col) LIKE 'term%'` from it whatever the database collation, thanks to
+    text_pattern_ops; SQLite serves the equivalent range `lower(col) >= 'term' AND < 'terN'`."""
+    labels = [f"{column.key}_lower" for column in columns]
+    return Index(name, *(func.lower(c).label(label) for c, label in zip(columns, labels, strict=True)),
+                 postgresql_ops=dict.fromkeys(labels, "text_pattern_ops"))
 
 
 # --- encryption at rest (service passwords, EPP codes, gateway secrets) ----------------------

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, prefix_search_index, utcnow
 from models.vocab import ClientStatus
 
 
@@ -37,6 +37,13 @@ class Client(Base):
         if self.company_name:
             label += f" ({self.company_name})"
         return label
+
+
+# Intelligent search: "ada", "ada lov", "lovelace", "ada@", "acme" (actions/search.py).
+prefix_search_index("ix_clients_first_last_lower", Client.first_name, Client.last_name)
+prefix_search_index("ix_clients_last_name_lower", Client.last_name)
+prefix_search_index("ix_clients_email_lower", Client.email)
+prefix_search_index("ix_clients_company_name_lower", Client.company_name)
 
 
 class Affiliate(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, EncryptedText, Money, UTCDateTime, utcnow
+from models.base import Base, EncryptedText, Money, UTCDateTime, prefix_search_index, utcnow
 from models.billing import Invoice
 from models.catalog import Product, Server
 from models.clients import Affiliate, Client
@@ -150,6 +150,11 @@ class Service(Base):
         return f"{name} - {self.domain}" if self.domain else name
 
 
+# Intelligent search by hostname and username (actions/search.py).
+prefix_search_index("ix_services_domain_lower", Service.domain)
+prefix_search_index("ix_services_username_lower", Service.username)
+
+
 class Domain(Base):
     """A domain registration or transfer bought in an order (WHMCS tbldomains)."""
 
@@ -180,3 +185,6 @@ class Domain(Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+prefix_search_index("ix_domains_name_lower", Domain.name)  # intelligent search

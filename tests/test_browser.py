@@ -4,22 +4,14 @@ The app is served by werkzeug on 127.0.0.1 (ephemeral port) with CSRF on, over a
 Run it alone with `pytest -m browser tests/test_browser.py`; CHROMIUM_PATH overrides /usr/bin/chromium.
 """
 
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
 from actions.reference_data import ensure_reference_data
 from extensions import db
 from models import AutoSetup, OrderStatus, Server
 from tests import factories
-from tests.conftest import make_test_app, service_missing
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TIMEOUT_MS = 15_000
+from tests.browser_support import ARTIFACTS, browser_page, log_in, serving
+from tests.conftest import make_test_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,33 +29,14 @@ def served(tmp_path):
         orders = [factories.make_order(product=product) for _ in range(4)]
         data = {"email": admin.email, "orders": [(o.id, o.order_number, o.services[0].id) for o in orders]}
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", data
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as base:
+        yield base, data
 
 
 @pytest.fixture
 def page():
-    if not os.path.exists(CHROMIUM):
-        service_missing("Chromium not found: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(TIMEOUT_MS)
-        tab = context.new_page()
-        tab.on("dialog", lambda dialog: dialog.accept())  # the confirm() of destructive actions
+    with browser_page() as tab:
         yield tab
-        browser.close()
 
 
 def test_accept_an_order_then_bulk_cancel_three(served, page):
@@ -72,10 +45,7 @@ def test_accept_an_order_then_bulk_cancel_three(served, page):
     base, data = served
     (order_id, order_number, service_id), *others = data["orders"]
 
-    page.goto(f"{base}/admin/login/")
-    page.fill("#email", data["email"])
-    page.fill("#password", factories.PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base, data["email"])
     expect(page.locator("#pending-orders-badge")).to_have_text("4")
 
     # Orders > Pending, then the order's page.

@@ -1,6 +1,7 @@
 """The order page: what it shows, which buttons it offers, and its POST endpoints."""
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,11 +13,14 @@ from models import (
     Affiliate,
     AutoSetup,
     DomainStatus,
+    EmailLog,
+    EmailStatus,
     InvoiceStatus,
     Order,
     OrderEvent,
     OrderStatus,
     OrderStatusDefinition,
+    Role,
     Server,
     Service,
     ServiceStatus,
@@ -117,7 +121,8 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     small_id, big_id = small.id, big.id
     page(admin_client, small_id)  # warm up: the first request of a client loads its login once
     # Login, the order page's loads, and one COUNT per menu badge (pending orders, failed jobs).
-    assert count(small_id) == count(big_id) <= 17
+    # 18 = the former 17 + one for the Emails section (the order's email_log rows).
+    assert count(small_id) == count(big_id) <= 18
 
 
 @pytest.mark.parametrize(
@@ -364,3 +369,28 @@ def test_a_post_without_csrf_token_is_refused(app, admin_client, session, monkey
     before = state(order.id)
     assert post(admin_client, "/order/cancel/", order, follow=False).status_code == 400
     assert state(order.id) == before
+
+
+def test_emails_section_lists_the_orders_email_log(admin_client, client_as, session):
+    order = factories.make_order()
+    other = factories.make_order()
+    sent_at = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    session.add_all([
+        EmailLog(order_id=order.id, client_id=order.client_id, to="ada@example.com",
+                 subject="Order Confirmation", body="...", status=EmailStatus.SENT, sent_at=sent_at),
+        EmailLog(order_id=order.id, to="ops@example.com", subject="New Order Notification", body="...",
+                 status=EmailStatus.QUEUED, error="451 try later"),
+        EmailLog(order_id=other.id, to="someone@example.com", subject="Not this order", body="...")])
+    role = Role(name="Order viewer", permissions=["View Orders", "View Order Details"])
+    session.add(role)
+    session.flush()
+    viewer = factories.make_admin("Order viewer")
+    session.commit()
+
+    html = page(admin_client, order.id)
+    section = html[html.index('id="order-emails"'):html.index("<h5>Timeline</h5>")]
+    assert "ada@example.com" in section and "Order Confirmation" in section
+    assert "2025-03-04 05:06:07" in section
+    assert "ops@example.com" in section and "451 try later" in section and "Not this order" not in section
+    assert section.index("New Order Notification") < section.index("Order Confirmation")  # newest first
+    assert 'id="order-emails"' not in page(client_as(viewer), order.id)  # needs View Email Message Log

@@ -1,0 +1,110 @@
+"""Intelligent search: one term finds clients, orders, invoices, services and domains.
+
+Built to answer in milliseconds at 1,000,000 orders, so every lookup is one index search
+(tests/test_search.py proves it with EXPLAIN on SQLite and PostgreSQL):
+- a number matches order id, order # and invoice id exactly (primary keys, the unique order #);
+- text matches the *start* of client first/last name ("ada lov" = first name + last-name prefix),
+  email and company, service hostname and username, and domain name, case-insensitively, through
+  the lower(column) indexes made by models.base.prefix_search_index.
+Each group stops at `limit` rows and nothing is counted. Read-only.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Client, Domain, Invoice, Order, Service
+
+LIMIT = 10
+KINDS = ("clients", "orders", "invoices", "services", "domains")
+_MAX_INT4 = 2**31 - 1  # ids are INTEGER: a larger number can match no id (and would defeat the index)
+_ORDER_NUMBERS = range(1_000_000_000, 10_000_000_000)
+
+
+@dataclass
+class SearchResults:
+    term: str
+    clients: list[Client] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    domains: list[Domain] = field(default_factory=list)
+
+    def found(self) -> bool:
+        return any(getattr(self, kind) for kind in KINDS)
+
+
+def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> SearchResults:
+    """Up to `limit` matches per kind in `kinds` (the groups the caller may see)."""
+    term = " ".join(term.split())
+    results = SearchResults(term)
+    if not term:
+        return results
+    number = _as_number(term)
+    text = term.lower()
+    prefix = _PrefixMatch(session.get_bind().dialect.name)
+
+    if "clients" in kinds:
+        first, _, last = text.partition(" ")
+        conditions = [prefix(Client.first_name, text), prefix(Client.last_name, text),
+                      prefix(Client.email, text), prefix(Client.company_name, text)]
+        if last:  # "ada lov": the first name, then the start of the last name (one composite index)
+            conditions.append(and_(func.lower(Client.first_name) == first, prefix(Client.last_name, last)))
+        results.clients = _first_matches(session, Client, conditions, limit, key=lambda c: (
+            c.last_name.lower(), c.first_name.lower(), c.id))
+    if "orders" in kinds and number is not None:
+        conditions = [Order.order_number == number] if number in _ORDER_NUMBERS else []
+        if number <= _MAX_INT4:
+            conditions.append(Order.id == number)
+        results.orders = _first_matches(session, Order, conditions, limit, key=lambda o: o.id,
+                                        options=(selectinload(Order.client),))
+    if "invoices" in kinds and number is not None and number <= _MAX_INT4:
+        results.invoices = _first_matches(session, Invoice, [Invoice.id == number], limit,
+                                          key=lambda i: i.id, options=(selectinload(Invoice.client),))
+    if "services" in kinds:
+        conditions = [prefix(Service.domain, text), prefix(Service.username, text)]
+        results.services = _first_matches(
+            session, Service, conditions, limit, key=lambda s: (s.domain.lower(), s.id),
+            options=(selectinload(Service.client), selectinload(Service.product)))
+    if "domains" in kinds:
+        results.domains = _first_matches(session, Domain, [prefix(Domain.name, text)], limit,
+                                         key=lambda d: (d.name.lower(), d.id),
+                                         options=(selectinload(Domain.client),))
+    return results
+
+
+def _as_number(term: str) -> int | None:
+    digits = term.removeprefix("#")
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
+
+
+class _PrefixMatch:
+    """`lower(column)` starts with `text`, written the way each database serves from the index.
+
+    PostgreSQL: LIKE 'text%' (escaped), served by the text_pattern_ops index in any collation.
+    SQLite: the range lower(column) >= 'text' AND < 'texu' - exact for a binary (codepoint) prefix,
+    and a plain b-tree search; SQLite's own LIKE would need a NOCASE index and refuses an index for
+    patterns starting with a digit on an expression.
+    """
+
+    def __init__(self, dialect: str):
+        self.postgresql = dialect == "postgresql"
+
+    def __call__(self, column, text: str) -> ColumnElement[bool]:
+        key = func.lower(column)
+        if self.postgresql:
+            # Backslash is PostgreSQL's default LIKE escape; an ESCAPE clause would hide the prefix.
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return key.like(escaped + "%")
+        return and_(key >= text, key < text[:-1] + chr(ord(text[-1]) + 1))
+
+
+def _first_matches(session, model, conditions, limit, key, options=()) -> list:
+    """One LIMITed query per condition (each one index search; an OR would risk a scan), merged."""
+    found = {}
+    for condition in conditions:
+        query = select(model).where(condition).limit(limit).options(*options)
+        for row in session.scalars(query):
+            found[row.id] = row
+    return sorted(found.values(), key=key)[:limit]

@@ -1,0 +1,61 @@
+"""Shared by the browser tests: the app served on 127.0.0.1 in a thread, headless Debian Chromium
+driven by Playwright, and logging in. CHROMIUM_PATH overrides /usr/bin/chromium."""
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from extensions import db
+from tests import factories
+from tests.conftest import service_missing
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TIMEOUT_MS = 15_000
+
+
+@contextmanager
+def serving(app):
+    """The app on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@contextmanager
+def browser_page():
+    """A Chromium tab (skipped locally, failed in CI, when Chromium is missing)."""
+    if not os.path.exists(CHROMIUM):
+        service_missing("Chromium not found: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = context.new_page()
+        tab.on("dialog", lambda dialog: dialog.accept())  # the confirm() of destructive actions
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+def log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#email", email)
+    page.fill("#password", factories.PASSWORD)
+    page.click("button[type=submit]")
