@@ -1,12 +1,14 @@
 """Base views: every admin URL needs a login and a named permission."""
 
 from decimal import Decimal
+from enum import Enum
 
 from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
@@ -106,6 +108,11 @@ def _masked(view, context, model, name):
     return Markup("<em>set</em>") if getattr(model, name) else Markup("<em>not set</em>")
 
 
+def _enum_value(view, value, name) -> str:
+    # Our vocabularies are StrEnums: show "Unpaid", the business word, not the member name UNPAID.
+    return str(value.value)
+
+
 class SecureModelView(PermissionMixin, ModelView):
     """ModelView whose create/edit/delete each need their own named permission.
 
@@ -119,6 +126,8 @@ class SecureModelView(PermissionMixin, ModelView):
     allow_create = allow_edit = allow_delete = True
 
     page_size = 50
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, Enum: _enum_value}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, Enum: _enum_value}
     simple_list_pager = True  # no COUNT(*) over the whole table on every list view
     can_view_details = True
     column_display_pk = True
