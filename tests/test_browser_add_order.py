@@ -105,3 +105,13 @@ def test_add_new_order_with_two_products_a_domain_and_a_promo(shop, page):
         assert order.invoice.total == quote.total
         assert len(order.services) == 2 and [d.name for d in order.domains] == ["ada-lovelace.com"]
         assert invoice_link.get_attribute("href").endswith(f"/admin/invoices/details/?id={order.invoice_id}")
+
+    # The navbar's intelligent search finds the new order's client, service and domain by "ada".
+    page.fill("#intelligent-search input[name=q]", "ada")
+    page.press("#intelligent-search input[name=q]", "Enter")
+    expect(page.locator("#search-clients")).to_contain_text("Ada Lovelace")
+    expect(page.locator("#search-services")).to_contain_text("Starter Hosting - ada-lovelace.com")
+    expect(page.locator("#search-domains")).to_contain_text("ada-lovelace.com")
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+    page.click("#search-clients a:has-text('Ada Lovelace')")
+    expect(page.locator("h3")).to_contain_text("Ada Lovelace")
