@@ -1,12 +1,18 @@
 """Clients: list, search, summary page and edit forms."""
 
+from iso3166 import countries_by_alpha2
 from sqlalchemy import select
 from wtforms import SelectField
-from wtforms.validators import Email, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, Email, ValidationError
 
 from admin.base import SecureModelView
 from extensions import db
 from models import ClientStatus, Order, Permission
+
+# ISO 3166-1 alpha-2 codes, listed by name, from a maintained source rather than our own list.
+COUNTRY_CHOICES = sorted((SelectChoice(code, country.name) for code, country in countries_by_alpha2.items()),
+                         key=lambda choice: choice.label)
 
 
 class ClientView(SecureModelView):
@@ -22,10 +28,13 @@ class ClientView(SecureModelView):
     column_searchable_list = ("first_name", "last_name", "company_name", "email")
     column_filters = ("status", "country", "created_at")
     form_excluded_columns = ("created_at",)
-    form_overrides = {"status": SelectField}
+    form_overrides = {"status": SelectField, "country": SelectField}
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},
         "status": {"choices": [s.value for s in ClientStatus]},
+        "country": {"choices": COUNTRY_CHOICES,
+                    "validators": [AnyOf([choice.value for choice in COUNTRY_CHOICES],
+                                         message="Choose a country (ISO 3166-1 two-letter code).")]},
     }
     unique_messages = {"email": "A client with email {value} already exists."}
 

@@ -125,6 +125,14 @@ def test_client_form_rejects_invalid_email(web, session):
     assert _count(session, Client) == 0
 
 
+def test_client_form_refuses_an_unknown_country_and_accepts_a_real_one(web, session):
+    response = web.post("/admin/clients/new/", data=_client_form(country="XX"))
+    assert "Choose a country (ISO 3166-1 two-letter code)." in _text(response)
+    assert _count(session, Client) == 0
+    web.post("/admin/clients/new/", data=_client_form(country="NZ"))
+    assert [client.country for client in session.query(Client)] == ["NZ"]
+
+
 def test_client_with_orders_cannot_be_deleted(web, session):
     order = factories.make_order()
     session.commit()
