@@ -10,11 +10,12 @@ from decimal import Decimal, InvalidOperation
 from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from actions.actor import Actor
 from actions.cart import Cart, CartDomain, CartProduct, PlacementError, PlaceOptions
 from actions.place import place_order, preview_order
+from actions.search import search
 from admin.base import SecureBaseView
 from extensions import db
 from models import (
@@ -168,13 +169,14 @@ class AddOrderView(SecureBaseView):
     def client_search(self):
         """AJAX client picker: name, company or email starting with the term."""
         term = request.args.get("q", "").strip()
-        query = select(Client).where(Client.status != ClientStatus.CLOSED)
-        query = query.order_by(Client.last_name, Client.id)
         if term:
-            like = term.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-            query = query.where(or_(*(func.lower(column).like(like, escape="\\") for column in (
-                Client.first_name, Client.last_name, Client.company_name, Client.email))))
-        clients = db.session.scalars(query.limit(CLIENT_SEARCH_LIMIT))
+            # The navbar's indexed prefix search, so the picker stays fast with many clients.
+            clients = search(db.session, term, kinds=("clients",), limit=CLIENT_SEARCH_LIMIT).clients
+        else:
+            clients = db.session.scalars(
+                select(Client).order_by(Client.last_name, Client.first_name).limit(CLIENT_SEARCH_LIMIT))
+        # A Closed client cannot order; leave them out of the picker.
+        clients = [c for c in clients if c.status != ClientStatus.CLOSED]
         return jsonify(results=[{"id": c.id, "text": f"{c} <{c.email}>"} for c in clients])
 
     def _render(self, parsed: OrderForm | None, errors: dict, client: Client | None):

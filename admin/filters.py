@@ -1,5 +1,10 @@
 """Order list filters (Search/Filter tab and the Orders menu). Each one narrows on an indexed column.
 
+A range filter (date, total) also lists in its column's order, newest/highest first, then by id:
+the (column, id) index then yields a page without sorting every matching row. The id-first order
+would make the database either sort the whole range or walk all orders to find it. Such a filter
+names its column in `index_order`; OrderView applies it, and an explicit sort by the admin wins.
+
 With named_filter_urls the URL keys are "<name>_<operation>", e.g. ?flt0_status_group_equals=pending.
 """
 
@@ -62,7 +67,10 @@ class StatusGroupFilter(BaseSQLAFilter):
         return value in STATUS_GROUPS
 
     def apply(self, query, value, alias=None):
-        titles = select(OrderStatusDefinition.title).where(STATUS_GROUPS[value].is_(True))
+        # The titles as values, not a subquery: for one title (the usual Pending list) the database
+        # then walks the (status, id) index instead of scanning orders until a page is found.
+        titles = db.session.scalars(
+            select(OrderStatusDefinition.title).where(STATUS_GROUPS[value].is_(True))).all()
         return query.filter(Order.status.in_(titles))
 
     def operation(self):
@@ -92,6 +100,8 @@ class OrderNumberFilter(IntEqualFilter):
 
 class DateRangeFilter(BaseSQLAFilter, BaseDateBetweenFilter):
     """Whole UTC days, both ends included: "2024-01-01 to 2024-01-31"."""
+
+    index_order = "date"  # an Order column
 
     def __init__(self):
         super().__init__(Order.date, "Date", data_type="daterangepicker")
@@ -135,6 +145,8 @@ def _decimal(value: str) -> Decimal:
 
 
 class AmountAtLeastFilter(BaseSQLAFilter):
+    index_order = "amount"
+
     def __init__(self):
         super().__init__(Order.amount, "Total")
 

@@ -117,18 +117,24 @@ class PendingOrdersLabel(str):
         if not count:
             return escape(str(self))
         badge = '<span class="badge badge-danger" id="pending-orders-badge" title="Pending orders">{}</span>'
-        return Markup("{} " + badge).format(str(self), count)
+        shown = count if count <= PENDING_BADGE_CAP else f"{PENDING_BADGE_CAP}+"
+        return Markup("{} " + badge).format(str(self), shown)
+
+
+# The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
+# view reads at most this many index entries, however many orders wait.
+PENDING_BADGE_CAP = 999
 
 
 def pending_orders_count() -> int:
-    """Orders whose status counts as pending: one indexed COUNT, at most once per request."""
+    """Orders whose status counts as pending, up to PENDING_BADGE_CAP + 1: one indexed COUNT, at
+    most once per request."""
     if not has_permission(Permission.VIEW_ORDERS):
         return 0
     if "pending_orders_count" not in g:
         pending = select(OrderStatusDefinition.title).where(OrderStatusDefinition.include_in_pending)
-        g.pending_orders_count = db.session.scalar(
-            select(func.count()).select_from(Order).where(Order.status.in_(pending))
-        )
+        first = select(Order.id).where(Order.status.in_(pending)).limit(PENDING_BADGE_CAP + 1).subquery()
+        g.pending_orders_count = db.session.scalar(select(func.count()).select_from(first))
     return g.pending_orders_count
 
 

@@ -51,6 +51,31 @@ class OrderView(OrderPageMixin, SecureModelView):
         "client": {"fields": ("first_name", "last_name", "email", "company_name"), "page_size": 10},
     }
 
+    # Deepest list page (0-based): 100 pages of 50, the newest 5,000 orders of any list. A deeper
+    # OFFSET would make the database walk past every skipped row; filters reach older orders.
+    max_page = 99
+    deep_page_message = "Narrow the list with a filter to see older orders."
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), self.max_page)
+        return args
+
+    def _apply_filters(self, query, count_query, joins, count_joins, filters):
+        query, count_query, joins, count_joins = super()._apply_filters(
+            query, count_query, joins, count_joins, filters)
+        # A range filter lists in its (column, id) index order (filters.py); the first one leads.
+        leads = [self._filters[idx].index_order for idx, _, _ in filters
+                 if getattr(self._filters[idx], "index_order", None) is not None]
+        if leads:
+            query = query.order_by(getattr(Order, leads[0]).desc())
+        return query, count_query, joins, count_joins
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        if sort_column is not None:  # the admin's chosen order replaces a range filter's
+            query = query.order_by(None)
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
+
     def get_query(self):
         return super().get_query().options(
             selectinload(Order.client), selectinload(Order.invoice), selectinload(Order.status_definition)

@@ -33,9 +33,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders-small", type=int, default=10_000)
     parser.add_argument("--orders-large", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="orderdesk-search-bench-") as folder:
-        run(f"sqlite:///{folder}/bench.db", args)
+    if args.db != "postgresql":
+        with tempfile.TemporaryDirectory(prefix="orderdesk-search-bench-") as folder:
+            run(f"sqlite:///{folder}/bench.db", args)
+    if args.db == "sqlite":
+        return
     if os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL"):
         with fresh_postgres_database() as url:
             run(url, args)

@@ -65,6 +65,9 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_status_id", "status", "id"),
         Index("ix_orders_client_id_id", "client_id", "id"),
+        # A date or total filter lists in that column's order, then id: one index walk, no sort.
+        Index("ix_orders_date_id", "date", "id"),
+        Index("ix_orders_amount_id", "amount", "id"),
         CheckConstraint("order_number BETWEEN 1000000000 AND 9999999999", name="order_number_10_digits"),
         # Ids are never reused on SQLite either: "your first order will be ID 1, the second ID 2".
         {"sqlite_autoincrement": True},
@@ -73,14 +76,14 @@ class Order(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_number: Mapped[int] = mapped_column(BigInteger, unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(
         ForeignKey("order_statuses.title", onupdate="CASCADE"), default=OrderStatus.PENDING
     )
     promo_code: Mapped[str] = mapped_column(String(100), default="")
     promo_type: Mapped[str] = mapped_column(String(20), default="")
     promo_value: Mapped[Decimal | None] = mapped_column(Money())
-    amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     ip_address: Mapped[str] = mapped_column(String(45), default="", index=True)
@@ -122,11 +125,13 @@ class Service(Base):
     """A product/service bought in an order (WHMCS tblhosting)."""
 
     __tablename__ = "services"
+    # The orders list's product filter reads order ids straight from this index.
+    __table_args__ = (Index("ix_services_product_id_order_id", "product_id", "order_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"), index=True)
     domain: Mapped[str] = mapped_column(String(255), default="", index=True)
     username: Mapped[str] = mapped_column(String(100), default="", index=True)

@@ -1,0 +1,102 @@
+"""The orders list does bounded work at any size: pages no deeper than OrderView.max_page, range
+filters in index order, a capped pending badge, status groups compared by title."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from flask import g
+from sqlalchemy import event
+
+from admin import order_page
+from admin.orders import OrderView
+from extensions import db
+from tests import factories
+
+NOTICE = "Narrow the list with a filter to see older orders."
+
+
+@pytest.fixture
+def small_pages(app_ctx, monkeypatch):
+    """The orders view with pages of 2 and 2 pages at most, so five orders reach past the bound."""
+    view = next(view for admin in app_ctx.extensions["admin"] for view in admin._views
+                if isinstance(view, OrderView))
+    monkeypatch.setattr(view, "page_size", 2)
+    monkeypatch.setattr(view, "max_page", 1)
+    return [factories.make_order().order_number for _ in range(5)][::-1]  # newest first
+
+
+def _page(web, **query) -> tuple[list[int], str]:
+    response = web.get("/admin/orders/", query_string=query)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    return [int(n) for n in re.findall(r'class="col-order_number">\s*(\d+)\s*<', html)], html
+
+
+def test_pages_up_to_the_bound_are_listed_with_a_next_link(admin_client, small_pages):
+    rows, html = _page(admin_client)
+    assert rows == small_pages[:2]
+    assert NOTICE not in html and "page=1" in html  # the ">" link to the next page
+
+    rows, html = _page(admin_client, page=1)
+    assert rows == small_pages[2:4]
+    assert NOTICE in html and "page=2" not in html  # the deepest page: no ">" beyond it
+
+
+def test_a_page_past_the_bound_shows_the_deepest_page_and_says_how_to_reach_older_orders(
+        admin_client, small_pages):
+    rows, html = _page(admin_client, page=500000)
+    assert rows == small_pages[2:4]  # small_pages[4], the oldest, is reached only through a filter
+    assert NOTICE in html
+    rows, _ = _page(admin_client, page=-3)
+    assert rows == small_pages[:2]
+
+
+def test_a_filter_reaches_the_orders_beyond_the_bound(admin_client, small_pages):
+    rows, _ = _page(admin_client, search=str(small_pages[4]))
+    assert rows == [small_pages[4]]
+
+
+def test_range_filters_list_in_their_index_order_unless_the_admin_sorts(admin_client, session):
+    """A date or total filter lists newest/highest first (its (column, id) index order)."""
+    cheap, dear, middle = orders = [factories.make_order() for _ in range(3)]
+    for order, total in zip(orders, ("5.00", "90.00", "40.00"), strict=True):
+        order.amount = Decimal(total)
+    session.commit()
+    numbers = [order.order_number for order in (cheap, dear, middle)]
+    rows, _ = _page(admin_client, flt0_total_at_least="1")
+    assert rows == [dear.order_number, middle.order_number, cheap.order_number]
+    rows, _ = _page(admin_client, flt0_total_at_least="1", sort=0)  # the admin sorts by ID, ascending
+    assert rows == numbers
+
+
+def test_pending_badge_counts_up_to_its_cap(admin_client, session, monkeypatch):
+    """The menu badge's COUNT runs on every page view, so it stops at the cap and shows "N+"."""
+    monkeypatch.setattr(order_page, "PENDING_BADGE_CAP", 2)
+    factories.make_order()
+    factories.make_order()
+    session.commit()
+    assert re.search(r'id="pending-orders-badge"[^>]*>2<', _page(admin_client)[1])
+    factories.make_order()
+    session.commit()
+    g.pop("pending_orders_count")  # cached per request; the test's requests share one app context
+    assert re.search(r'id="pending-orders-badge"[^>]*>2\+<', _page(admin_client)[1])
+
+
+def test_status_group_filter_names_its_statuses(admin_client, session):
+    """The Pending list compares status with the group's titles (index-friendly), not a subquery."""
+    pending, active = factories.make_order(), factories.make_order(status="Active")
+    session.commit()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        rows, _ = _page(admin_client, flt0_status_group_equals="pending")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert rows == [pending.order_number] and active.order_number not in rows
+    listing = [s for s in statements if "FROM orders" in s and "LIMIT" in s and "count(" not in s]
+    assert listing and all("order_statuses" not in s for s in listing), listing
