@@ -5,6 +5,7 @@ server, so parallel runs never collide). Without it the PostgreSQL half is skipp
 unless REQUIRE_SERVICES=1 (set by .ci/run), which turns every missing service into a failure.
 """
 
+import contextlib
 import os
 import uuid
 
@@ -36,14 +37,14 @@ def _server_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh, empty PostgreSQL database for this pytest run; dropped at the end."""
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str):
+    """Create an empty database on the TEST_DATABASE_URL server, yield its URL, drop it after."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         service_missing("PostgreSQL tests need TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
     base = _server_url(base)
-    name = f"orderdesk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin_engine.connect() as conn:
@@ -51,11 +52,19 @@ def postgres_url():
     except Exception as exc:  # noqa: BLE001 - any connection problem means "service missing"
         admin_engine.dispose()
         service_missing(f"PostgreSQL at {make_url(base).render_as_string()} is not reachable: {exc}")
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh, empty PostgreSQL database for this pytest run (parallel runs never collide)."""
+    with fresh_postgres_database("orderdesk_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -1,19 +1,16 @@
 """`flask db upgrade` builds the schema from empty on SQLite and PostgreSQL, exactly as the models
 describe it (no drift: a column added to a model without a migration fails here), and downgrades."""
 
-import os
-import uuid
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, select, text
 
 from extensions import db
 from models import OrderStatusDefinition
-from tests.conftest import _server_url, make_test_app, service_missing
+from tests.conftest import fresh_postgres_database, make_test_app
 
 WHMCS_COLOURS = {"Pending": "#cc0000", "Active": "#779500", "Cancelled": "#888888", "Fraud": "#000000"}
 
@@ -21,22 +18,8 @@ WHMCS_COLOURS = {"Pending": "#cc0000", "Active": "#779500", "Cancelled": "#88888
 @pytest.fixture
 def empty_postgres_url():
     """A database of its own: the session's PostgreSQL database already holds create_all's tables."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        service_missing("PostgreSQL tests need TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
-    base = _server_url(base)
-    name = f"orderdesk_migrations_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection problem means "service missing"
-        admin_engine.dispose()
-        service_missing(f"PostgreSQL is not reachable: {exc}")
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+    with fresh_postgres_database("orderdesk_migrations") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
