@@ -39,7 +39,7 @@ from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
 from admin.base import has_permission
-from admin.filters import order_statuses
+from admin.filters import order_statuses, status_group_titles
 from extensions import db
 from models import (
     Affiliate,
@@ -48,7 +48,6 @@ from models import (
     InvoiceItemType,
     Order,
     OrderEvent,
-    OrderStatusDefinition,
     Permission,
     Server,
     Service,
@@ -132,8 +131,8 @@ def pending_orders_count() -> int:
     if not has_permission(Permission.VIEW_ORDERS):
         return 0
     if "pending_orders_count" not in g:
-        pending = select(OrderStatusDefinition.title).where(OrderStatusDefinition.include_in_pending)
-        first = select(Order.id).where(Order.status.in_(pending)).limit(PENDING_BADGE_CAP + 1).subquery()
+        pending = Order.status.in_(status_group_titles("pending"))
+        first = select(Order.id).where(pending).limit(PENDING_BADGE_CAP + 1).subquery()
         g.pending_orders_count = db.session.scalar(select(func.count()).select_from(first))
     return g.pending_orders_count
 

@@ -75,13 +75,13 @@ def run(urls: list[str], sizes: tuple[int, int], repeats: int) -> None:
     print(f"| Case | Rows shown | ms at {sizes[0]:,} | ms at {sizes[1]:,} | ratio large/small |")
     print("|---|---:|---:|---:|---:|")
     for (name, small_query), (_, large_query) in zip(*cases, strict=True):
-        pairs = [(clients[0], apps[0][0], small_query), (clients[1], apps[1][0], large_query)]
+        pairs = [(clients[0], small_query), (clients[1], large_query)]
         page, rows = [[], []], None
-        for client, app, query in pairs:  # warm up: caches, statement cache; rows shown at large
-            rows = request(client, app, query)[1]
+        for client, query in pairs:  # warm up: caches, statement cache; rows shown at large
+            rows = request(client, query)[1]
         for _ in range(repeats):
-            for side, (client, app, query) in enumerate(pairs):
-                page[side].append(request(client, app, query)[0])
+            for side, (client, query) in enumerate(pairs):
+                page[side].append(request(client, query)[0])
         small_ms, large_ms = statistics.median(page[0]), statistics.median(page[1])
         print(f"| {name} | {rows} | {small_ms:.1f} | {large_ms:.1f} | {large_ms / small_ms:.2f} |",
               flush=True)
@@ -166,7 +166,7 @@ def list_cases(facts: dict) -> list[tuple[str, dict]]:
     ]
 
 
-def request(client, app, query: dict) -> tuple[float, int]:
+def request(client, query: dict) -> tuple[float, int]:
     """One GET of the list (no app context held, so nothing is cached in `g` between requests):
     (ms, rows shown)."""
     started = time.perf_counter()
