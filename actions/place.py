@@ -283,34 +283,18 @@ def _new_invoice(session, order, quote, services, domains, promotion, today) -> 
         payment_method=order.payment_method,
     )
     promo_label = f"Promotion Code: {promotion.code}" if promotion else ""
+
+    def line(type_: str, related_id: int, description: str, amount) -> None:
+        invoice.items.append(InvoiceItem(type=type_, related_id=related_id, description=description,
+                                         amount=amount))
+
     for service, item in zip(services, quote.services, strict=True):
         label = f"{item.product}" + (f" - {item.domain}" if item.domain else "")
-        invoice.items.append(
-            InvoiceItem(
-                type=InvoiceItemType.HOSTING,
-                related_id=service.id,
-                description=f"{label} ({item.cycle})",
-                amount=item.price,
-            )
-        )
+        line(InvoiceItemType.HOSTING, service.id, f"{label} ({item.cycle})", item.price)
         if item.setup_fee:
-            invoice.items.append(
-                InvoiceItem(
-                    type=InvoiceItemType.SETUP,
-                    related_id=service.id,
-                    description=f"Setup Fee: {label}",
-                    amount=item.setup_fee,
-                )
-            )
+            line(InvoiceItemType.SETUP, service.id, f"Setup Fee: {label}", item.setup_fee)
         if item.discount:
-            invoice.items.append(
-                InvoiceItem(
-                    type=InvoiceItemType.PROMO_HOSTING,
-                    related_id=service.id,
-                    description=f"{promo_label} - {label}",
-                    amount=-item.discount,
-                )
-            )
+            line(InvoiceItemType.PROMO_HOSTING, service.id, f"{promo_label} - {label}", -item.discount)
     for domain, item in zip(domains, quote.domains, strict=True):
         kind = (
             InvoiceItemType.DOMAIN_REGISTER
@@ -329,20 +313,9 @@ def _new_invoice(session, order, quote, services, domains, promotion, today) -> 
         description = f"Domain {item.type} - {item.name} - {item.period_years} Year(s)"
         if addons:
             description += " + " + ", ".join(addons)
-        invoice.items.append(
-            InvoiceItem(
-                type=kind, related_id=domain.id, description=description, amount=item.price + item.addons
-            )
-        )
+        line(kind, domain.id, description, item.price + item.addons)
         if item.discount:
-            invoice.items.append(
-                InvoiceItem(
-                    type=InvoiceItemType.PROMO_DOMAIN,
-                    related_id=domain.id,
-                    description=f"{promo_label} - {item.name}",
-                    amount=-item.discount,
-                )
-            )
+            line(InvoiceItemType.PROMO_DOMAIN, domain.id, f"{promo_label} - {item.name}", -item.discount)
     invoice.subtotal = invoice.total = sum((line.amount for line in invoice.items), ZERO)
     session.add(invoice)
     return invoice
