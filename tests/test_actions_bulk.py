@@ -1,6 +1,5 @@
 """Bulk status changes from the list grid: status only, guarded per row, set-based SQL."""
 
-import time
 
 import pytest
 from sqlalchemy import Integer, String, case, event, func, literal, select
@@ -153,12 +152,10 @@ def count_statements(session, call):
 
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        started = time.perf_counter()
         result = call()
-        elapsed = time.perf_counter() - started
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    return result, len(statements), elapsed
+    return result, len(statements)
 
 
 def test_select_all_matching_is_set_based(session):
@@ -170,15 +167,15 @@ def test_select_all_matching_is_set_based(session):
         query = select(matching.id).where(matching.payment_method == tag)
         return bulk_change_status(session, query, Action.CANCEL, ADMIN)
 
-    small, small_statements, _ = count_statements(session, lambda: bulk("small-set"))
+    small, small_statements = count_statements(session, lambda: bulk("small-set"))
     session.commit()
-    large, large_statements, elapsed = count_statements(session, lambda: bulk("large-set"))
+    large, large_statements = count_statements(session, lambda: bulk("large-set"))
     session.commit()
 
     assert (small.changed, len(small.refused)) == (90, 10)
     assert (large.changed, len(large.refused)) == (9_000, 1_000)
+    # Set-based: the same few statements for 100 rows as for 10,000 (speed: bench/bulk_bench.py).
     assert small_statements == large_statements <= 5
-    assert elapsed < 2.0, f"10,000 orders took {elapsed:.2f}s"  # typically ~0.2 s; bound for a busy CI box
     counts = dict(
         session.execute(
             select(Order.status, func.count())
