@@ -3,8 +3,8 @@
 Contract shared by actions/ and jobs/ (DESIGN.md §5). Nothing here commits: the caller does.
 
 Recording (inside an action's transaction, committed with the state change):
-    record_side_effect(session, *, kind, order_id, target_type, target_id, payload=None,
-                       max_attempts=5) -> SideEffect
+    record_side_effect(session, *, kind, order_id, target_type, target_id, payload=None) -> SideEffect
+        (how many tries a row gets is the app's SIDE_EFFECT_MAX_ATTEMPTS, read by the job)
     record_email(session, *, template, to, client_id, order_id, context=None) -> SideEffect
         writes the email_log row now (status queued, subject = template name, body empty; the
         email job renders and fills them), then a side effect of kind "email" whose target is that
@@ -90,7 +90,6 @@ def record_side_effect(
     target_type: str,
     target_id: int | None,
     payload: dict | None = None,
-    max_attempts: int = 5,
 ) -> SideEffect:
     effect = SideEffect(
         kind=kind,
@@ -100,7 +99,6 @@ def record_side_effect(
         payload=payload or {},
         status=SideEffectStatus.QUEUED,
         attempts=0,
-        max_attempts=max_attempts,
         idempotency_key=f"{kind}-{uuid.uuid4().hex}",
     )
     session.add(effect)

@@ -8,7 +8,7 @@ carries the version the admin saw, so an action on a stale page is refused.
 
 from types import SimpleNamespace
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -244,6 +244,7 @@ class OrderPageMixin:
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
+            max_attempts=current_app.config["SIDE_EFFECT_MAX_ATTEMPTS"],
             fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
             servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
             registrars=available_registrar_modules(),

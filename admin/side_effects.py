@@ -109,9 +109,7 @@ def _target(view, context, model, name):
 
 
 def _attempts(view, context, model, name):
-    # The limit the job applies: the configured one, else the row's own.
-    limit = current_app.config.get("SIDE_EFFECT_MAX_ATTEMPTS") or model.max_attempts
-    return f"{model.attempts}/{limit}"
+    return f"{model.attempts}/{current_app.config['SIDE_EFFECT_MAX_ATTEMPTS']}"  # the job's limit
 
 
 def _short_error(view, context, model, name):

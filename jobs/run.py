@@ -93,7 +93,7 @@ def record_outcome(session: Session, effect_id: int, attempt: int, result: Modul
         # The sweeper gave this attempt up as lost and another one owns the row now.
         session.rollback()
         return f"superseded: attempt {attempt} no longer owns the row"
-    limit = max_attempts(effect)
+    limit = max_attempts()
     retry_at = None
     if not result.success and result.retryable and attempt < limit:
         retry_at = utcnow() + retry_delay(attempt)
@@ -113,8 +113,9 @@ def record_outcome(session: Session, effect_id: int, attempt: int, result: Modul
     return f"{outcome}: {result.message}"
 
 
-def max_attempts(effect: SideEffect) -> int:
-    return int(current_app.config.get("SIDE_EFFECT_MAX_ATTEMPTS") or effect.max_attempts)
+def max_attempts() -> int:
+    """Tries per side effect, from the configuration (one setting for every row, old or new)."""
+    return int(current_app.config["SIDE_EFFECT_MAX_ATTEMPTS"])
 
 
 def retry_delay(attempt: int) -> timedelta:

@@ -25,7 +25,6 @@ class SideEffect(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default=SideEffectStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     last_error: Mapped[str] = mapped_column(Text, default="")
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
