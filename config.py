@@ -61,5 +61,4 @@ def load_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         "WTF_CSRF_ENABLED": True,
-        "FLASK_ADMIN_FLUID_LAYOUT": True,
     }
