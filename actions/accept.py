@@ -213,7 +213,8 @@ def accept_order(
         "services": [_accept_service(session, order, p) for p in service_plans],
         "domains": [_accept_domain(session, order, p) for p in domain_plans],
     }
-    order.status = TRANSITIONS[Action.ACCEPT].order_to
-    events.order_accepted(session, order.id, actor, from_status, order.status, changes)
+    transition = TRANSITIONS[Action.ACCEPT]
+    order.status = transition.order_to
+    events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)
     session.flush()
     return order

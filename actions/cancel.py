@@ -72,7 +72,7 @@ def cancel_order(
     transition = TRANSITIONS[action]
     payments = refundable_payments(order.invoice) if transition.refund else []
     changes = apply_transition(session, order, transition, actor)
-    events.order_cancelled(session, order.id, actor, from_status, order.status, changes)
+    events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)
     if payments:
         refunds = []
         for payment, amount in payments:

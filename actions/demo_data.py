@@ -27,8 +27,11 @@ from sqlalchemy.orm import Session
 from actions.actor import Actor
 from actions.events import Verb
 from actions.order_number import HIGHEST, LOWEST
+from actions.place import add_months
+from actions.promotions import CENT
 from actions.reference_data import ensure_reference_data
 from models import (
+    ZERO,
     ActorType,
     Affiliate,
     AutoSetup,
@@ -65,8 +68,6 @@ ORDER_SEED = 2_000_000_000_000
 NUMBER_SEED = 3_000_000_000_000
 HISTORY = timedelta(days=730)
 GATEWAY = "banktransfer"
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 
 
 class _Odds:
@@ -673,7 +674,7 @@ class _OrderBuilder:
             promotion_id=promotion[0] if promotion else None, registration_date=started,
             next_due_date=next_due, status=_service_status(draft.status, draft.was_active),
             created_at=draft.placed))
-        period = f" ({started:%d/%m/%Y} - {_add_months(started, months):%d/%m/%Y})" if months else ""
+        period = f" ({started:%d/%m/%Y} - {add_months(started, months):%d/%m/%Y})" if months else ""
         self._bill(draft, InvoiceItemType.HOSTING, service_id,
                    f"{product.group} - {product.name} - {hostname}{period}", price)
         if setup:
@@ -743,22 +744,12 @@ def _at(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return date(year, month, min(day.day, days))
-
-
 def _next_due(start: date, months: int, today: date | None) -> date:
     """One cycle after start; for a running item, the first cycle end after today (renewed)."""
-    due, cycles = _add_months(start, months), 1
+    due, cycles = add_months(start, months), 1
     while today is not None and due <= today:
         cycles += 1
-        due = _add_months(start, months * cycles)
+        due = add_months(start, months * cycles)
     return due
 
 

@@ -75,24 +75,15 @@ def order_placed(session: Session, order: Order, actor: Actor, details: dict | N
     return _add(session, order.id, actor, Verb.ORDER_PLACED, "", order.status, details)
 
 
-def order_accepted(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
-    return _add(session, order_id, actor, Verb.ORDER_ACCEPTED, from_status, to_status, changes)
-
-
-def order_cancelled(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
-    return _add(session, order_id, actor, Verb.ORDER_CANCELLED, from_status, to_status, changes)
+def order_transitioned(
+    session, order_id, actor, verb: Verb, from_status, to_status, changes: dict
+) -> OrderEvent:
+    """Accept, Cancel, Set as Fraud, Set Back to Pending: `verb` is the row's (actions.transitions)."""
+    return _add(session, order_id, actor, verb, from_status, to_status, changes)
 
 
 def order_refund_requested(session, order_id, actor, refunds: list[dict]) -> OrderEvent:
     return _add(session, order_id, actor, Verb.ORDER_REFUND_REQUESTED, details={"refunds": refunds})
-
-
-def order_set_fraud(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
-    return _add(session, order_id, actor, Verb.ORDER_SET_FRAUD, from_status, to_status, changes)
-
-
-def order_set_pending(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
-    return _add(session, order_id, actor, Verb.ORDER_SET_PENDING, from_status, to_status, changes)
 
 
 def order_deleted(session, order_id, actor, from_status, snapshot: dict) -> OrderEvent:
@@ -147,8 +138,12 @@ def admin_notes_updated(session, order_id, actor, old: str, new: str) -> OrderEv
     return _add(session, order_id, actor, Verb.ADMIN_NOTES_UPDATED, details={"from": old, "to": new})
 
 
-def _effect_details(effect: SideEffect, **more) -> dict:
-    return {
+def _effect_event(
+    session, effect: SideEffect, actor: Actor, verb: Verb, from_status="", to_status="", **more
+) -> OrderEvent | None:
+    if effect.order_id is None:  # not about an order (nothing to put on a timeline)
+        return None
+    details = {
         "side_effect_id": effect.id,
         "kind": effect.kind,
         "target_type": effect.target_type,
@@ -156,53 +151,43 @@ def _effect_details(effect: SideEffect, **more) -> dict:
         "attempts": effect.attempts,
         **more,
     }
+    return _add(session, effect.order_id, actor, verb, from_status, to_status, details)
 
 
 def side_effect_succeeded(
     session, effect: SideEffect, actor: Actor, message: str = "", item: dict | None = None
 ) -> OrderEvent | None:
     """`item`: the item status change the outcome made ({type, id, from, to}), if any."""
-    if effect.order_id is None:
-        return None
     item = item or {}
-    return _add(
+    return _effect_event(
         session,
-        effect.order_id,
+        effect,
         actor,
         Verb.SIDE_EFFECT_SUCCEEDED,
         item.get("from", ""),
         item.get("to", ""),
-        _effect_details(effect, message=message, item=item or None),
+        message=message,
+        item=item or None,
     )
 
 
 def side_effect_failed(
     session, effect: SideEffect, actor: Actor, error: str, retry_at: datetime | None
 ) -> OrderEvent | None:
-    if effect.order_id is None:
-        return None
-    return _add(
+    return _effect_event(
         session,
-        effect.order_id,
+        effect,
         actor,
         Verb.SIDE_EFFECT_FAILED,
-        details=_effect_details(effect, error=error, retry_at=retry_at, final=retry_at is None),
+        error=error,
+        retry_at=retry_at,
+        final=retry_at is None,
     )
 
 
 def side_effect_retried(session, effect: SideEffect, actor: Actor) -> OrderEvent | None:
-    if effect.order_id is None:
-        return None
-    return _add(session, effect.order_id, actor, Verb.SIDE_EFFECT_RETRIED, details=_effect_details(effect))
+    return _effect_event(session, effect, actor, Verb.SIDE_EFFECT_RETRIED)
 
 
 def side_effect_cancelled(session, effect: SideEffect, actor: Actor, reason: str = "") -> OrderEvent | None:
-    if effect.order_id is None:
-        return None
-    return _add(
-        session,
-        effect.order_id,
-        actor,
-        Verb.SIDE_EFFECT_CANCELLED,
-        details=_effect_details(effect, reason=reason),
-    )
+    return _effect_event(session, effect, actor, Verb.SIDE_EFFECT_CANCELLED, reason=reason)

@@ -9,24 +9,14 @@ Cancelled. Queued creates/registrations of the order are cancelled. Flushes, nev
 
 from sqlalchemy.orm import Session
 
-from actions import events
 from actions.actor import Actor
-from actions.locking import lock_order, order_action
-from actions.transitions import TRANSITIONS, Action, TransitionError, apply_transition
+from actions.locking import order_action
+from actions.transitions import Action, transition_order
 from models import Order
-from models.guards import refusal
 
 
 @order_action
 def set_order_fraud(
     session: Session, order: Order | int, actor: Actor, expected_version: int | None = None
 ) -> Order:
-    order = lock_order(session, order, expected_version)
-    found = refusal(order, Action.SET_FRAUD)
-    if found:
-        raise TransitionError.from_refusal(found)
-    from_status = order.status
-    changes = apply_transition(session, order, TRANSITIONS[Action.SET_FRAUD], actor)
-    events.order_set_fraud(session, order.id, actor, from_status, order.status, changes)
-    session.flush()
-    return order
+    return transition_order(session, order, Action.SET_FRAUD, actor, expected_version)

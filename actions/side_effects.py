@@ -160,7 +160,7 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _username_for(service: Service) -> str:
+def username_for(service: Service) -> str:
     stem = "".join(c for c in service.domain.split(".")[0].lower() if c.isalnum())[:8] or "user"
     if not stem[0].isalpha():
         stem = "u" + stem[:7]
@@ -175,7 +175,7 @@ def record_module_create(
     Username and password are chosen here, once, and kept on the service, so a retried create
     reuses them (DESIGN.md §5). The service stays Pending until the create succeeds.
     """
-    service.username = service.username or _username_for(service)
+    service.username = service.username or username_for(service)
     service.password = service.password or new_password()
     return record_side_effect(
         session,

@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.errors import STALE_MESSAGE, ErrorCode, TransitionError
-from actions.side_effects import record_side_effect
+from actions.locking import lock_order
+from actions.side_effects import cancel_side_effect, record_side_effect
 from models import (
     DomainStatus,
     InvoiceStatus,
@@ -51,7 +52,7 @@ from models import (
     SideEffectStatus,
     utcnow,
 )
-from models.guards import ALLOWED_FROM, AllowedFrom, OrderAction
+from models.guards import ALLOWED_FROM, AllowedFrom, OrderAction, refusal
 
 Action = OrderAction  # the actions/ name for the same vocabulary
 
@@ -64,6 +65,7 @@ __all__ = [
     "Transition",
     "TransitionError",
     "apply_transition",
+    "transition_order",
     "unfinished_side_effects",
 ]
 
@@ -89,6 +91,8 @@ class Transition:
     services: ItemRule | None = None  # None: unchanged (accept handles pending items per option)
     domains: ItemRule | None = None
     invoice: dict[str, str] = field(default_factory=dict)  # invoice status from -> to
+    verb: str = ""  # its timeline event (actions.events.Verb); "": delete/change status write their own
+    cancels: tuple[str, ...] = ()  # kinds of the order's queued (not yet running) side effects to cancel
     refund: bool = False  # refund side effect per payment; invoice Refunded when they succeed
     removes: bool = False  # the order, its items and its invoice are deleted
     bulk: bool = True  # available as a status-only bulk change on the list grid
@@ -98,14 +102,19 @@ def _row(action: OrderAction, label: str, order_to: str | None, **kw) -> Transit
     return Transition(action, label, ALLOWED_FROM[action], order_to, **kw)
 
 
+# Provisioning no longer wanted once an order is cancelled or set as fraud.
+_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER)
+
 _CANCEL_ITEMS = dict(
+    verb=events.Verb.ORDER_CANCELLED,
+    cancels=_PROVISIONING,
     services=ItemRule(ServiceStatus.CANCELLED, terminate=LIVE_SERVICES),
     domains=ItemRule(DomainStatus.CANCELLED, keep=frozenset({DomainStatus.ACTIVE})),
     invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
 )
 
 TRANSITIONS: dict[OrderAction, Transition] = {
-    Action.ACCEPT: _row(Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE),
+    Action.ACCEPT: _row(Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE, verb=events.Verb.ORDER_ACCEPTED),
     Action.CANCEL: _row(Action.CANCEL, "Cancel Order", OrderStatus.CANCELLED, **_CANCEL_ITEMS),
     Action.CANCEL_AND_REFUND: _row(
         Action.CANCEL_AND_REFUND,
@@ -119,6 +128,8 @@ TRANSITIONS: dict[OrderAction, Transition] = {
         Action.SET_FRAUD,
         "Set as Fraud",
         OrderStatus.FRAUD,
+        verb=events.Verb.ORDER_SET_FRAUD,
+        cancels=_PROVISIONING,
         services=ItemRule(ServiceStatus.FRAUD, terminate=LIVE_SERVICES),
         domains=ItemRule(DomainStatus.FRAUD, keep=frozenset({DomainStatus.ACTIVE})),
         invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
@@ -127,6 +138,8 @@ TRANSITIONS: dict[OrderAction, Transition] = {
         Action.SET_PENDING,
         "Set Back to Pending",
         OrderStatus.PENDING,
+        verb=events.Verb.ORDER_SET_PENDING,
+        cancels=(SideEffectKind.MODULE_TERMINATE,),  # the admin takes the order back
         services=ItemRule(ServiceStatus.PENDING),
         domains=ItemRule(DomainStatus.PENDING),
         invoice={InvoiceStatus.CANCELLED: InvoiceStatus.UNPAID},
@@ -134,9 +147,6 @@ TRANSITIONS: dict[OrderAction, Transition] = {
     Action.DELETE: _row(Action.DELETE, "Delete Order", None, removes=True),
     Action.CHANGE_STATUS: _row(Action.CHANGE_STATUS, "Change Status", None),
 }
-
-# Provisioning no longer wanted once an order is cancelled or set as fraud.
-_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER)
 
 
 def unfinished_side_effects(session: Session, order_id: int) -> list[SideEffect]:
@@ -166,20 +176,10 @@ def apply_transition(session: Session, order: Order, transition: Transition, act
         "cancelled_side_effects": [],
     }
     unfinished = unfinished_side_effects(session, order.id)
-    if transition.services and transition.services.terminate:
-        for effect in unfinished:  # no provisioning for an order being cancelled or set as fraud
-            if effect.kind in _PROVISIONING and effect.status == SideEffectStatus.QUEUED:
-                effect.status = SideEffectStatus.CANCELLED
-                effect.finished_at = utcnow()
-                events.side_effect_cancelled(session, effect, actor, f"Order: {transition.label}")
-                changes["cancelled_side_effects"].append(effect.id)
-    if transition.action == Action.SET_PENDING:
-        for effect in unfinished:  # the admin takes the order back: terminations not yet started stop
-            if effect.kind == SideEffectKind.MODULE_TERMINATE and effect.status == SideEffectStatus.QUEUED:
-                effect.status = SideEffectStatus.CANCELLED
-                effect.finished_at = utcnow()
-                events.side_effect_cancelled(session, effect, actor, f"Order: {transition.label}")
-                changes["cancelled_side_effects"].append(effect.id)
+    for effect in unfinished:
+        if effect.kind in transition.cancels and effect.status == SideEffectStatus.QUEUED:
+            cancel_side_effect(session, effect, actor, f"Order: {transition.label}")
+            changes["cancelled_side_effects"].append(effect.id)
 
     rule = transition.services
     if rule:
@@ -217,3 +217,20 @@ def apply_transition(session: Session, order: Order, transition: Transition, act
     if transition.order_to is not None:
         order.status = transition.order_to
     return changes
+
+
+def transition_order(
+    session: Session, order: Order | int, action: OrderAction, actor: Actor, expected_version: int | None
+) -> Order:
+    """A whole table-driven action (Set as Fraud, Set Back to Pending): lock, guard, apply, event.
+    Wrap the caller in actions.locking.order_action."""
+    order = lock_order(session, order, expected_version)
+    found = refusal(order, action)
+    if found:
+        raise TransitionError.from_refusal(found)
+    transition = TRANSITIONS[action]
+    from_status = order.status
+    changes = apply_transition(session, order, transition, actor)
+    events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)
+    session.flush()
+    return order

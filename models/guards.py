@@ -2,15 +2,12 @@
 
 The "Allowed from" column of DESIGN.md §4 lives here (models/ cannot import actions/, and both the
 actions and the admin page need it). actions/transitions.py holds the rest of the table and uses
-these rules; faces call the predicates to decide which buttons to show:
+these rules; faces ask the same guard to decide which buttons to show:
 
-    can_accept(order), can_cancel(order), can_cancel_and_refund(order), can_set_fraud(order),
-    can_set_pending(order), can_delete(order), can_change_status(order, new_status)
     refusal(order, action, new_status=None) -> Refusal | None   (code + human message)
-    available_actions(order) -> list[OrderAction]
 
-can_cancel_and_refund only checks the data (status, payments); whether the gateway can refund is
-asked through actions.cancel.refund_refusal(session, order), which also covers this guard.
+For CANCEL_AND_REFUND it only checks the data (status, payments); whether the gateway can refund
+is asked through actions.cancel.refund_refusal(session, order), which also covers this guard.
 """
 
 from dataclasses import dataclass
@@ -141,36 +138,3 @@ def refusal(order: Order, action: OrderAction, new_status: str | None = None) ->
             "The invoice has payments that are not refunded; refund them before deleting the order",
         )
     return None
-
-
-def can_accept(order: Order) -> bool:
-    return refusal(order, OrderAction.ACCEPT) is None
-
-
-def can_cancel(order: Order) -> bool:
-    return refusal(order, OrderAction.CANCEL) is None
-
-
-def can_cancel_and_refund(order: Order) -> bool:
-    return refusal(order, OrderAction.CANCEL_AND_REFUND) is None
-
-
-def can_set_fraud(order: Order) -> bool:
-    return refusal(order, OrderAction.SET_FRAUD) is None
-
-
-def can_set_pending(order: Order) -> bool:
-    return refusal(order, OrderAction.SET_PENDING) is None
-
-
-def can_delete(order: Order) -> bool:
-    return refusal(order, OrderAction.DELETE) is None
-
-
-def can_change_status(order: Order, new_status: str) -> bool:
-    return refusal(order, OrderAction.CHANGE_STATUS, new_status) is None
-
-
-def available_actions(order: Order) -> list[OrderAction]:
-    """The single-order actions whose guard passes (for which buttons to show)."""
-    return [a for a in OrderAction if refusal(order, a) is None]

@@ -110,7 +110,7 @@ def test_cancel_and_refund_refused_up_front_when_the_gateway_cannot_refund(sessi
     order = make_order(
         status="Active", services=["Active"], invoice_status="Paid", paid=True, gateway="banktransfer"
     )
-    assert guards.can_cancel_and_refund(order)  # the data allows it ...
+    assert guards.refusal(order, guards.OrderAction.CANCEL_AND_REFUND) is None  # the data allows it ...
     assert refund_refusal(session, order).code == "gateway_cannot_refund"  # ... the gateway does not
     error = refused(
         session, "gateway_cannot_refund", lambda: cancel_order(session, order, ADMIN, refund=True)
