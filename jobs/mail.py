@@ -1,6 +1,6 @@
 """Email side effects: render a stored template with WHMCS-style merge fields, log it, send it.
 
-Payload contract for kind="email" rows (recorded by actions with record_side_effect):
+Payload contract for kind="email" rows (recorded by actions with actions.side_effects.record_email):
     {"template": "<EmailTemplate.name or 'Product Welcome'>",
      "to": optional address or list (default: the client, or every active admin for admin templates),
      "extra": optional dict of extra merge fields (e.g. {"error": "..."})}
@@ -33,7 +33,7 @@ from models import (
     SideEffect,
 )
 from models.email_defaults import OTHER_WELCOME, PRODUCT_WELCOME, WELCOME_BY_PRODUCT_TYPE
-from modules.base import EmailMessage, ModuleResult, SmtpSettings
+from modules.base import EmailMessage, ModuleResult
 
 # Admins edit templates, so they render sandboxed: no attribute access to Python internals.
 # A merge field that does not apply (a service field in an order email) renders empty, as in WHMCS.
@@ -42,20 +42,6 @@ _env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 class UnsendableEmailError(Exception):
     """A problem no retry can fix (no template, no recipient, a broken template)."""
-
-
-def smtp_settings() -> SmtpSettings | None:
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        return None
-    return SmtpSettings(
-        host=config["MAIL_SERVER"],
-        port=int(config.get("MAIL_PORT") or 25),
-        username=config.get("MAIL_USERNAME") or "",
-        password=config.get("MAIL_PASSWORD") or "",
-        security="starttls" if config.get("MAIL_USE_TLS") else "none",
-        timeout=float(config.get("MODULE_TIMEOUT_SECONDS", 10)),
-    )
 
 
 def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
@@ -130,10 +116,14 @@ def _template(session: Session, name: str, context: dict[str, Any]) -> EmailTemp
 
 def _default_recipients(session: Session, template: EmailTemplate, context: dict[str, Any]) -> list[str]:
     if template.type == "admin":
-        return list(
-            session.scalars(select(AdminUser.email).where(AdminUser.active.is_(True)).order_by(AdminUser.id))
-        )
+        return active_admin_emails(session)
     return [context["client_email"]] if context.get("client_email") else []
+
+
+def active_admin_emails(session: Session) -> list[str]:
+    """Who gets admin emails (templates of type admin, Automatic Setup Failed)."""
+    active = select(AdminUser.email).where(AdminUser.active.is_(True)).order_by(AdminUser.id)
+    return list(session.scalars(active))
 
 
 def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:

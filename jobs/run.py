@@ -7,8 +7,6 @@ rows, call the module outside any transaction, then record the outcome through a
 
 import json
 import logging
-import secrets
-import string
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -18,12 +16,17 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.side_effects import complete_side_effect, fail_side_effect, record_email, start_side_effect
+from actions.side_effects import (
+    complete_side_effect,
+    fail_side_effect,
+    record_email,
+    start_side_effect,
+    username_for,
+)
 from extensions import db
 from jobs import mail
 from jobs.dispatcher import enqueue, get_queue, job_id_for
 from models import (
-    AdminUser,
     Client,
     Domain,
     Gateway,
@@ -39,7 +42,15 @@ from models import (
 )
 from models.email_defaults import AUTOMATIC_SETUP_FAILED
 from modules import mail as mail_module
-from modules.base import ClientInfo, DomainParams, ModuleResult, PaymentParams, ServerInfo, ServiceParams
+from modules.base import (
+    ClientInfo,
+    DomainParams,
+    ModuleResult,
+    PaymentParams,
+    ServerInfo,
+    ServiceParams,
+    SmtpSettings,
+)
 from modules.registry import UnknownModule, get_gateway_module, get_registrar_module, get_server_module
 
 log = logging.getLogger(__name__)
@@ -138,12 +149,11 @@ def schedule_retry(effect_id: int, attempts: int, delay: timedelta) -> None:
 
 def notify_setup_failed(session: Session, effect: SideEffect) -> None:
     """The last try of a create failed: tell every active admin (WHMCS "Automatic Setup Failed")."""
-    admins = session.scalars(select(AdminUser.email).where(AdminUser.active.is_(True)).order_by(AdminUser.id))
     service = session.get(Service, effect.target_id) if effect.target_id else None
     record_email(
         session,
         template=AUTOMATIC_SETUP_FAILED,
-        to=", ".join(admins),
+        to=", ".join(mail.active_admin_emails(session)),
         client_id=service.client_id if service else None,
         order_id=effect.order_id,
         context={"service_id": effect.target_id, "error": effect.last_error, "attempts": effect.attempts},
@@ -184,7 +194,7 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall | None:
             raise NotRunnable(str(exc)) from None
         if message is None:
             return lambda: ModuleResult.ok("Template disabled: not sent")
-        settings = mail.smtp_settings()
+        settings = smtp_settings()
         return lambda: mail_module.send(message, settings)
     raise NotRunnable(f"Unknown side effect kind {kind!r}")
 
@@ -209,10 +219,9 @@ def client_info(client: Client) -> ClientInfo:
 def service_params(session: Session, service: Service, effect: SideEffect) -> ServiceParams:
     if not service.username:
         # Chosen once and committed before the call, so every retry reuses it.
-        service.username = effect.payload.get("username") or _username(service)
+        service.username = effect.payload.get("username") or username_for(service)
     server_id = effect.payload.get("server_id") or service.server_id
     server = session.get(Server, server_id) if server_id else service.product.default_server
-    timeout = float(current_app.config.get("MODULE_TIMEOUT_SECONDS", 10))
     return ServiceParams(
         service_id=service.id,
         order_id=service.order_id or 0,
@@ -229,7 +238,7 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
             hostname=server.hostname,
             url=server.url,
             secret=server.secret or "",
-            timeout=timeout,
+            timeout=module_timeout(),
         )
         if server
         else None,
@@ -237,16 +246,9 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
     )
 
 
-def _username(service: Service) -> str:
-    letters = "".join(
-        c for c in (service.domain or service.client.last_name).lower() if c in string.ascii_lowercase
-    )
-    return (letters[:8] or "user") + "".join(secrets.choice(string.digits) for _ in range(4))
-
-
 def domain_params(session: Session, domain: Domain, registrar: str, effect: SideEffect) -> DomainParams:
-    settings = _json_setting(session, f"registrar:{registrar}")
-    settings.setdefault("timeout", current_app.config.get("MODULE_TIMEOUT_SECONDS", 10))
+    settings = _parse_json(_setting(session, f"registrar:{registrar}"))
+    settings.setdefault("timeout", module_timeout())
     return DomainParams(
         domain_id=domain.id,
         order_id=domain.order_id or 0,
@@ -270,7 +272,7 @@ def payment_params(session: Session, invoice: Invoice, effect: SideEffect) -> tu
     gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name))
     if gateway is None:
         raise NotRunnable(f"No payment gateway named {gateway_name!r}")
-    currency = session.scalar(select(Setting.value).where(Setting.key == "currency")) or "USD"
+    currency = _setting(session, "currency") or "USD"
     params = PaymentParams(
         invoice_id=invoice.id,
         amount=Decimal(str(payload.get("amount") or invoice.balance)),
@@ -286,8 +288,28 @@ def payment_params(session: Session, invoice: Invoice, effect: SideEffect) -> tu
     return gateway, params
 
 
-def _json_setting(session: Session, key: str) -> dict:
-    return _parse_json(session.scalar(select(Setting.value).where(Setting.key == key)))
+def smtp_settings() -> SmtpSettings | None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return None
+    return SmtpSettings(
+        host=config["MAIL_SERVER"],
+        port=int(config.get("MAIL_PORT") or 25),
+        username=config.get("MAIL_USERNAME") or "",
+        password=config.get("MAIL_PASSWORD") or "",
+        security="starttls" if config.get("MAIL_USE_TLS") else "none",
+        timeout=module_timeout(),
+    )
+
+
+def module_timeout() -> float:
+    """Seconds a module may wait on the far side (HTTP, SMTP), from the configuration."""
+    return float(current_app.config.get("MODULE_TIMEOUT_SECONDS", 10))
+
+
+def _setting(session: Session, key: str) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row is not None else None
 
 
 def _parse_json(text: str | None) -> dict:
