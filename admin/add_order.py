@@ -17,6 +17,7 @@ from actions.cart import Cart, CartDomain, CartProduct, PlacementError, PlaceOpt
 from actions.place import place_order, preview_order
 from actions.search import search
 from admin.base import SecureBaseView
+from admin.filters import order_statuses
 from extensions import db
 from models import (
     BillingCycle,
@@ -25,7 +26,6 @@ from models import (
     DomainOrderType,
     Gateway,
     OrderStatus,
-    OrderStatusDefinition,
     Permission,
     Product,
 )
@@ -193,8 +193,7 @@ class AddOrderView(SecureBaseView):
             products=products,
             cycles=[c.value for c in BillingCycle],
             gateways=db.session.scalars(select(Gateway).where(Gateway.active).order_by(Gateway.sort_order)).all(),
-            statuses=db.session.scalars(
-                select(OrderStatusDefinition.title).order_by(OrderStatusDefinition.sort_order)).all(),
+            statuses=[status.title for status in order_statuses()],
             domain_types=[t.value for t in DomainOrderType],
             defaults=parsed is None,
             template_row=TEMPLATE_ROW,

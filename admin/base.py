@@ -8,11 +8,12 @@ from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.menu import MenuLink
 from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import Numeric
 from sqlalchemy.types import TypeDecorator
 from wtforms import PasswordField
@@ -41,6 +42,32 @@ class PermissionMixin:
 
 class SecureBaseView(PermissionMixin, BaseView):
     pass
+
+
+class FilteredListLink(MenuLink):
+    """A menu entry opening a list with URL filters (?flt0_...=...), shown when `accessible()`."""
+
+    def __init__(self, name: str, category: str, endpoint: str, accessible, **filter_args):
+        super().__init__(name, endpoint=endpoint, category=category)
+        self.accessible = accessible
+        self.filter_args = filter_args
+
+    def get_url(self):
+        return url_for(self.endpoint, **self.filter_args)
+
+    def is_accessible(self):
+        return self.accessible()
+
+
+def count_badge(label: str, count: int, cap: int, badge_id: str, title: str) -> Markup:
+    """A menu title with a red badge counting rows ("<cap>+" past the cap); no badge at zero.
+    Menu labels are str subclasses rendering through this in __html__ (Flask-Admin prints item.name)."""
+    label = str(label)  # the plain text: escaping the label object itself would recurse into __html__
+    if not count:
+        return escape(label)
+    shown = f"{cap}+" if count > cap else str(count)
+    badge = '<span class="badge badge-danger" id="{}" title="{}">{}</span>'
+    return Markup("{} " + badge).format(label, badge_id, title, shown)
 
 
 def money_places(form, field):

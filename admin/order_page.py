@@ -14,7 +14,6 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,7 +37,7 @@ from actions.pending import set_order_pending
 from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
-from admin.base import has_permission
+from admin.base import count_badge, has_permission
 from admin.filters import order_statuses, status_group_titles
 from extensions import db
 from models import (
@@ -72,18 +71,6 @@ ORDER_VERBS = {
     "status": (OrderAction.CHANGE_STATUS, (Permission.CHANGE_ORDER_STATUS,), "Change Status", None),
 }
 
-# The verbs without options: action(session, order, actor, expected_version=..., **extra).
-_RUN = {
-    "cancel": (cancel_order, {}),
-    "cancel_refund": (cancel_order, {"refund": True}),
-    "fraud": (set_order_fraud, {}),
-    "pending": (set_order_pending, {}),
-    "delete": (delete_order, {}),
-}
-
-_DONE = {"accept": "accepted", "cancel": "cancelled", "cancel_refund": "cancelled (refunds requested)",
-         "fraud": "set as Fraud", "pending": "set back to Pending", "delete": "deleted"}
-
 # Bulk action name -> (bulk function's action, permission)
 BULK_ACTIONS = {
     "bulk_accept": (OrderAction.ACCEPT, Permission.ACCEPT_ORDER),
@@ -112,12 +99,8 @@ class PendingOrdersLabel(str):
     __slots__ = ()
 
     def __html__(self):
-        count = pending_orders_count()
-        if not count:
-            return escape(str(self))
-        badge = '<span class="badge badge-danger" id="pending-orders-badge" title="Pending orders">{}</span>'
-        shown = count if count <= PENDING_BADGE_CAP else f"{PENDING_BADGE_CAP}+"
-        return Markup("{} " + badge).format(str(self), shown)
+        return count_badge(self, pending_orders_count(), PENDING_BADGE_CAP, "pending-orders-badge",
+                           "Pending orders")
 
 
 # The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
@@ -147,6 +130,45 @@ def _url_or_none(endpoint: str, **values) -> str | None:
 
 def _checked(name: str) -> bool:
     return request.form.get(name) == "1"
+
+
+def _accept_options(order: Order) -> AcceptOptions:
+    options = AcceptOptions()
+    for service in order.services:
+        prefix = f"service-{service.id}-"
+        server_id = request.form.get(prefix + "server_id", "")
+        options.services[service.id] = ServiceAcceptOptions(
+            server_id=int(server_id) if server_id.isdigit() else None,
+            username=request.form.get(prefix + "username", "").strip() or None,
+            password=request.form.get(prefix + "password") or None,
+            run_module_create=_checked(prefix + "run_create"),
+            send_welcome_email=_checked(prefix + "send_welcome"),
+        )
+    for domain in order.domains:
+        prefix = f"domain-{domain.id}-"
+        options.domains[domain.id] = DomainAcceptOptions(
+            registrar=request.form.get(prefix + "registrar", ""),
+            send_to_registrar=_checked(prefix + "send_to_registrar"),
+        )
+    return options
+
+
+def _accept(session, order, actor, expected_version):
+    # The order page posts every option; a row action accepts with the products' defaults.
+    options = _accept_options(order) if request.form.get("with_options") else None
+    return accept_order(session, order, options, actor, expected_version=expected_version)
+
+
+# The verbs posted to /order/<verb>/ (page buttons and list row actions):
+# verb -> (action(session, order, actor, expected_version=..., **extra), extra, flashed outcome).
+_RUN = {
+    "accept": (_accept, {}, "accepted"),
+    "cancel": (cancel_order, {}, "cancelled"),
+    "cancel_refund": (cancel_order, {"refund": True}, "cancelled (refunds requested)"),
+    "fraud": (set_order_fraud, {}, "set as Fraud"),
+    "pending": (set_order_pending, {}, "set back to Pending"),
+    "delete": (delete_order, {}, "deleted"),
+}
 
 
 class OrderPageMixin:
@@ -197,10 +219,7 @@ class OrderPageMixin:
 
     def order_button(self, verb: str) -> SimpleNamespace:
         _, _, label, confirm = ORDER_VERBS[verb]
-        if verb == "accept":
-            url = self.get_url(".accept_view")
-        else:
-            url = self.get_url(".order_action_view", verb=verb)
+        url = self.get_url(".order_action_view", verb=verb)
         return SimpleNamespace(label=label, confirm=confirm, url=url)
 
     def get_one(self, id):
@@ -294,89 +313,41 @@ class OrderPageMixin:
             flash(f"Order #{order_number} {done}.", "success")
         return redirect(return_url)
 
+    def _post(self, permissions, done: str, action, *args, **extra):
+        """An order-page POST: the permissions (403), the posted order (404), then
+        action(session, order, *args, actor, expected_version=..., **extra) through _commit."""
+        self._require(*permissions)
+        order = self._posted_order()
+        version = self._expected_version()
+        return self._commit(
+            order.order_number,
+            lambda actor: action(db.session, order, *args, actor, expected_version=version, **extra),
+            done,
+        )
+
     @expose("/order/<verb>/", methods=("POST",))
     def order_action_view(self, verb):
         if verb not in _RUN:
             abort(404)
-        self._require(*ORDER_VERBS[verb][1])
-        order = self._posted_order()
-        version = self._expected_version()
-        run, extra = _RUN[verb]
-        return self._commit(
-            order.order_number,
-            lambda actor: run(db.session, order, actor, expected_version=version, **extra),
-            _DONE[verb],
-        )
-
-    @expose("/order/accept/", methods=("POST",))
-    def accept_view(self):
-        self._require(Permission.ACCEPT_ORDER)
-        order = self._posted_order()
-        version = self._expected_version()
-        # The order page posts every option; a row action accepts with the products' defaults.
-        options = self._accept_options(order) if request.form.get("with_options") else None
-        return self._commit(
-            order.order_number,
-            lambda actor: accept_order(db.session, order, options, actor, expected_version=version),
-            _DONE["accept"],
-        )
-
-    def _accept_options(self, order: Order) -> AcceptOptions:
-        options = AcceptOptions()
-        for service in order.services:
-            prefix = f"service-{service.id}-"
-            server_id = request.form.get(prefix + "server_id", "")
-            options.services[service.id] = ServiceAcceptOptions(
-                server_id=int(server_id) if server_id.isdigit() else None,
-                username=request.form.get(prefix + "username", "").strip() or None,
-                password=request.form.get(prefix + "password") or None,
-                run_module_create=_checked(prefix + "run_create"),
-                send_welcome_email=_checked(prefix + "send_welcome"),
-            )
-        for domain in order.domains:
-            prefix = f"domain-{domain.id}-"
-            options.domains[domain.id] = DomainAcceptOptions(
-                registrar=request.form.get(prefix + "registrar", ""),
-                send_to_registrar=_checked(prefix + "send_to_registrar"),
-            )
-        return options
+        action, extra, done = _RUN[verb]
+        return self._post(ORDER_VERBS[verb][1], done, action, **extra)
 
     @expose("/order/status/", methods=("POST",))
     def change_status_view(self):
-        self._require(Permission.CHANGE_ORDER_STATUS)
-        order = self._posted_order()
-        version = self._expected_version()
         new_status = request.form.get("status", "")
-        return self._commit(
-            order.order_number,
-            lambda actor: change_order_status(db.session, order, new_status, actor, expected_version=version),
-            f"set to {new_status}",
-        )
+        return self._post((Permission.CHANGE_ORDER_STATUS,), f"set to {new_status}", change_order_status,
+                          new_status)
 
     @expose("/order/affiliate/", methods=("POST",))
     def assign_affiliate_view(self):
-        self._require(Permission.EDIT_ORDER)
-        order = self._posted_order()
-        version = self._expected_version()
         value = request.form.get("affiliate_id", "")
         affiliate_id = int(value) if value.isdigit() else None
-        return self._commit(
-            order.order_number,
-            lambda actor: assign_affiliate(db.session, order, affiliate_id, actor, expected_version=version),
-            "affiliate updated",
-        )
+        return self._post((Permission.EDIT_ORDER,), "affiliate updated", assign_affiliate, affiliate_id)
 
     @expose("/order/notes/", methods=("POST",))
     def admin_notes_view(self):
-        self._require(Permission.EDIT_ORDER)
-        order = self._posted_order()
-        version = self._expected_version()
         notes = request.form.get("admin_notes", "")
-        return self._commit(
-            order.order_number,
-            lambda actor: update_admin_notes(db.session, order, notes, actor, expected_version=version),
-            "admin notes saved",
-        )
+        return self._post((Permission.EDIT_ORDER,), "admin notes saved", update_admin_notes, notes)
 
     @expose("/side-effect/<verb>/", methods=("POST",))
     def side_effect_view(self, verb):

@@ -1,13 +1,13 @@
 """Orders list: columns, Search/Filter, the Orders menu and the quick status dropdown."""
 
 from flask import url_for
-from flask_admin.menu import MenuLink
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin.base import SecureModelView, has_permission
+from admin.base import FilteredListLink, SecureModelView, has_permission
 from admin.filters import LiveOptions, is_id, order_filters, order_statuses
+from admin.items import CLIENT_PICKER
 from admin.order_page import OrderPageMixin
 from models import Client, Order, OrderStatus, Permission
 
@@ -16,7 +16,7 @@ def _status_badge(view, context, model, name):
     definition = model.status_definition
     color = definition.color if definition else "#888888"
     return Markup('<span class="badge" style="background:{};color:#fff">{}</span>').format(
-        color, escape(model.status)
+        color, model.status
     )
 
 
@@ -47,9 +47,7 @@ class OrderView(OrderPageMixin, SecureModelView):
     allow_create = False
     allow_delete = False
     form_columns = ("payment_method", "notes", "admin_notes")
-    form_ajax_refs = {
-        "client": {"fields": ("first_name", "last_name", "email", "company_name"), "page_size": 10},
-    }
+    form_ajax_refs = {"client": CLIENT_PICKER}
 
     # Deepest list page (0-based): 100 pages of 50, the newest 5,000 orders of any list. A deeper
     # OFFSET would make the database walk past every skipped row; filters reach older orders.
@@ -112,24 +110,15 @@ class OrderView(OrderPageMixin, SecureModelView):
         return super().render(template, **kwargs)
 
 
-class OrdersMenuLink(MenuLink):
-    """A filtered orders list in the Orders menu; shown only to admins who may view orders."""
-
-    def __init__(self, name: str, **filter_args):
-        super().__init__(name, category="Orders")
-        self.filter_args = filter_args
-
-    def get_url(self):
-        return url_for("orders.index_view", **self.filter_args)
-
-    def is_accessible(self):
-        return has_permission(Permission.VIEW_ORDERS)
+def _orders_link(name: str, **filter_args) -> FilteredListLink:
+    return FilteredListLink(name, "Orders", "orders.index_view",
+                            lambda: has_permission(Permission.VIEW_ORDERS), **filter_args)
 
 
-def orders_menu() -> list[OrdersMenuLink]:
+def orders_menu() -> list[FilteredListLink]:
     return [
-        OrdersMenuLink("Pending", flt0_status_group_equals="pending"),
-        OrdersMenuLink("Active", flt0_status_group_equals="active"),
-        OrdersMenuLink("Cancelled", flt0_status_group_equals="cancelled"),
-        OrdersMenuLink("Fraud", flt0_status_equals=OrderStatus.FRAUD.value),
+        _orders_link("Pending", flt0_status_group_equals="pending"),
+        _orders_link("Active", flt0_status_group_equals="active"),
+        _orders_link("Cancelled", flt0_status_group_equals="cancelled"),
+        _orders_link("Fraud", flt0_status_equals=OrderStatus.FRAUD.value),
     ]

@@ -13,13 +13,13 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.menu import MenuLink
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from actions.actor import Actor
 from actions.errors import TransitionError
 from actions.side_effects import cancel_side_effect, retry_side_effect
-from admin.base import SecureModelView, has_permission
+from admin.base import FilteredListLink, SecureModelView, count_badge, has_permission
 from extensions import db
 from models import Permission, SideEffect, SideEffectKind, SideEffectStatus
 
@@ -55,30 +55,13 @@ def failed_side_effects_count() -> int:
 
 
 class FailedLabel(str):
-    """The menu title; Flask-Admin prints item.name, so the badge is rendered through __html__."""
+    """The menu title, with a badge counting failed side effects."""
 
     __slots__ = ()
 
     def __html__(self):
-        count = failed_side_effects_count()
-        if not count:
-            return escape(str(self))
-        shown = f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
-        badge = ('<span class="badge badge-danger" id="failed-side-effects-badge"'
-                 ' title="Failed side effects">{}</span>')
-        return Markup("{} " + badge).format(str(self), shown)
-
-
-class SideEffectsMenuLink(MenuLink):
-    def __init__(self, name: str, **filter_args):
-        super().__init__(name, category="Jobs")
-        self.filter_args = filter_args
-
-    def get_url(self):
-        return url_for("side_effects.index_view", **self.filter_args)
-
-    def is_accessible(self):
-        return can_view_side_effects()
+        return count_badge(self, failed_side_effects_count(), BADGE_CAP, "failed-side-effects-badge",
+                           "Failed side effects")
 
 
 class JobsDashboardLink(MenuLink):
@@ -94,7 +77,8 @@ class JobsDashboardLink(MenuLink):
 
 
 def failed_menu_link() -> MenuLink:
-    return SideEffectsMenuLink(FailedLabel("Failed side effects"), **FAILED_FILTER)
+    return FilteredListLink(FailedLabel("Failed side effects"), "Jobs", "side_effects.index_view",
+                            can_view_side_effects, **FAILED_FILTER)
 
 
 def _order_link(view, context, model, name):
