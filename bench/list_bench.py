@@ -178,29 +178,21 @@ def request(client, query: dict) -> tuple[float, int]:
 
 def print_plans(database: str, size: int, client, app, cases) -> None:
     """Each case's statements that read orders, EXPLAINed on the large database; scans flagged."""
-    from sqlalchemy import event
-
     from extensions import db
+    from tests.sql_support import recorded_statements
 
     with app.app_context():
         engine = db.engine
     print(f"\n{database} at {size:,} orders: query plans of the statements reading orders")
     seen, flagged = set(), 0
     for name, query in cases:
-        captured = []
-
-        def capture(conn, cursor, statement, parameters, context, executemany, into=captured):
-            if re.search(r"\bFROM orders\b", statement):
-                into.append((statement, parameters))
-
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
+        with recorded_statements(engine) as captured:
             client.get(LIST_URL, query_string=query)
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
         print(f"- {name}")
         with engine.connect() as connection:
             for statement, parameters in captured:
+                if not re.search(r"\bFROM orders\b", statement):
+                    continue
                 plan, scanned = explain(connection, statement, parameters)
                 flagged += scanned
                 if statement in seen:
@@ -212,11 +204,12 @@ def print_plans(database: str, size: int, client, app, cases) -> None:
 
 
 def explain(connection, statement: str, parameters) -> tuple[str, bool]:
+    from tests.sql_support import query_plan
+
     if connection.dialect.name == "postgresql":
-        lines = [row[0].strip() for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
+        lines = [line.strip() for line in query_plan(connection, statement, parameters)]
         return " | ".join(lines), any("Seq Scan on orders" in line for line in lines)
-    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    details = [row[-1] for row in rows]
+    details = query_plan(connection, statement, parameters)
     # Flagged as asked, though a bare "SCAN orders" with no "TEMP B-TREE FOR ORDER BY" walks the
     # table in id order and stops at the LIMIT (page 0 unfiltered): read it with the timings.
     scanned = any(re.match(r"SCAN orders\b", d) and "USING" not in d for d in details)

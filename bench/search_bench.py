@@ -122,32 +122,23 @@ def report(database: str, size: int, terms: list[str], medians: dict[str, float]
 
 def print_plans(session, terms: list[str]) -> None:
     """Every statement the search runs at the large size, EXPLAINed as the planner chooses."""
-    from sqlalchemy import event
-
     from actions.search import search
     from extensions import db
+    from tests.sql_support import query_plan, recorded_statements
 
-    captured = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        captured.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with recorded_statements(db.engine) as captured:
         for term in terms:
             search(session, term)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     connection = session.connection()
     scans = 0
     for statement, parameters in captured:
+        steps = query_plan(connection, statement, parameters)
         if connection.dialect.name == "postgresql":
-            plan = " ".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+            plan = " ".join(steps)
             scanned = "Seq Scan" in plan
         else:
-            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            plan = "; ".join(r[-1] for r in rows)
-            scanned = not all(r[-1].startswith("SEARCH") for r in rows)
+            plan = "; ".join(steps)
+            scanned = not all(step.startswith("SEARCH") for step in steps)
         scans += scanned
         if scanned:
             print(f"  SCAN: {plan}\n    in {statement}")

@@ -75,13 +75,14 @@ def db_name(url: str) -> str:
 
 
 @contextmanager
-def fresh_postgres_database():
-    """A new database on the BENCH_DATABASE_URL (or TEST_DATABASE_URL) server, dropped afterwards."""
+def fresh_postgres_database(server_url: str | None = None):
+    """A new database on the given PostgreSQL server (default: BENCH_DATABASE_URL, TEST_DATABASE_URL,
+    then the local server), dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    server = make_url(os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-                      or DEFAULT_SERVER).set(drivername="postgresql+psycopg")
+    server_url = server_url or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    server = make_url(server_url or DEFAULT_SERVER).set(drivername="postgresql+psycopg")
     name = f"orderdesk_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

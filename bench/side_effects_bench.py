@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from redis import Redis
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from actions.reference_data import ensure_reference_data  # noqa: E402
 from actions.side_effects import record_email  # noqa: E402
 from app import create_app  # noqa: E402
+from bench.seed_bench import fresh_postgres_database  # noqa: E402
 from extensions import db  # noqa: E402
 from models import SideEffect, SideEffectStatus  # noqa: E402
 
@@ -80,19 +80,11 @@ def rate(ids: list[int]) -> float:
 def scratch_database(url: str | None):
     """A fresh SQLite file, or a fresh database on the given PostgreSQL server, dropped at the end."""
     if not url:
-        yield f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        with tempfile.TemporaryDirectory(prefix="orderdesk-side-effects-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.db"
         return
-    server = make_url(url).set(drivername="postgresql+psycopg")
-    name = f"orderdesk_side_effects_bench_{os.getpid()}"
-    admin = create_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(url) as database_url:
+        yield database_url
 
 
 def main() -> None:

@@ -8,13 +8,25 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from actions.reference_data import ensure_reference_data
 from extensions import db
 from tests import factories
-from tests.conftest import service_missing
+from tests.conftest import make_test_app, service_missing
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TIMEOUT_MS = 15_000
+
+
+@contextmanager
+def browser_app(database_path):
+    """An app with CSRF on over a new SQLite file holding the reference data; its context pushed
+    for the block, so the test adds its own data (and commits) before serving it."""
+    app = make_test_app(f"sqlite:///{database_path}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data(db.session)
+        yield app
 
 
 @contextmanager

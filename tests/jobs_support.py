@@ -8,7 +8,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
-from actions.side_effects import record_side_effect
+from actions.side_effects import record_email, record_side_effect
 from extensions import db
 from models import Server, SideEffect, SideEffectKind
 from tests import factories
@@ -80,6 +80,17 @@ def record_create(order) -> SideEffect:
         order_id=order.id,
         target_type="service",
         target_id=service.id,
+    )
+
+
+def record_confirmation(order) -> SideEffect:
+    """The Order Confirmation email placing an order records, to the order's client."""
+    return record_email(
+        db.session,
+        template="Order Confirmation",
+        to=order.client.email,
+        client_id=order.client_id,
+        order_id=order.id,
     )
 
 

@@ -2,7 +2,7 @@
 
 
 import pytest
-from sqlalchemy import Integer, String, case, event, func, literal, select
+from sqlalchemy import Integer, String, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from actions.actor import Actor
@@ -11,6 +11,7 @@ from actions.transitions import Action, TransitionError
 from models import Order, OrderEvent, OrderStatusDefinition, SideEffect, utcnow
 from models.base import UTCDateTime
 from tests.factories import make_client, make_order
+from tests.sql_support import recorded_statements
 from tests.test_transitions import table_snapshot
 
 ADMIN = Actor("admin", 5, "Bulk Admin")
@@ -144,17 +145,8 @@ def insert_orders(session, count: int, tag: str, first_number: int) -> None:
 
 
 def count_statements(session, call):
-    engine = session.get_bind()
-    statements = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(session.get_bind()) as statements:
         result = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     return result, len(statements)
 
 

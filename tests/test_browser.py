@@ -6,12 +6,10 @@ Run it alone with `pytest -m browser tests/test_browser.py`; CHROMIUM_PATH overr
 
 import pytest
 
-from actions.reference_data import ensure_reference_data
 from extensions import db
 from models import AutoSetup, OrderStatus, Server
 from tests import factories
-from tests.browser_support import ARTIFACTS, browser_page, log_in, serving
-from tests.conftest import make_test_app
+from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def served(tmp_path):
     """The app on a free port, with an admin and four pending orders; yields (base_url, data)."""
-    app = make_test_app(f"sqlite:///{tmp_path / 'browser.db'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        ensure_reference_data(db.session)
+    with browser_app(tmp_path / "browser.db") as app:
         admin = factories.make_admin(email="browser@example.com")
         db.session.add(Server(name="web-01", module="manual"))
         product = factories.make_product(name="Starter Hosting", auto_setup=AutoSetup.ON_ACCEPT)

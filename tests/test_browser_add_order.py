@@ -8,12 +8,10 @@ import pytest
 
 from actions.cart import Cart, CartDomain, CartProduct
 from actions.place import preview_order
-from actions.reference_data import ensure_reference_data
 from extensions import db
 from models import BillingCycle, Order, PromotionType
 from tests import factories
-from tests.browser_support import ARTIFACTS, browser_page, log_in, serving
-from tests.conftest import make_test_app
+from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def shop(tmp_path):
     """A catalog (two products, .com), two clients and a promotion; yields (base_url, app, data)."""
-    app = make_test_app(f"sqlite:///{tmp_path / 'browser.db'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        ensure_reference_data(db.session)
+    with browser_app(tmp_path / "browser.db") as app:
         admin = factories.make_admin(email="orders@example.com")
         ada = factories.make_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
         factories.make_client(first_name="Grace", last_name="Hopper", email="grace@example.com")

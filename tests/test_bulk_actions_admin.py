@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import InvoiceStatus, Order, OrderStatus, OrderStatusDefinition, SideEffect
 from tests import factories
+from tests.sql_support import recorded_statements
 
 LIST = "/admin/orders/"
 
@@ -128,18 +129,11 @@ def test_set_status_on_every_matching_order(admin_client, session):
 
 
 def test_row_actions_add_no_queries_per_row(admin_client, session):
-    from sqlalchemy import event
-
     def count_list_queries():
         admin_client.get(LIST)  # reloads the admin expired by the commit (one app context per test)
         session.expunge_all()  # nothing cached: every row's data must come from the list's queries
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(db.engine) as statements:
             assert admin_client.get(LIST).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
     factories.make_order(status=OrderStatus.PENDING)

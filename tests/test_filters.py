@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from extensions import db
 from models import InvoiceStatus, OrderStatus, OrderStatusDefinition
 from tests import factories
+from tests.sql_support import recorded_statements
 
 
 @pytest.fixture
@@ -110,17 +110,10 @@ def test_orders_menu_links_and_quick_status_dropdown(admin_client, orders):
 
 
 def test_filtered_list_runs_no_count_and_no_n_plus_one(admin_client, orders, session):
-    statements = []
     [order.order_number for order in orders.values()]  # load them now, not inside the measurement
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement.lower())
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as captured:
         assert _shown(admin_client, orders, flt0_payment_status_equals="Paid") == {"processed", "active"}
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    statements = [statement.lower() for statement, _ in captured]
     # simple_list_pager: the filtered list is never counted (the menu's pending badge is another query).
     assert not [s for s in statements if "count(" in s and "invoices" in s], statements
     # user, list, eager loads, two menu badges (pending orders: its status titles, then a capped

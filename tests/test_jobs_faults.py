@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.actor import Actor
-from actions.side_effects import record_email, retry_side_effect
+from actions.side_effects import retry_side_effect
 from extensions import db
 from jobs.sweeper import sweep
 from models import EmailLog, EmailStatus, OrderEvent, Service, ServiceStatus, SideEffect, SideEffectStatus
@@ -25,6 +25,7 @@ from tests.jobs_support import (
     app_context_for,
     connect_redis,
     fresh,
+    record_confirmation,
     record_create,
     run_burst,
     webhook_product,
@@ -191,13 +192,7 @@ def test_smtp_down_the_email_is_retried_and_sent_once_it_is_up(app_ctx, database
     )
     with app_context_for(database_url, TEST_REDIS_URL, **settings) as app:
         order = factories.make_order()
-        effect = record_email(
-            db.session,
-            template="Order Confirmation",
-            to=order.client.email,
-            client_id=order.client_id,
-            order_id=order.id,
-        )
+        effect = record_confirmation(order)
         effect_id, log_id = effect.id, effect.target_id
         db.session.commit()  # the action succeeds with the SMTP server down
         run_burst(app, connection)

@@ -17,18 +17,12 @@ from models import (
     SideEffectStatus,
 )
 from tests import factories
-from tests.jobs_support import fresh
+from tests.jobs_support import fresh, record_confirmation
 
 
 def test_order_confirmation_is_rendered_and_kept_in_the_email_log(session):
     order = factories.make_order()
-    effect = record_email(
-        session,
-        template="Order Confirmation",
-        to=order.client.email,
-        client_id=order.client_id,
-        order_id=order.id,
-    )
+    effect = record_confirmation(order)
     session.commit()  # embedded mode: runs right after the commit; no MAIL_SERVER: stored, not sent
     assert fresh(SideEffect, effect.id).status == SideEffectStatus.SUCCEEDED
     log = fresh(EmailLog, effect.target_id)
@@ -62,13 +56,7 @@ def test_edited_template_is_used_and_sandboxed(session):
     template.subject = "Thanks for order {{ order_number }}"
     template.body = "Hi {{ client_first_name }} {{ ''.__class__.__mro__ }}"
     order = factories.make_order()
-    effect = record_email(
-        session,
-        template="Order Confirmation",
-        to=order.client.email,
-        client_id=order.client_id,
-        order_id=order.id,
-    )
+    effect = record_confirmation(order)
     session.commit()
     done = fresh(SideEffect, effect.id)
     # Python internals are off limits in admin-edited templates: a clear, final failure.
@@ -77,13 +65,7 @@ def test_edited_template_is_used_and_sandboxed(session):
     assert fresh(EmailLog, effect.target_id).status == EmailStatus.FAILED
 
     template.body = "Hi {{ client_first_name }}"
-    effect = record_email(
-        session,
-        template="Order Confirmation",
-        to=order.client.email,
-        client_id=order.client_id,
-        order_id=order.id,
-    )
+    effect = record_confirmation(order)
     session.commit()
     log = fresh(EmailLog, effect.target_id)
     assert (log.subject, log.body) == (f"Thanks for order {order.order_number}", "Hi Ada")

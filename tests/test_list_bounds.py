@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 from flask import g
-from sqlalchemy import event
 
 from admin import order_page
 from admin.orders import OrderView
 from extensions import db
 from tests import factories
+from tests.sql_support import recorded_statements
 
 NOTICE = "Narrow the list with a filter to see older orders."
 
@@ -87,16 +87,9 @@ def test_status_group_filter_names_its_statuses(admin_client, session):
     """The Pending list compares status with the group's titles (index-friendly), not a subquery."""
     pending, active = factories.make_order(), factories.make_order(status="Active")
     session.commit()
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as captured:
         rows, _ = _page(admin_client, flt0_status_group_equals="pending")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    statements = [statement for statement, _ in captured]
     assert rows == [pending.order_number] and active.order_number not in rows
     listing = [s for s in statements if "FROM orders" in s and "LIMIT" in s and "count(" not in s]
     assert listing and all("order_statuses" not in s for s in listing), listing

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from actions.transitions import STALE_MESSAGE
 from extensions import db
@@ -29,6 +29,7 @@ from models import (
     SideEffectStatus,
 )
 from tests import factories
+from tests.sql_support import recorded_statements
 
 PAGE = "/admin/orders/details/?id={}"
 FULL = "Full Administrator"
@@ -109,13 +110,8 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
 
     def count(order_id):
         session.expunge_all()  # nothing cached: everything the page shows comes from its queries
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(db.engine) as statements:
             page(admin_client, order_id)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
     small_id, big_id = small.id, big.id

@@ -1,12 +1,12 @@
 """Intelligent search: what it finds, that every lookup is an index search (EXPLAIN), the page."""
 
 import pytest
-from sqlalchemy import event
 
 from actions.search import search
 from extensions import db
 from models import Role
 from tests import factories
+from tests.sql_support import query_plan, recorded_statements
 
 
 @pytest.fixture
@@ -56,13 +56,9 @@ def test_each_group_is_limited_and_only_the_asked_kinds_run(session):
     for n in range(12):
         factories.make_client(first_name="Zed", last_name=f"Z{n:02d}", email=f"zed{n}@example.com")
     session.commit()
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(db.engine) as captured:
         results = search(session, "zed", kinds=("clients",), limit=10)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+    statements = [statement for statement, _ in captured]
     assert len(results.clients) == 10
     assert [c.last_name for c in results.clients] == sorted(c.last_name for c in results.clients)
     assert all("clients" in s for s in statements) and not any("count(" in s.lower() for s in statements)
@@ -77,29 +73,20 @@ def test_every_lookup_is_an_index_search_not_a_scan(session, data):
     are tiny here, where a scan is cheapest), every access is an index scan - proof that an index
     serves the predicate; without one the plan would still be a Seq Scan."""
     terms = TERMS + [str(data["order"].order_number), str(data["order"].id)]
-    captured = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        captured.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with recorded_statements(db.engine) as captured:
         for term in terms:
             search(session, term)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     assert len(captured) >= 10
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
     if postgresql:
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     for statement, parameters in captured:
+        steps = query_plan(connection, statement, parameters)
         if postgresql:
-            plan = "\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+            plan = "\n".join(steps)
             assert "Seq Scan" not in plan and "Index" in plan, (statement, plan)
         else:
-            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            steps = [r[-1] for r in rows]
             assert steps and all(s.startswith("SEARCH") for s in steps), (statement, steps)
             assert not any("TEMP B-TREE" in s for s in steps), (statement, steps)
 
