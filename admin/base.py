@@ -14,10 +14,12 @@ from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, Select, func, select
 from sqlalchemy.types import TypeDecorator
 from wtforms import PasswordField
 from wtforms.validators import NumberRange, Optional, ValidationError
+
+from extensions import db
 
 
 def has_permission(permission: str | None) -> bool:
@@ -57,6 +59,17 @@ class FilteredListLink(MenuLink):
 
     def is_accessible(self):
         return self.accessible()
+
+
+def capped_count(key: str, rows: Select, cap: int) -> int:
+    """How many rows `rows` selects, counting no further than cap + 1 (so the COUNT stays cheap
+    however many there are); computed at most once per request. Cached on the request, not on g:
+    an app context may outlive one request (as in tests)."""
+    cache_key = f"orderdesk.count.{key}"
+    if cache_key not in request.environ:
+        first = rows.limit(cap + 1).subquery()
+        request.environ[cache_key] = db.session.scalar(select(func.count()).select_from(first))
+    return request.environ[cache_key]
 
 
 def count_badge(label: str, count: int, cap: int, badge_id: str, title: str) -> Markup:

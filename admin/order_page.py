@@ -8,7 +8,7 @@ carries the version the admin saw, so an action on a stale page is refused.
 
 from types import SimpleNamespace
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -37,7 +37,7 @@ from actions.pending import set_order_pending
 from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
-from admin.base import count_badge, has_permission
+from admin.base import capped_count, count_badge, has_permission
 from admin.filters import order_statuses, status_group_titles
 from extensions import db
 from models import (
@@ -113,11 +113,8 @@ def pending_orders_count() -> int:
     most once per request."""
     if not has_permission(Permission.VIEW_ORDERS):
         return 0
-    if "pending_orders_count" not in g:
-        pending = Order.status.in_(status_group_titles("pending"))
-        first = select(Order.id).where(pending).limit(PENDING_BADGE_CAP + 1).subquery()
-        g.pending_orders_count = db.session.scalar(select(func.count()).select_from(first))
-    return g.pending_orders_count
+    pending = select(Order.id).where(Order.status.in_(status_group_titles("pending")))
+    return capped_count("pending_orders", pending, PENDING_BADGE_CAP)
 
 
 def _url_or_none(endpoint: str, **values) -> str | None:

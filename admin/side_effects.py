@@ -14,12 +14,12 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.menu import MenuLink
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from actions.actor import Actor
 from actions.errors import TransitionError
 from actions.side_effects import cancel_side_effect, retry_side_effect
-from admin.base import FilteredListLink, SecureModelView, count_badge, has_permission
+from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from extensions import db
 from models import Permission, SideEffect, SideEffectKind, SideEffectStatus
 
@@ -30,7 +30,6 @@ ERROR_SHOWN = 80
 # A bulk flash names at most this many refused rows.
 REFUSED_SHOWN = 20
 
-_COUNT_KEY = "orderdesk.failed_side_effects_count"
 
 FAILED_FILTER = {"flt0_status_equals": SideEffectStatus.FAILED.value}
 
@@ -44,14 +43,9 @@ def failed_side_effects_count() -> int:
     at most once per request."""
     if not can_view_side_effects():
         return 0
-    # Cached on the request (not g: an app context may outlive one request, as in tests).
-    if _COUNT_KEY not in request.environ:
-        # Only the indexed column is read, so PostgreSQL can answer from the index alone.
-        failed = (
-            select(SideEffect.status).where(SideEffect.status == SideEffectStatus.FAILED).limit(BADGE_CAP + 1)
-        )
-        request.environ[_COUNT_KEY] = db.session.scalar(select(func.count()).select_from(failed.subquery()))
-    return request.environ[_COUNT_KEY]
+    # Only the indexed column is read, so PostgreSQL can answer from the index alone.
+    failed = select(SideEffect.status).where(SideEffect.status == SideEffectStatus.FAILED)
+    return capped_count("failed_side_effects", failed, BADGE_CAP)
 
 
 class FailedLabel(str):

@@ -116,9 +116,10 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
 
     small_id, big_id = small.id, big.id
     page(admin_client, small_id)  # warm up: the first request of a client loads its login once
-    # Login, the order page's loads, and one COUNT per menu badge (pending orders, failed jobs).
-    # 18 = the former 17 + one for the Emails section (the order's email_log rows).
-    assert count(small_id) == count(big_id) <= 18
+    # Login, the order page's loads (Emails section included), and the menu badges: pending
+    # orders (the group's titles, then a capped COUNT) and failed jobs (a capped COUNT). Badge
+    # counts are cached per request, so every measured request pays for them.
+    assert count(small_id) == count(big_id) <= 20
 
 
 @pytest.mark.parametrize(
