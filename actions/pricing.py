@@ -21,8 +21,7 @@ from actions.cart import (
 )
 from actions.promotions import applies_to_domain, applies_to_product, discounts
 from models import ZERO, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
-
-MAX_QUANTITY = 100
+from models.bounds import MAX_QUANTITY
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import Client, Domain, Invoice, Order, Service
+from models.bounds import MAX_ID  # a larger number can match no id (and would defeat the index)
 
 LIMIT = 10
 KINDS = ("clients", "orders", "invoices", "services", "domains")
-_MAX_INT4 = 2**31 - 1  # ids are INTEGER: a larger number can match no id (and would defeat the index)
 _ORDER_NUMBERS = range(1_000_000_000, 10_000_000_000)
 
 
@@ -58,11 +58,11 @@ def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> Sear
             c.last_name.lower(), c.first_name.lower(), c.id))
     if "orders" in kinds and number is not None:
         conditions = [Order.order_number == number] if number in _ORDER_NUMBERS else []
-        if number <= _MAX_INT4:
+        if number <= MAX_ID:
             conditions.append(Order.id == number)
         results.orders = _first_matches(session, Order, conditions, limit, key=lambda o: o.id,
                                         options=(selectinload(Order.client),))
-    if "invoices" in kinds and number is not None and number <= _MAX_INT4:
+    if "invoices" in kinds and number is not None and number <= MAX_ID:
         results.invoices = _first_matches(session, Invoice, [Invoice.id == number], limit,
                                           key=lambda i: i.id, options=(selectinload(Invoice.client),))
     if "services" in kinds:

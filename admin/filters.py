@@ -27,6 +27,7 @@ from models import (
     Product,
     Service,
 )
+from models.bounds import is_id
 
 STATUS_GROUPS = {
     "pending": OrderStatusDefinition.include_in_pending,
@@ -80,14 +81,6 @@ class StatusGroupFilter(BaseSQLAFilter):
 
     def operation(self):
         return "equals"
-
-
-# Ids are 32-bit integers; PostgreSQL refuses to compare one with a bigger number.
-MAX_ID = 2**31 - 1
-
-
-def is_id(value: str) -> bool:
-    return value.isdigit() and int(value) <= MAX_ID
 
 
 class OrderIdFilter(IntEqualFilter):

@@ -6,10 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin.base import FilteredListLink, SecureModelView, has_permission
-from admin.filters import LiveOptions, is_id, order_filters, order_statuses
+from admin.filters import LiveOptions, order_filters, order_statuses
 from admin.items import CLIENT_PICKER
 from admin.order_page import OrderPageMixin
 from models import Client, Order, OrderStatus, Permission
+from models.bounds import is_id
 
 
 def _status_badge(view, context, model, name):

@@ -1,0 +1,115 @@
+"""Every id, amount and count that crosses a face is parsed and bounded here (DESIGN.md §7).
+
+Faces (admin views, the API, the CLI) turn raw strings into values with these parsers; actions
+check values they are handed against the same limits. A value out of bounds is an InvalidInput
+with a message that can be shown next to the field, never a database error.
+
+    parse_id("12") -> 12                 ids fit the INTEGER columns (1 .. 2**31-1)
+    parse_optional_id("") -> None
+    parse_int("3", minimum=1, maximum=100, what="Quantity") -> 3
+    parse_money("12.30") -> Decimal("12.30")     at most 2 decimals, |x| within Numeric(16,2)
+    parse_percentage("15") -> Decimal("15")      0..100
+    clean_text(value, max_length=255)            no NUL or other control characters but tab/CR/LF
+"""
+
+from decimal import Decimal, InvalidOperation
+
+# INTEGER primary and foreign keys (32-bit on PostgreSQL): a larger number can match no row.
+MAX_ID = 2**31 - 1
+# What Numeric(16, 2) holds: 14 digits before the point, 2 after.
+MAX_MONEY = Decimal("99999999999999.99")
+CENT = Decimal("0.01")
+# Business limits, one place each.
+MAX_QUANTITY = 100  # copies of one product in one order line
+MAX_STOCK = 1_000_000
+MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS = 1, 10
+MAX_PERCENTAGE = Decimal(100)
+
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+class InvalidInput(ValueError):  # noqa: N818 - reads as what the client sent
+    """A value a face was given that cannot be used; `message` is for the admin or API client."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_int(value, *, minimum: int, maximum: int, what: str = "The value") -> int:
+    """A whole number within [minimum, maximum]; digits only (optionally signed when minimum < 0)."""
+    text = _text(value)
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or not body.isascii() or not body.isdigit() or len(body) > 19:
+        raise InvalidInput(f"{what} must be a whole number.")
+    number = int(text)
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"{what} must be between {minimum:,} and {maximum:,}.")
+    return number
+
+
+def parse_id(value, what: str = "Id") -> int:
+    return parse_int(value, minimum=1, maximum=MAX_ID, what=what)
+
+
+def parse_optional_id(value, what: str = "Id") -> int | None:
+    return None if _text(value) == "" else parse_id(value, what)
+
+
+def is_id(value) -> bool:
+    """True when `value` parses as an id (for lookups where anything else simply matches nothing)."""
+    try:
+        parse_id(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def check_money(amount: Decimal, *, what: str = "The amount", allow_negative: bool = False) -> Decimal:
+    """An exact Decimal with at most 2 decimals that the money columns can hold."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise InvalidInput(f"{what} must be an amount like 12.34.")
+    if amount.as_tuple().exponent < -2:
+        raise InvalidInput(f"{what} can have at most two decimal places, e.g. 12.34.")
+    if amount < 0 and not allow_negative:
+        raise InvalidInput(f"{what} cannot be negative.")
+    if abs(amount) > MAX_MONEY:
+        raise InvalidInput(f"{what} must be at most {MAX_MONEY:,}.")
+    return amount.quantize(CENT)
+
+
+def parse_money(value, *, what: str = "The amount", allow_negative: bool = False) -> Decimal:
+    text = _text(value)
+    if len(text) > 40:
+        raise InvalidInput(f"{what} must be an amount like 12.34.")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{what} must be an amount like 12.34.") from None
+    return check_money(amount, what=what, allow_negative=allow_negative)
+
+
+def parse_percentage(value, what: str = "The percentage") -> Decimal:
+    amount = parse_money(value, what=what)
+    if amount > MAX_PERCENTAGE:
+        raise InvalidInput(f"{what} must be between 0 and 100.")
+    return amount
+
+
+def has_forbidden_characters(value: str) -> bool:
+    """NUL and other control characters (tab, CR and LF are allowed in free text)."""
+    return any((ord(c) < 32 and c not in _ALLOWED_CONTROLS) or ord(c) == 127 for c in value)
+
+
+def clean_text(value, *, max_length: int, what: str = "The text", single_line: bool = False) -> str:
+    text = "" if value is None else str(value)
+    if has_forbidden_characters(text) or (single_line and ("\r" in text or "\n" in text)):
+        raise InvalidInput(f"{what} contains characters that are not allowed.")
+    text = text.strip()
+    if len(text) > max_length:
+        raise InvalidInput(f"{what} must be at most {max_length:,} characters.")
+    return text
