@@ -17,7 +17,6 @@ from models.bounds import (
     parse_percentage,
 )
 
-
 BAD_IDS = ["", " ", "0", "-1", "abc", "1.5", "1e3", str(MAX_ID + 1), "9" * 40, "١٢", "\x00"]
 
 
