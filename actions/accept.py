@@ -42,7 +42,6 @@ from models import (
     SideEffectStatus,
     utcnow,
 )
-from models.guards import refusal
 from modules.registry import REGISTRARS
 
 
@@ -204,7 +203,7 @@ def accept_order(
     expected_version: int | None = None,
 ) -> Order:
     order = lock_order(session, order, expected_version)
-    found = refusal(order, Action.ACCEPT)
+    found = TRANSITIONS[Action.ACCEPT].refusal(session, order)
     if found:
         raise TransitionError.from_refusal(found)
     service_plans, domain_plans = _plan(session, order, options or AcceptOptions())

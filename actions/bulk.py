@@ -3,12 +3,14 @@
     bulk_change_status(session, orders, action, actor, new_status=None) -> BulkResult
         orders: a list of order ids (the ticked rows) or a Select of Order.id ("select all N
         matching this filter": the whole filtered set, not just the visible page).
-        action: Action.ACCEPT | CANCEL | SET_FRAUD | SET_PENDING | CHANGE_STATUS (with new_status).
-    bulk_delete_orders(session, order_ids, actor) -> BulkResult
+        action: any row of the transition table offered in bulk that is not `removes`
+        (Accept, Cancel, Set as Fraud, Set Back to Pending, Change status with new_status).
+    bulk_each(session, order_ids, action, actor) -> BulkResult
+        rows that run order by order (Delete: each deleted order keeps its own snapshot event).
 
 Status only, as the seed says: no module commands, no side-effect rows, items and invoices
-untouched. Each row is checked by the same "Allowed from" rule as the single action
-(models.guards.ALLOWED_FROM); refused rows are reported with the reason.
+untouched. Each row is checked by the same "Allowed from" rule as the single action (the
+transition row's allowed_from); refused rows are reported with the reason.
 
 bulk_change_status is set-based: a fixed number of statements whatever the number of rows -
 the refused rows (one SELECT), on PostgreSQL a row lock on the allowed rows (one SELECT ... FOR
@@ -17,8 +19,8 @@ UPDATE ... WHERE id IN (...) AND <allowed>, bumping version so open order pages 
 INSERT and UPDATE do not agree on the rows (a concurrent change slipped in), the whole bulk is
 refused as stale. Objects of the session are expired afterwards. Flushes, never commits.
 
-bulk_delete_orders deletes order by order (each needs its snapshot) through delete_order, each in a
-savepoint, so one refused order does not stop the others.
+bulk_each runs the row's use case per order, each in a savepoint, so one refused order does not
+stop the others.
 """
 
 from dataclasses import dataclass, field
@@ -28,11 +30,10 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
-from actions.delete import delete_order
 from actions.status import order_status_exists
-from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
+from actions.transitions import ErrorCode, Transition, TransitionError, run_order_action, transition_for
 from models import Order
-from models.guards import status_refusal
+from models.guards import Refusal, RefusalCode
 
 
 @dataclass
@@ -51,18 +52,32 @@ def _target(orders: list[int] | Select):
     return Order.id.in_([int(i) for i in orders])
 
 
+def bulk_transition(action: str) -> Transition:
+    """The row of `action`, refused when the grid does not offer it."""
+    transition = transition_for(action)
+    if not transition.bulk:
+        raise TransitionError(ErrorCode.NOT_BULK, f"{transition.label} is not available as a bulk action")
+    return transition
+
+
+def _refusal(transition: Transition, status: str) -> Refusal:
+    found = transition.allowed_from.refusal(status)
+    if found is None and transition.chooses_status:
+        found = Refusal(RefusalCode.SAME_STATUS, f"The order is already {status}")
+    return found or Refusal(RefusalCode.NOT_ALLOWED, f"Not allowed from {status}")
+
+
 def bulk_change_status(
     session: Session,
     orders: list[int] | Select,
-    action: Action | str,
+    action: str,
     actor: Actor,
     new_status: str | None = None,
 ) -> BulkResult:
-    action = Action(action)
-    transition = TRANSITIONS[action]
-    if not transition.bulk or transition.removes:
-        raise TransitionError(ErrorCode.NOT_BULK, f"{transition.label} is not available as a bulk action")
-    if action == Action.CHANGE_STATUS:
+    transition = bulk_transition(action)
+    if transition.removes:
+        raise TransitionError(ErrorCode.NOT_BULK, f"{transition.label} runs order by order (bulk_each)")
+    if transition.chooses_status:
         if not new_status or not order_status_exists(session, new_status):
             raise TransitionError(ErrorCode.UNKNOWN_STATUS, f"Unknown order status {new_status!r}")
         to_status = new_status
@@ -76,11 +91,10 @@ def bulk_change_status(
     for number, status in session.execute(
         select(Order.order_number, Order.status).where(target, ~allowed).order_by(Order.id)
     ):
-        reason = status_refusal(action, status, False, new_status)
-        result.refused.append((number, reason.message if reason else f"Not allowed from {status}"))
+        result.refused.append((number, _refusal(transition, status).message))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Order.id).where(target, allowed).with_for_update()).all()
-    events_insert = events.bulk_status_changed_rows(actor, action, to_status, target & allowed)
+    events_insert = events.bulk_status_changed_rows(actor, transition.action, to_status, target & allowed)
     inserted = session.execute(events_insert.execution_options(preserve_rowcount=True)).rowcount
     changed = session.execute(
         update(Order.__table__).where(target, allowed).values(status=to_status, version=Order.version + 1)
@@ -92,13 +106,14 @@ def bulk_change_status(
     return result
 
 
-def bulk_delete_orders(session: Session, order_ids: list[int], actor: Actor) -> BulkResult:
+def bulk_each(session: Session, order_ids: list[int], action: str, actor: Actor) -> BulkResult:
+    bulk_transition(action)
     result = BulkResult()
     for order_id in order_ids:
         number = session.scalar(select(Order.order_number).where(Order.id == order_id))
         try:
             with session.begin_nested():
-                delete_order(session, order_id, actor)
+                run_order_action(session, action, order_id, actor)
             result.changed += 1
         except TransitionError as exc:
             result.refused.append((number or order_id, exc.message))

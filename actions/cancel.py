@@ -1,58 +1,25 @@
 """Cancel Order and Cancel & Refund (DESIGN.md §4).
 
     cancel_order(session, order, actor, refund=False, expected_version=None) -> Order
-    refund_refusal(session, order) -> Refusal | None     (for the order page's button)
 
 Cancel: order Cancelled; active/suspended services get a module_terminate side effect (they become
 Cancelled when it succeeds), other services Cancelled now; domains that are not Active Cancelled;
 invoice Unpaid -> Cancelled. Queued creates/registrations of the order are cancelled.
 Cancel & Refund (refund=True): as Cancel, and one refund side effect per payment not yet refunded
 (the invoice becomes Refunded when they succeed). Refused up front, with nothing changed, when the
-invoice has no payments or a payment's gateway cannot refund. Flushes, never commits.
+invoice has no payments or a payment's gateway cannot refund (the row's checks, which the order
+page asks too). Flushes, never commits.
 """
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order, order_action
 from actions.side_effects import record_side_effect
-from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError, apply_transition
-from models import Gateway, Order, SideEffectKind
-from models.guards import Refusal, refundable_payments, refusal
-from modules.registry import UnknownModule, get_gateway_module
-
-
-def _gateway_refusal(session: Session, gateway_name: str) -> Refusal | None:
-    gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name))
-    module_name = gateway.module if gateway else gateway_name
-    try:
-        module = get_gateway_module(module_name)
-    except UnknownModule:
-        return Refusal(
-            ErrorCode.GATEWAY_CANNOT_REFUND, f"Unknown payment gateway {gateway_name!r}: cannot refund"
-        )
-    if not module.supports_refund:
-        label = gateway.display_name if gateway else module.display_name
-        return Refusal(
-            ErrorCode.GATEWAY_CANNOT_REFUND,
-            f"{label} cannot refund payments automatically; use Cancel Order and refund the "
-            "payment outside Orderdesk",
-        )
-    return None
-
-
-def refund_refusal(session: Session, order: Order) -> Refusal | None:
-    """Why Cancel & Refund cannot run on this order (status, payments, gateway), or None."""
-    found = refusal(order, Action.CANCEL_AND_REFUND)
-    if found:
-        return found
-    for gateway_name in sorted({payment.gateway for payment, _ in refundable_payments(order.invoice)}):
-        found = _gateway_refusal(session, gateway_name)
-        if found:
-            return found
-    return None
+from actions.transitions import TRANSITIONS, Action, TransitionError, apply_transition
+from models import Order, SideEffectKind
+from models.guards import refundable_payments
 
 
 @order_action
@@ -65,7 +32,7 @@ def cancel_order(
 ) -> Order:
     order = lock_order(session, order, expected_version)
     action = Action.CANCEL_AND_REFUND if refund else Action.CANCEL
-    found = refund_refusal(session, order) if refund else refusal(order, action)
+    found = TRANSITIONS[action].refusal(session, order)
     if found:
         raise TransitionError.from_refusal(found)
     from_status = order.status

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order, order_action
-from actions.transitions import Action, ErrorCode, TransitionError, unfinished_side_effects
+from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError, unfinished_side_effects
 from models import Order
-from models.guards import refusal
 
 _SECRETS = {"password", "epp_code", "secret", "settings"}
 
@@ -52,7 +51,7 @@ def delete_order(
     session: Session, order: Order | int, actor: Actor, expected_version: int | None = None
 ) -> dict:
     order = lock_order(session, order, expected_version)
-    found = refusal(order, Action.DELETE)
+    found = TRANSITIONS[Action.DELETE].refusal(session, order)
     if found:
         raise TransitionError.from_refusal(found)
     if unfinished_side_effects(session, order.id):

@@ -28,6 +28,8 @@ class Verb(StrEnum):
     BULK_STATUS_CHANGED = "bulk_status_changed"
     AFFILIATE_ASSIGNED = "affiliate_assigned"
     ADMIN_NOTES_UPDATED = "admin_notes_updated"
+    PAYMENT_METHOD_CHANGED = "payment_method_changed"
+    RECORD_EDITED = "record_edited"
     SIDE_EFFECT_SUCCEEDED = "side_effect_succeeded"
     SIDE_EFFECT_FAILED = "side_effect_failed"
     SIDE_EFFECT_RETRIED = "side_effect_retried"
@@ -136,6 +138,17 @@ def affiliate_assigned(session, order_id, actor, old_affiliate_id, new_affiliate
 
 def admin_notes_updated(session, order_id, actor, old: str, new: str) -> OrderEvent:
     return _add(session, order_id, actor, Verb.ADMIN_NOTES_UPDATED, details={"from": old, "to": new})
+
+
+def payment_method_changed(session, order_id, actor, old: str, new: str, invoice_id) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.PAYMENT_METHOD_CHANGED,
+                details={"from": old, "to": new, "invoice_id": invoice_id})
+
+
+def record_edited(session, order_id, actor, record_type: str, record_id: int, changes: dict) -> OrderEvent:
+    """An item or invoice of the order changed through its edit form: {field: {from, to}}."""
+    return _add(session, order_id, actor, Verb.RECORD_EDITED,
+                details={"record": record_type, "record_id": record_id, "changes": changes})
 
 
 def _effect_event(

@@ -14,7 +14,7 @@
 
 import functools
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -62,3 +62,13 @@ def order_action(fn):
             raise TransitionError.stale() from None
 
     return wrapper
+
+
+def lock_order_row(session: Session, order_id: int) -> None:
+    """Serialise a change to one of the order's records (an item or invoice edited through its form)
+    with the order actions, and make open order pages stale: the order row's lock (SELECT ... FOR
+    UPDATE on PostgreSQL) and a version bump, without reloading the order's items."""
+    session.execute(select(Order.id).where(Order.id == order_id).with_for_update()).all()
+    session.execute(
+        update(Order.__table__).where(Order.id == order_id).values(version=Order.version + 1)
+    )

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order, order_action
-from actions.transitions import Action, ErrorCode, TransitionError
+from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
 from models import Order, OrderStatusDefinition
-from models.guards import refusal
 
 
 def order_status_exists(session: Session, title: str) -> bool:
@@ -30,7 +29,7 @@ def change_order_status(
     order = lock_order(session, order, expected_version)
     if not order_status_exists(session, new_status):
         raise TransitionError(ErrorCode.UNKNOWN_STATUS, f"Unknown order status {new_status!r}")
-    found = refusal(order, Action.CHANGE_STATUS, new_status)
+    found = TRANSITIONS[Action.CHANGE_STATUS].refusal(session, order, new_status)
     if found:
         raise TransitionError.from_refusal(found)
     from_status = order.status

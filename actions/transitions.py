@@ -1,8 +1,11 @@
 """The transition table of DESIGN.md §4: the one place that says what each order action does.
 
 Every order action (accept, cancel, cancel & refund, fraud, pending, delete, change status) reads
-its row here. "Allowed from" is models.guards.ALLOWED_FROM (models/ cannot import actions/, and
-the admin page needs the guards too); the row's other columns are below.
+its row here, and so does every face: the order page's buttons, the list's row and bulk actions and
+the API take each action's label, permissions, confirmation and bulk availability from its row and
+run it through run_order_action. "Allowed from" is models.guards.ALLOWED_FROM (models/ cannot
+import actions/); `Transition.refusal` adds the row's other checks. docs/extending.md says how to
+add an action.
 
 Errors: every refusal is a TransitionError with a stable `code` (ErrorCode) and a human `message`.
 A refusal is raised BEFORE anything changes; the caller rolls back its session (harmless when
@@ -31,7 +34,9 @@ Decisions where DESIGN.md §4 is silent:
   status-only; Delete runs per order (it needs each snapshot); Cancel & Refund is not a bulk action.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +44,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.errors import STALE_MESSAGE, ErrorCode, TransitionError
+from actions.gateways import gateways_can_refund
 from actions.locking import lock_order
 from actions.side_effects import cancel_side_effect, record_side_effect
 from models import (
@@ -46,13 +52,23 @@ from models import (
     InvoiceStatus,
     Order,
     OrderStatus,
+    Permission,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
     utcnow,
 )
-from models.guards import ALLOWED_FROM, AllowedFrom, OrderAction, refusal
+from models.guards import (
+    ALLOWED_FROM,
+    AllowedFrom,
+    OrderAction,
+    Refusal,
+    RefusalCode,
+    is_pending_like,
+    no_unrefunded_payments,
+    payments_to_refund,
+)
 
 Action = OrderAction  # the actions/ name for the same vocabulary
 
@@ -65,6 +81,8 @@ __all__ = [
     "Transition",
     "TransitionError",
     "apply_transition",
+    "run_order_action",
+    "transition_for",
     "transition_order",
     "unfinished_side_effects",
 ]
@@ -82,12 +100,30 @@ class ItemRule:
     terminate: frozenset[str] = frozenset()
 
 
+Check = Callable[[Session, Order], Refusal | None]
+
+
 @dataclass(frozen=True)
 class Transition:
-    action: OrderAction
+    """One row of the table: what the action does, when it may run, and how every face offers it.
+
+    The faces (the order page, the list's row and bulk actions, the API) read `label`,
+    `permissions`, `confirm`, `done`, `bulk`, `row_action` and `page_form` from here; adding an
+    action is one row here and one use-case module named by `perform`.
+    """
+
+    action: str  # OrderAction for the built-in rows; also the URL verb (/order/<action>/)
     label: str
     allowed_from: AllowedFrom
     order_to: str | None  # None: chosen by the admin (change status) or the order is removed (delete)
+    # The use case, "module:function", called as f(session, order, actor=..., expected_version=...,
+    # **perform_kwargs, **inputs). A string: the verb modules import this table, not the reverse.
+    perform: str = ""
+    perform_kwargs: dict = field(default_factory=dict)
+    permissions: tuple[str, ...] = ()  # every one is needed, on every face
+    done: str = ""  # "Order #123 <done>." once it ran
+    confirm: str | None = None  # asked before it runs on one order; "{number}": the order #
+    checks: tuple[Check, ...] = ()  # guards beyond allowed_from (payments, gateways)
     services: ItemRule | None = None  # None: unchanged (accept handles pending items per option)
     domains: ItemRule | None = None
     invoice: dict[str, str] = field(default_factory=dict)  # invoice status from -> to
@@ -95,7 +131,30 @@ class Transition:
     cancels: tuple[str, ...] = ()  # kinds of the order's queued (not yet running) side effects to cancel
     refund: bool = False  # refund side effect per payment; invoice Refunded when they succeed
     removes: bool = False  # the order, its items and its invoice are deleted
-    bulk: bool = True  # available as a status-only bulk change on the list grid
+    bulk: bool = True  # offered on the list grid: status only (removes: order by order)
+    bulk_confirm: str | None = None  # asked before a bulk run
+    row_action: bool = False  # offered in each row of the list grid
+    icon: str = "fa-cog"  # Font Awesome icon of its row action
+    style: str = "btn-outline-secondary"  # its button on the order page
+    page_form: str = ""  # "": a plain button; "accept_options" / "status_choice": the page's own form
+
+    @property
+    def chooses_status(self) -> bool:
+        """The admin picks the new status (Change status)."""
+        return self.order_to is None and not self.removes
+
+    def refusal(self, session: Session, order: Order, new_status: str | None = None) -> Refusal | None:
+        """None when the action may run on `order` (status rule, then the row's checks)."""
+        found = self.allowed_from.refusal(order.status, is_pending_like(order))
+        if found is None and self.chooses_status and new_status == order.status:
+            found = Refusal(RefusalCode.SAME_STATUS, f"The order is already {order.status}")
+        for check in self.checks:
+            found = found or check(session, order)
+        return found
+
+    def perform_function(self) -> Callable:
+        module_name, _, name = self.perform.partition(":")
+        return getattr(import_module(module_name), name)
 
 
 def _row(action: OrderAction, label: str, order_to: str | None, **kw) -> Transition:
@@ -111,42 +170,74 @@ _CANCEL_ITEMS = dict(
     services=ItemRule(ServiceStatus.CANCELLED, terminate=LIVE_SERVICES),
     domains=ItemRule(DomainStatus.CANCELLED, keep=frozenset({DomainStatus.ACTIVE})),
     invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
+    perform="actions.cancel:cancel_order",
 )
 
-TRANSITIONS: dict[OrderAction, Transition] = {
-    Action.ACCEPT: _row(Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE, verb=events.Verb.ORDER_ACCEPTED),
-    Action.CANCEL: _row(Action.CANCEL, "Cancel Order", OrderStatus.CANCELLED, **_CANCEL_ITEMS),
+# In the order the order page shows the buttons.
+TRANSITIONS: dict[str, Transition] = {
+    Action.ACCEPT: _row(
+        Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE, verb=events.Verb.ORDER_ACCEPTED,
+        perform="actions.accept:accept_order", permissions=(Permission.ACCEPT_ORDER,), done="accepted",
+        bulk_confirm="Accept the selected orders (status only)?", row_action=True, icon="fa-check",
+        style="btn-success", page_form="accept_options"),
+    Action.CANCEL: _row(
+        Action.CANCEL, "Cancel Order", OrderStatus.CANCELLED, **_CANCEL_ITEMS,
+        permissions=(Permission.CANCEL_ORDER,), done="cancelled", confirm="Cancel order #{number}?",
+        bulk_confirm="Cancel the selected orders (status only, no module commands)?", row_action=True,
+        icon="fa-ban", style="btn-warning"),
     Action.CANCEL_AND_REFUND: _row(
-        Action.CANCEL_AND_REFUND,
-        "Cancel & Refund",
-        OrderStatus.CANCELLED,
-        refund=True,
-        bulk=False,
-        **_CANCEL_ITEMS,
-    ),
+        Action.CANCEL_AND_REFUND, "Cancel & Refund", OrderStatus.CANCELLED, **_CANCEL_ITEMS,
+        perform_kwargs={"refund": True}, refund=True, bulk=False,
+        permissions=(Permission.CANCEL_ORDER, Permission.REFUND_INVOICE_PAYMENTS),
+        checks=(payments_to_refund, gateways_can_refund), done="cancelled (refunds requested)",
+        confirm="Cancel order #{number} and refund its payments?", style="btn-warning"),
     Action.SET_FRAUD: _row(
-        Action.SET_FRAUD,
-        "Set as Fraud",
-        OrderStatus.FRAUD,
-        verb=events.Verb.ORDER_SET_FRAUD,
+        Action.SET_FRAUD, "Set as Fraud", OrderStatus.FRAUD, verb=events.Verb.ORDER_SET_FRAUD,
+        perform="actions.fraud:set_order_fraud", permissions=(Permission.SET_AS_FRAUD,), done="set as Fraud",
+        confirm="Set order #{number} as fraud?",
+        bulk_confirm="Set the selected orders as fraud (status only)?", row_action=True,
+        icon="fa-user-secret", style="btn-dark",
         cancels=_PROVISIONING,
         services=ItemRule(ServiceStatus.FRAUD, terminate=LIVE_SERVICES),
         domains=ItemRule(DomainStatus.FRAUD, keep=frozenset({DomainStatus.ACTIVE})),
         invoice={InvoiceStatus.UNPAID: InvoiceStatus.CANCELLED},
     ),
     Action.SET_PENDING: _row(
-        Action.SET_PENDING,
-        "Set Back to Pending",
-        OrderStatus.PENDING,
-        verb=events.Verb.ORDER_SET_PENDING,
+        Action.SET_PENDING, "Set Back to Pending", OrderStatus.PENDING, verb=events.Verb.ORDER_SET_PENDING,
+        perform="actions.pending:set_order_pending", permissions=(Permission.SET_BACK_TO_PENDING,),
+        done="set back to Pending", bulk_confirm="Set the selected orders back to pending (status only)?",
+        row_action=True, icon="fa-undo", style="btn-secondary",
         cancels=(SideEffectKind.MODULE_TERMINATE,),  # the admin takes the order back
         services=ItemRule(ServiceStatus.PENDING),
         domains=ItemRule(DomainStatus.PENDING),
         invoice={InvoiceStatus.CANCELLED: InvoiceStatus.UNPAID},
     ),
-    Action.DELETE: _row(Action.DELETE, "Delete Order", None, removes=True),
-    Action.CHANGE_STATUS: _row(Action.CHANGE_STATUS, "Change Status", None),
+    Action.DELETE: _row(
+        Action.DELETE, "Delete Order", None, removes=True, perform="actions.delete:delete_order",
+        permissions=(Permission.DELETE_ORDER,), checks=(no_unrefunded_payments,), done="deleted",
+        confirm="Delete order #{number} for good, with its items and invoice?",
+        bulk_confirm="Delete the selected orders for good?", style="btn-danger"),
+    Action.CHANGE_STATUS: _row(
+        Action.CHANGE_STATUS, "Change Status", None, perform="actions.status:change_order_status",
+        permissions=(Permission.CHANGE_ORDER_STATUS,), done="status changed", page_form="status_choice"),
 }
+
+
+def transition_for(action: str) -> Transition:
+    try:
+        return TRANSITIONS[action]
+    except KeyError:
+        raise TransitionError(ErrorCode.NOT_ALLOWED, f"Unknown order action {action!r}") from None
+
+
+def run_order_action(
+    session: Session, action: str, order: Order | int, actor: Actor, expected_version: int | None = None,
+    **inputs,
+):
+    """Any row's use case, the same way from every face (inputs: options=..., new_status=...)."""
+    row = transition_for(action)
+    return row.perform_function()(
+        session, order, actor=actor, expected_version=expected_version, **row.perform_kwargs, **inputs)
 
 
 def unfinished_side_effects(session: Session, order_id: int) -> list[SideEffect]:
@@ -225,10 +316,10 @@ def transition_order(
     """A whole table-driven action (Set as Fraud, Set Back to Pending): lock, guard, apply, event.
     Wrap the caller in actions.locking.order_action."""
     order = lock_order(session, order, expected_version)
-    found = refusal(order, action)
+    transition = TRANSITIONS[action]
+    found = transition.refusal(session, order)
     if found:
         raise TransitionError.from_refusal(found)
-    transition = TRANSITIONS[action]
     from_status = order.status
     changes = apply_transition(session, order, transition, actor)
     events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)

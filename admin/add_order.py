@@ -5,7 +5,6 @@ come from there, so the live total and the placed order always agree.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
@@ -29,6 +28,16 @@ from models import (
     Permission,
     Product,
 )
+from models.bounds import (
+    MAX_QUANTITY,
+    MAX_REGISTRATION_YEARS,
+    MIN_REGISTRATION_YEARS,
+    InvalidInput,
+    is_id,
+    parse_int,
+    parse_money,
+    parse_optional_id,
+)
 
 CLIENT_SEARCH_LIMIT = 20
 TEMPLATE_ROW = 999999  # the hidden row "Add Another ..." copies; never posted
@@ -49,7 +58,7 @@ class OrderForm:
         self.product_rows = sorted(rows["products"]) or [0]
         self.domain_rows = sorted(rows["domains"])
         self.cart = Cart(
-            client_id=self._int("client_id"),
+            client_id=self._parse("client_id", parse_optional_id, what="Client"),
             payment_method=form.get("payment_method", "").strip(),
             promo_code=form.get("promo_code", "").strip(),
             ip_address=request.remote_addr or "",
@@ -76,40 +85,36 @@ class OrderForm:
     def _get(self, name: str) -> str:
         return self.form.get(name, "").strip()
 
-    def _int(self, name: str, default: int | None = None) -> int | None:
+    def _parse(self, name: str, parse, default=None, **kwargs):
+        """The field through its models.bounds parser; blank gives `default`; an unreadable value is
+        an error on the field (and `default`, so the rest of the form is still checked)."""
         value = self._get(name)
         if not value:
             return default
         try:
-            return int(value)
-        except ValueError:
-            self.errors.setdefault(name, []).append("Enter a whole number.")
+            return parse(value, **kwargs)
+        except InvalidInput as exc:
+            self.errors.setdefault(name, []).append(exc.message)
             return default
 
     def _product(self, row: int) -> CartProduct:
-        override = None
-        name = f"products-{row}-price_override"
-        if self._get(name):
-            try:
-                override = Decimal(self._get(name))
-                if not override.is_finite() or override.as_tuple().exponent < -2:
-                    raise InvalidOperation
-            except InvalidOperation:
-                self.errors.setdefault(name, []).append("Enter an amount like 12.34.")
-                override = None
+        p = f"products-{row}-"
         return CartProduct(
-            product_id=self._int(f"products-{row}-product_id"),
-            billing_cycle=self._get(f"products-{row}-billing_cycle") or None,
-            quantity=self._int(f"products-{row}-quantity", 1),
-            price_override=override,
-            domain=self._get(f"products-{row}-domain"),
+            product_id=self._parse(p + "product_id", parse_optional_id, what="Product"),
+            billing_cycle=self._get(p + "billing_cycle") or None,
+            quantity=self._parse(p + "quantity", parse_int, 1, minimum=1, maximum=MAX_QUANTITY,
+                                 what="Quantity"),
+            price_override=self._parse(p + "price_override", parse_money, what="The price override"),
+            domain=self._get(p + "domain"),
         )
 
     def _domain(self, row: int) -> CartDomain:
         return CartDomain(
             type=self._get(f"domains-{row}-type") or DomainOrderType.REGISTER,
             name=self._get(f"domains-{row}-name"),
-            period_years=self._int(f"domains-{row}-period_years", 1),
+            period_years=self._parse(f"domains-{row}-period_years", parse_int, 1,
+                                     minimum=MIN_REGISTRATION_YEARS, maximum=MAX_REGISTRATION_YEARS,
+                                     what="Years"),
             epp_code=self._get(f"domains-{row}-epp_code"),
             dns_management=bool(self.form.get(f"domains-{row}-dns_management")),
             email_forwarding=bool(self.form.get(f"domains-{row}-email_forwarding")),
@@ -135,8 +140,9 @@ class AddOrderView(SecureBaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         if request.method == "GET":
-            client_id = request.args.get("client_id", type=int)
-            return self._render(None, {}, client=db.session.get(Client, client_id) if client_id else None)
+            client_id = request.args.get("client_id", "")
+            client = db.session.get(Client, int(client_id)) if is_id(client_id) else None
+            return self._render(None, {}, client=client)
         parsed = OrderForm(request.form)
         try:
             if parsed.errors:  # unreadable fields: still report everything else the action finds
@@ -154,16 +160,25 @@ class AddOrderView(SecureBaseView):
 
     @expose("/preview/", methods=("POST",))
     def preview(self):
-        """The live total, priced on the server by the same code that places the order."""
+        """The live total, priced on the server by the same code that places the order.
+
+        `complete` is false while any field has an error: the page then shows the errors and no
+        total, since a total that leaves out a row it could not price would lie. `seq` echoes the
+        page's request number, so the page can drop an answer that arrives after a newer one."""
         parsed = OrderForm(request.form)
         quote = preview_order(db.session, parsed.cart, parsed.options)
         db.session.rollback()
+        errors = parsed.form_errors(quote.errors)
         lines = [{"description": f"{s.product} ({s.cycle})", "amount": str(s.price + s.setup_fee),
                   "discount": str(s.discount)} for s in quote.services]
         lines += [{"description": f"{d.type} {d.name} ({d.period_years} year(s))",
                    "amount": str(d.price + d.addons), "discount": str(d.discount)} for d in quote.domains]
-        return jsonify(subtotal=str(quote.subtotal), discount=str(quote.discount), total=str(quote.total),
-                       lines=lines, errors=parsed.form_errors(quote.errors))
+        complete = not errors
+        seq = request.form.get("preview_seq", "")
+        return jsonify(complete=complete, seq=int(seq) if is_id(seq) else None, lines=lines, errors=errors,
+                       subtotal=str(quote.subtotal) if complete else None,
+                       discount=str(quote.discount) if complete else None,
+                       total=str(quote.total) if complete else None)
 
     @expose("/clients/")
     def client_search(self):

@@ -6,6 +6,7 @@ from enum import Enum
 from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.menu import MenuLink
@@ -19,7 +20,11 @@ from sqlalchemy.types import TypeDecorator
 from wtforms import PasswordField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from actions.actor import Actor
+from actions.record_edits import record_edit
+from actions.transitions import TransitionError
 from extensions import db
+from models.bounds import is_id
 
 
 def has_permission(permission: str | None) -> bool:
@@ -144,6 +149,14 @@ class TypeDecoratorFilterConverter(FilterConverter):
         return super().convert(type_name, column, name, **kwargs)
 
 
+class StrictAjaxModelLoader(QueryAjaxModelLoader):
+    """An AJAX picker's lookup by id: anything that is not a valid id matches no row (never a
+    database error for a huge number or a word)."""
+
+    def get_one(self, pk):
+        return super().get_one(int(pk)) if is_id(pk) else None
+
+
 def _masked(view, context, model, name):
     return Markup("<em>set</em>") if getattr(model, name) else Markup("<em>not set</em>")
 
@@ -234,11 +247,32 @@ class SecureModelView(PermissionMixin, ModelView):
             ]
         return form_class
 
+    def _create_ajax_loader(self, name, options):
+        loader = super()._create_ajax_loader(name, options)
+        return StrictAjaxModelLoader(loader.name, loader.session, loader.model, **loader.options)
+
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
         for field in form:
-            # An AJAX picker given an id that matches no row: say so instead of "Not a valid choice".
+            # An AJAX picker given an id that matches no row is refused with a message, also where
+            # the relation may be empty (Flask-Admin would silently store NULL).
             raw = getattr(field, "_formdata", None)
-            if isinstance(field, AjaxSelectField) and field.errors and raw:
-                field.errors[:] = [f"Unknown {field.label.text.lower()}: no record with id {raw}."]
+            if isinstance(field, AjaxSelectField) and raw and field.data is None:
+                shown = str(raw)[:20]
+                field.errors = [f"Unknown {field.label.text.lower()}: no record with id {shown}."]
+                valid = False
         return valid
+
+
+class AuditedEditMixin:
+    """Edit forms of an order's records: each accepted change is written on the order's timeline
+    with the admin and before -> after (actions.record_edits), under the order's lock."""
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if is_created:
+            return
+        try:
+            record_edit(db.session, model, Actor.admin(current_user))
+        except TransitionError as exc:
+            raise ValidationError(exc.message) from None

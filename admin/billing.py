@@ -1,13 +1,24 @@
-"""Invoices, with their lines and payments/refunds on the details page."""
+"""Invoices, with their lines and payments/refunds on the details page.
 
+The generic form edits only dates, the payment method and notes: the client defines the invoice,
+and its money is derived from its lines (issued, paid, cancelled and refunded by actions/). Every
+accepted edit is written on the order's timeline (AuditedEditMixin)."""
+
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectField
 
-from admin.base import SecureModelView
-from admin.items import CLIENT_PICKER
-from models import Invoice, Permission
+from admin.base import AuditedEditMixin, SecureModelView
+from extensions import db
+from models import Gateway, Invoice, Permission
 
 
-class InvoiceView(SecureModelView):
+def gateway_choices() -> list[tuple[str, str]]:
+    gateways = db.session.scalars(select(Gateway).order_by(Gateway.sort_order, Gateway.id))
+    return [(gateway.name, gateway.display_name) for gateway in gateways]
+
+
+class InvoiceView(AuditedEditMixin, SecureModelView):
     permission = Permission.LIST_INVOICES
     create_permission = edit_permission = Permission.MANAGE_INVOICE
     delete_permission = Permission.DELETE_INVOICE
@@ -20,9 +31,10 @@ class InvoiceView(SecureModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("payment_method",)
     column_filters = ("status", "date", "due_date", "payment_method", "client_id")
-    form_columns = ("client", "date", "due_date", "subtotal", "credit", "tax", "total", "payment_method",
-                    "notes")
-    form_ajax_refs = {"client": CLIENT_PICKER}
+    form_columns = ("date", "due_date", "payment_method", "notes")
+    # Choices read per request: gateways are configured while the app runs.
+    form_overrides = {"payment_method": SelectField}
+    form_args = {"payment_method": {"choices": gateway_choices}}
 
     def get_query(self):
         return super().get_query().options(selectinload(Invoice.client))

@@ -5,6 +5,7 @@ from wtforms import SelectField
 from wtforms.validators import AnyOf
 
 from admin.base import MoneyInlineForm, SecureModelView
+from admin.items import registrar_choices
 from models import (
     AutoSetup,
     BillingCycle,
@@ -16,6 +17,7 @@ from models import (
     Tld,
     TldPrice,
 )
+from modules.registry import available_server_modules
 
 CYCLES = [c.value for c in BillingCycle]
 
@@ -40,8 +42,10 @@ class ProductView(SecureModelView):
     column_searchable_list = ("name", "group_name")
     column_filters = ("group_name", "type", "module", "auto_setup", "hidden", "retired")
     form_excluded_columns = ("created_at",)
-    form_overrides = {"type": SelectField, "auto_setup": SelectField}
-    form_args = {"type": {"choices": _choices(ProductType)}, "auto_setup": {"choices": _choices(AutoSetup)}}
+    # Choices from the vocabularies and the module registry: no free-text module names.
+    form_overrides = {"type": SelectField, "auto_setup": SelectField, "module": SelectField}
+    form_args = {"type": {"choices": _choices(ProductType)}, "auto_setup": {"choices": _choices(AutoSetup)},
+                 "module": {"label": "Server module", "choices": available_server_modules}}
     form_ajax_refs = {"default_server": {"fields": ("name", "hostname"), "page_size": 10}}
     inline_models = (MoneyInlineForm(
         ProductPrice,
@@ -82,6 +86,8 @@ class TldView(SecureModelView):
     column_default_sort = ("extension", False)
     column_searchable_list = ("extension",)
     column_filters = ("auto_registrar", "epp_required")
+    form_overrides = {"auto_registrar": SelectField}
+    form_args = {"auto_registrar": {"label": "Auto registration", "choices": registrar_choices}}
     unique_messages = {"extension": "The TLD {value} already exists."}
     inline_models = (MoneyInlineForm(
         TldPrice, form_columns=("id", "years", "register_price", "transfer_price", "renew_price"),

@@ -19,13 +19,12 @@ from sqlalchemy import false, select
 from extensions import db
 from models import (
     Client,
-    Invoice,
-    InvoiceStatus,
     Order,
     OrderStatusDefinition,
     PaymentStatus,
     Product,
     Service,
+    payment_status_is,
 )
 from models.bounds import is_id
 
@@ -177,12 +176,7 @@ class PaymentStatusFilter(BaseSQLAFilter):
         return value in set(PaymentStatus)
 
     def apply(self, query, value, alias=None):
-        if value == PaymentStatus.NO_INVOICE:
-            return query.filter(Order.invoice_id.is_(None))
-        paid = select(Invoice.id).where(Invoice.id == Order.invoice_id, Invoice.status == InvoiceStatus.PAID)
-        if value == PaymentStatus.PAID:
-            return query.filter(paid.exists())
-        return query.filter(Order.invoice_id.is_not(None), ~paid.exists())
+        return query.filter(payment_status_is(value))
 
     def operation(self):
         return "equals"

@@ -1,15 +1,25 @@
-"""Order items: services and domains. Their status changes only through actions/."""
+"""Order items: services and domains. Their status changes only through actions/; the order they
+belong to is not editable here (moving an item would bypass the order's actions); every accepted
+edit is written on the order's timeline (AuditedEditMixin)."""
 
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
+from wtforms.validators import AnyOf, NumberRange
 
-from admin.base import SecureModelView
+from admin.base import AuditedEditMixin, SecureModelView
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
+from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS
+from modules.registry import available_registrar_modules
 
 CLIENT_PICKER = {"fields": ("first_name", "last_name", "email", "company_name"), "page_size": 10}
+CYCLE_CHOICES = [c.value for c in BillingCycle]
 
 
-class ServiceView(SecureModelView):
+def registrar_choices() -> list[tuple[str, str]]:
+    return [("", "— none —"), *available_registrar_modules()]
+
+
+class ServiceView(AuditedEditMixin, SecureModelView):
     permission = Permission.LIST_SERVICES
     create_permission = edit_permission = delete_permission = Permission.EDIT_SERVICES
     # Services are created and removed with their order (actions/).
@@ -22,15 +32,13 @@ class ServiceView(SecureModelView):
     column_searchable_list = ("domain", "username")
     column_filters = ("status", "billing_cycle", "next_due_date", "product_id", "client_id", "order_id")
     column_details_exclude_list = ("password",)
-    form_columns = ("client", "order", "product", "server", "domain", "username", "password",
-                    "billing_cycle", "first_payment_amount", "recurring_amount", "registration_date",
-                    "next_due_date")
+    form_columns = ("product", "server", "domain", "username", "password", "billing_cycle",
+                    "first_payment_amount", "recurring_amount", "registration_date", "next_due_date")
     secret_fields = ("password",)
     form_overrides = {"billing_cycle": SelectField}
-    form_args = {"billing_cycle": {"choices": [c.value for c in BillingCycle]}}
+    form_args = {"billing_cycle": {"choices": CYCLE_CHOICES,
+                                   "validators": [AnyOf(CYCLE_CHOICES, message="Choose a billing cycle.")]}}
     form_ajax_refs = {
-        "client": CLIENT_PICKER,
-        "order": {"fields": ("order_number",), "page_size": 10},
         "product": {"fields": ("name", "group_name"), "page_size": 10},
         "server": {"fields": ("name", "hostname"), "page_size": 10},
     }
@@ -41,7 +49,7 @@ class ServiceView(SecureModelView):
         )
 
 
-class DomainView(SecureModelView):
+class DomainView(AuditedEditMixin, SecureModelView):
     permission = Permission.LIST_DOMAINS
     create_permission = edit_permission = delete_permission = Permission.EDIT_DOMAINS
     allow_create = allow_delete = False
@@ -52,15 +60,17 @@ class DomainView(SecureModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("name",)
     column_filters = ("status", "type", "registrar", "next_due_date", "client_id", "order_id")
-    form_columns = ("client", "order", "name", "type", "period_years", "epp_code", "registrar",
-                    "dns_management", "email_forwarding", "id_protection", "first_payment_amount",
-                    "recurring_amount", "registration_date", "expiry_date", "next_due_date")
+    form_columns = ("name", "type", "period_years", "epp_code", "registrar", "dns_management",
+                    "email_forwarding", "id_protection", "first_payment_amount", "recurring_amount",
+                    "registration_date", "expiry_date", "next_due_date")
     secret_fields = ("epp_code",)
-    form_overrides = {"type": SelectField}
-    form_args = {"type": {"choices": [t.value for t in DomainOrderType]}}
-    form_ajax_refs = {
-        "client": CLIENT_PICKER,
-        "order": {"fields": ("order_number",), "page_size": 10},
+    form_overrides = {"type": SelectField, "registrar": SelectField}
+    form_args = {
+        "type": {"choices": [t.value for t in DomainOrderType]},
+        "registrar": {"choices": registrar_choices},
+        "period_years": {"validators": [NumberRange(
+            MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS,
+            message=f"A registration lasts {MIN_REGISTRATION_YEARS} to {MAX_REGISTRATION_YEARS} years.")]},
     }
 
     def get_query(self):

@@ -1,120 +1,54 @@
-"""The order details page, its action endpoints, row actions and bulk actions (mixed into OrderView).
+"""The order details page and its POST endpoints (mixed into OrderView).
 
-Every endpoint: the named permission (403, nothing changed), CSRF (global CSRFProtect), parse the
-form, call the action from actions/ with an Actor for the admin, commit, flash, redirect. A refused
-action (TransitionError) is flashed with its message and rolled back. The `expected_version` field
-carries the version the admin saw, so an action on a stale page is refused.
+The buttons, their permissions, confirmations and outcomes come from the transition table
+(actions.transitions.TRANSITIONS): one endpoint, /order/<action>/, runs any row through
+run_order_action. Every endpoint: the row's permissions (403, nothing changed), CSRF (global
+CSRFProtect), the posted order (gone: "no longer exists"), the version the admin saw
+(`expected_version`: a stale or unreadable one is refused), then the action with an Actor for the
+admin, commit, flash, redirect. A refused action (TransitionError) is flashed and rolled back.
 """
 
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
-from actions.accept import (
-    AcceptOptions,
-    DomainAcceptOptions,
-    ServiceAcceptOptions,
-    accept_order,
-    default_run_module_create,
-)
+from actions.accept import AcceptOptions, DomainAcceptOptions, ServiceAcceptOptions, default_run_module_create
 from actions.actor import Actor
 from actions.affiliate import assign_affiliate
-from actions.bulk import bulk_change_status, bulk_delete_orders
-from actions.cancel import cancel_order, refund_refusal
-from actions.delete import delete_order
-from actions.fraud import set_order_fraud
 from actions.notes import update_admin_notes
-from actions.pending import set_order_pending
+from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
-from actions.status import change_order_status
-from actions.transitions import STALE_MESSAGE, TransitionError
-from admin.base import capped_count, count_badge, has_permission
-from admin.filters import order_statuses, status_group_titles
+from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, TransitionError, run_order_action
+from admin.base import has_permission
+from admin.filters import order_statuses
 from extensions import db
 from models import (
     Affiliate,
     EmailLog,
+    Gateway,
     Invoice,
-    InvoiceItemType,
     Order,
     OrderEvent,
     Permission,
     Server,
     Service,
+    Setting,
     SideEffect,
-    payment_status_of,
+    item_payment_status,
 )
-from models.guards import OrderAction, refusal
+from models.bounds import InvalidInput, parse_id, parse_int, parse_optional_id
+from models.permissions import permissions_to_cancel
 from modules.registry import available_registrar_modules
 
-# verb -> (order action, permissions needed, button label, confirmation question or None)
-ORDER_VERBS = {
-    "accept": (OrderAction.ACCEPT, (Permission.ACCEPT_ORDER,), "Accept Order", None),
-    "cancel": (OrderAction.CANCEL, (Permission.CANCEL_ORDER,), "Cancel Order", "Cancel order #{number}?"),
-    "cancel_refund": (OrderAction.CANCEL_AND_REFUND,
-                      (Permission.CANCEL_ORDER, Permission.REFUND_INVOICE_PAYMENTS),
-                      "Cancel & Refund", "Cancel order #{number} and refund its payments?"),
-    "fraud": (OrderAction.SET_FRAUD, (Permission.SET_AS_FRAUD,), "Set as Fraud",
-              "Set order #{number} as fraud?"),
-    "pending": (OrderAction.SET_PENDING, (Permission.SET_BACK_TO_PENDING,), "Set Back to Pending", None),
-    "delete": (OrderAction.DELETE, (Permission.DELETE_ORDER,), "Delete Order",
-               "Delete order #{number} for good, with its items and invoice?"),
-    "status": (OrderAction.CHANGE_STATUS, (Permission.CHANGE_ORDER_STATUS,), "Change Status", None),
-}
-
-# Bulk action name -> (bulk function's action, permission)
-BULK_ACTIONS = {
-    "bulk_accept": (OrderAction.ACCEPT, Permission.ACCEPT_ORDER),
-    "bulk_cancel": (OrderAction.CANCEL, Permission.CANCEL_ORDER),
-    "bulk_fraud": (OrderAction.SET_FRAUD, Permission.SET_AS_FRAUD),
-    "bulk_pending": (OrderAction.SET_PENDING, Permission.SET_BACK_TO_PENDING),
-    "bulk_delete": (OrderAction.DELETE, Permission.DELETE_ORDER),
-    "bulk_status": (OrderAction.CHANGE_STATUS, Permission.CHANGE_ORDER_STATUS),
-}
-
-
-# Which invoice lines bill a service and which a domain (their related_id is the item's id).
-_ITEM_LINE_TYPES = {
-    "service": {InvoiceItemType.HOSTING, InvoiceItemType.SETUP, InvoiceItemType.PROMO_HOSTING},
-    "domain": {InvoiceItemType.DOMAIN_REGISTER, InvoiceItemType.DOMAIN_TRANSFER,
-               InvoiceItemType.PROMO_DOMAIN},
-}
-
-# A bulk flash lists at most this many refused orders by number.
-_REFUSED_SHOWN = 50
-
-
-class PendingOrdersLabel(str):
-    """The Orders menu title; rendered in the menu with a badge counting pending orders."""
-
-    __slots__ = ()
-
-    def __html__(self):
-        return count_badge(self, pending_orders_count(), PENDING_BADGE_CAP, "pending-orders-badge",
-                           "Pending orders")
-
-
-# The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
-# view reads at most this many index entries, however many orders wait.
-PENDING_BADGE_CAP = 999
-
-
-def pending_orders_count() -> int:
-    """Orders whose status counts as pending, up to PENDING_BADGE_CAP + 1: one indexed COUNT, at
-    most once per request."""
-    if not has_permission(Permission.VIEW_ORDERS):
-        return 0
-    pending = select(Order.id).where(Order.status.in_(status_group_titles("pending")))
-    return capped_count("pending_orders", pending, PENDING_BADGE_CAP)
+OUT_OF_DATE = "This page is out of date — reload it and try again"
 
 
 def _url_or_none(endpoint: str, **values) -> str | None:
@@ -130,12 +64,12 @@ def _checked(name: str) -> bool:
 
 
 def _accept_options(order: Order) -> AcceptOptions:
+    """The order page's accept form: per pending item, the admin's choices."""
     options = AcceptOptions()
     for service in order.services:
         prefix = f"service-{service.id}-"
-        server_id = request.form.get(prefix + "server_id", "")
         options.services[service.id] = ServiceAcceptOptions(
-            server_id=int(server_id) if server_id.isdigit() else None,
+            server_id=parse_optional_id(request.form.get(prefix + "server_id"), "Server"),
             username=request.form.get(prefix + "username", "").strip() or None,
             password=request.form.get(prefix + "password") or None,
             run_module_create=_checked(prefix + "run_create"),
@@ -150,47 +84,24 @@ def _accept_options(order: Order) -> AcceptOptions:
     return options
 
 
-def _accept(session, order, actor, expected_version):
-    # The order page posts every option; a row action accepts with the products' defaults.
-    options = _accept_options(order) if request.form.get("with_options") else None
-    return accept_order(session, order, options, actor, expected_version=expected_version)
+def _action_inputs(row: Transition, order: Order) -> dict:
+    """What the page's own forms add to a row's use case (none for a plain button)."""
+    if row.page_form == "accept_options":
+        # The order page posts every option; a row action accepts with the products' defaults.
+        return {"options": _accept_options(order) if request.form.get("with_options") else None}
+    if row.chooses_status:
+        return {"new_status": request.form.get("status", "")}
+    return {}
 
 
-# The verbs posted to /order/<verb>/ (page buttons and list row actions):
-# verb -> (action(session, order, actor, expected_version=..., **extra), extra, flashed outcome).
-_RUN = {
-    "accept": (_accept, {}, "accepted"),
-    "cancel": (cancel_order, {}, "cancelled"),
-    "cancel_refund": (cancel_order, {"refund": True}, "cancelled (refunds requested)"),
-    "fraud": (set_order_fraud, {}, "set as Fraud"),
-    "pending": (set_order_pending, {}, "set back to Pending"),
-    "delete": (delete_order, {}, "deleted"),
-}
+def row_permitted(row: Transition) -> bool:
+    return all(has_permission(p) for p in row.permissions)
 
 
 class OrderPageMixin:
     details_template = "admin/order_details.html"
-    order_list_template = "admin/order_list.html"
-
-    column_extra_row_actions = [
-        TemplateLinkRowAction("order_macros.accept_row", "Accept Order"),
-        TemplateLinkRowAction("order_macros.cancel_row", "Cancel Order"),
-        TemplateLinkRowAction("order_macros.fraud_row", "Set as Fraud"),
-        TemplateLinkRowAction("order_macros.pending_row", "Set Back to Pending"),
-    ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Our list template adds the row-action macros and "select all matching" on top of the list
-        # template the list configuration chose (it extends that one).
-        self.list_base_template = self.list_template
-        self.list_template = self.order_list_template
-
-    def create_blueprint(self, admin):
-        # Called before the view joins the menu: create its category with the pending badge.
-        if self.category and admin.get_category_menu_item(self.category) is None:
-            admin.add_category(PendingOrdersLabel(self.category))
-        return super().create_blueprint(admin)
+    # One row-actions cell: every table row with row_action=True the admin may run on that order.
+    column_extra_row_actions = [TemplateLinkRowAction("order_macros.row_actions", "Actions")]
 
     def _handle_view(self, name, **kwargs):
         denied = super()._handle_view(name, **kwargs)
@@ -198,32 +109,30 @@ class OrderPageMixin:
             return denied
         if name == "details_view" and not has_permission(Permission.VIEW_ORDER_DETAILS):
             abort(403)
-        # Flask-Admin silently skips a bulk action the admin may not run; we answer 403.
-        if name == "action_view" and request.form.get("action") in BULK_ACTIONS:
-            self._require(BULK_ACTIONS[request.form["action"]][1])
         return None
 
     # --- what the templates ask -----------------------------------------------------------------
 
-    def order_allows(self, verb: str, order: Order) -> bool:
-        """Show a button only when the admin has the permission and the order's guard passes."""
-        order_action, permissions, _, _ = ORDER_VERBS[verb]
-        if not all(has_permission(p) for p in permissions):
-            return False
-        if order_action == OrderAction.CANCEL_AND_REFUND:  # also asks whether the gateway can refund
-            return refund_refusal(db.session, order) is None
-        return refusal(order, order_action) is None
+    def available_actions(self, order: Order, rows_filter=None) -> list[Transition]:
+        """Table rows the admin has the permissions for and whose guard passes, in table order."""
+        return [row for row in TRANSITIONS.values()
+                if (rows_filter is None or rows_filter(row)) and row_permitted(row)
+                and row.refusal(db.session, order) is None]
 
-    def order_button(self, verb: str) -> SimpleNamespace:
-        _, _, label, confirm = ORDER_VERBS[verb]
-        url = self.get_url(".order_action_view", verb=verb)
-        return SimpleNamespace(label=label, confirm=confirm, url=url)
+    def row_actions(self, order: Order) -> list[Transition]:
+        return self.available_actions(order, lambda row: row.row_action)
+
+    def action_url(self, row: Transition) -> str:
+        return self.get_url(".order_action_view", action=row.action)
+
+    def confirmation(self, row: Transition, order: Order) -> str | None:
+        return row.confirm.format(number=order.order_number) if row.confirm else None
 
     def get_one(self, id):
         """The order with everything its page shows, in a fixed number of queries."""
         try:
-            order_id = int(id)
-        except (TypeError, ValueError):
+            order_id = parse_id(id)
+        except InvalidInput:
             return None
         return db.session.scalar(
             select(Order).where(Order.id == order_id).options(
@@ -245,27 +154,26 @@ class OrderPageMixin:
 
     def _page_context(self, order: Order) -> SimpleNamespace:
         can_edit = has_permission(Permission.EDIT_ORDER)
-        lines = order.invoice.items if order.invoice else []
-        billed = {kind: {line.related_id for line in lines if line.type in types}
-                  for kind, types in _ITEM_LINE_TYPES.items()}
-
-        def item_payment_status(item) -> str:
-            # Items are billed on the order's first invoice; one without a line there has none.
-            kind = "service" if isinstance(item, Service) else "domain"
-            return payment_status_of(order.invoice if item.id in billed[kind] else None)
-
         fraud = order.fraud_output or {}
+        notes_setting = db.session.get(Setting, "show_notes_on_checkout")
         return SimpleNamespace(
             client_url=_url_or_none("clients.details_view", id=order.client_id),
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
+            actions=self.available_actions(order),
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
+            can_cancel_effect=lambda effect: all(
+                has_permission(p) for p in permissions_to_cancel(effect.kind)),
+            show_client_notes=notes_setting is None or notes_setting.value != "0",
             max_attempts=current_app.config["SIDE_EFFECT_MAX_ATTEMPTS"],
             fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
             servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
             registrars=available_registrar_modules(),
+            gateways=db.session.scalars(
+                select(Gateway).where(Gateway.active).order_by(Gateway.sort_order, Gateway.id)
+            ).all() if can_edit else [],
             statuses=order_statuses(),
-            item_payment_status=item_payment_status,
+            item_payment_status=lambda item: item_payment_status(order, item),
             run_create_default=lambda service: default_run_module_create(db.session, service),
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
@@ -284,19 +192,11 @@ class OrderPageMixin:
         if not all(has_permission(p) for p in permissions):
             abort(403)
 
-    def _posted_order(self) -> Order:
-        order = self.get_one(request.form.get("id"))
-        if order is None:
-            abort(404)
-        return order
-
-    def _expected_version(self) -> int | None:
-        value = request.form.get("expected_version", "")
-        return int(value) if value.isdigit() else None
+    def _return_url(self) -> str:
+        return get_redirect_target() or self.get_url(".index_view")
 
     def _commit(self, order_number, run, done: str):
         """Run an action, commit, flash the outcome; a refusal is flashed and rolled back."""
-        return_url = get_redirect_target() or self.get_url(".index_view")
         try:
             run(Actor.admin(current_user))
             db.session.commit()
@@ -306,137 +206,84 @@ class OrderPageMixin:
         except StaleDataError:
             db.session.rollback()
             flash(f"Order #{order_number}: {STALE_MESSAGE}", "error")
+        except InvalidInput as exc:
+            db.session.rollback()
+            flash(f"Order #{order_number}: {exc.message}", "error")
         else:
             flash(f"Order #{order_number} {done}.", "success")
-        return redirect(return_url)
+        return redirect(self._return_url())
 
-    def _post(self, permissions, done: str, action, *args, **extra):
-        """An order-page POST: the permissions (403), the posted order (404), then
-        action(session, order, *args, actor, expected_version=..., **extra) through _commit."""
+    def _post(self, permissions, done: str, run):
+        """An order-page POST: the permissions (403), the posted order and the version the admin saw,
+        then run(order, actor, expected_version) through _commit."""
         self._require(*permissions)
-        order = self._posted_order()
-        version = self._expected_version()
-        return self._commit(
-            order.order_number,
-            lambda actor: action(db.session, order, *args, actor, expected_version=version, **extra),
-            done,
-        )
+        raw_id = request.form.get("id", "")
+        order = self.get_one(raw_id)
+        if order is None:
+            flash(f"Order {raw_id[:20]!r} no longer exists (deleted, or never did)." if raw_id
+                  else "No order was given.", "error")
+            return redirect(self.get_url(".index_view"))
+        try:
+            version = parse_int(request.form.get("expected_version"), minimum=1, maximum=2**31 - 1,
+                                what="The page's version")
+        except InvalidInput:
+            flash(f"Order #{order.order_number}: {OUT_OF_DATE}", "error")
+            return redirect(self._return_url())
+        return self._commit(order.order_number, lambda actor: run(order, actor, version), done)
 
-    @expose("/order/<verb>/", methods=("POST",))
-    def order_action_view(self, verb):
-        if verb not in _RUN:
+    @expose("/order/<action>/", methods=("POST",))
+    def order_action_view(self, action):
+        row = TRANSITIONS.get(action)
+        if row is None:
             abort(404)
-        action, extra, done = _RUN[verb]
-        return self._post(ORDER_VERBS[verb][1], done, action, **extra)
 
-    @expose("/order/status/", methods=("POST",))
-    def change_status_view(self):
-        new_status = request.form.get("status", "")
-        return self._post((Permission.CHANGE_ORDER_STATUS,), f"set to {new_status}", change_order_status,
-                          new_status)
+        def run(order, actor, version):
+            return run_order_action(db.session, row.action, order, actor, expected_version=version,
+                                    **_action_inputs(row, order))
+
+        done = row.done
+        if row.chooses_status:
+            done = f"set to {request.form.get('status', '')[:64]}"
+        return self._post(row.permissions, done, run)
 
     @expose("/order/affiliate/", methods=("POST",))
     def assign_affiliate_view(self):
-        value = request.form.get("affiliate_id", "")
-        affiliate_id = int(value) if value.isdigit() else None
-        return self._post((Permission.EDIT_ORDER,), "affiliate updated", assign_affiliate, affiliate_id)
+        def run(order, actor, version):
+            affiliate_id = parse_optional_id(request.form.get("affiliate_id"), "Affiliate id")
+            return assign_affiliate(db.session, order, affiliate_id, actor, expected_version=version)
+
+        return self._post((Permission.EDIT_ORDER,), "affiliate updated", run)
 
     @expose("/order/notes/", methods=("POST",))
     def admin_notes_view(self):
         notes = request.form.get("admin_notes", "")
-        return self._post((Permission.EDIT_ORDER,), "admin notes saved", update_admin_notes, notes)
+        return self._post((Permission.EDIT_ORDER,), "admin notes saved",
+                          lambda order, actor, version: update_admin_notes(
+                              db.session, order, notes, actor, expected_version=version))
+
+    @expose("/order/payment-method/", methods=("POST",))
+    def payment_method_view(self):
+        gateway = request.form.get("payment_method", "")
+        return self._post((Permission.EDIT_ORDER,), "payment method updated",
+                          lambda order, actor, version: change_payment_method(
+                              db.session, order, gateway, actor, expected_version=version))
 
     @expose("/side-effect/<verb>/", methods=("POST",))
     def side_effect_view(self, verb):
-        run = {"retry": retry_side_effect, "cancel": cancel_side_effect}.get(verb)
-        if run is None:
+        if verb not in ("retry", "cancel"):
             abort(404)
-        self._require(Permission.RETRY_SIDE_EFFECTS)
-        order = self._posted_order()
-        effect_id = request.form.get("side_effect_id", "")
-        effect = db.session.get(SideEffect, int(effect_id)) if effect_id.isdigit() else None
-        if effect is None or effect.order_id != order.id:
-            abort(404)
-        done = "side effect queued again" if verb == "retry" else "side effect cancelled"
-        return self._commit(order.order_number, lambda actor: run(db.session, effect, actor), done)
-
-    # --- bulk actions on the list grid: order status only, each row checked by its guard ---------
-
-    def is_action_allowed(self, name):
-        if name in BULK_ACTIONS:
-            return has_permission(BULK_ACTIONS[name][1])
-        return super().is_action_allowed(name)
-
-    def matching_orders(self):
-        """SELECT of the ids of every order the list shows for its current filters and search
-        (all pages), built by Flask-Admin's own list machinery so it matches what is on screen."""
-        args = self._get_list_extra_args()
-        _, query = self.get_list(None, None, False, args.search, args.filters, execute=False, page_size=False)
-        return query.enable_eagerloads(False).with_entities(Order.id).order_by(None).statement
-
-    def matching_count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(self.matching_orders().subquery()))
-
-    def _bulk_target(self, ids):
-        """The orders a bulk action applies to: the ticked rows, or every order matching the filter."""
-        if request.form.get("all_matching") == "1":
-            return self.matching_orders()
-        return [int(i) for i in ids if str(i).isdigit()]
-
-    def _run_bulk(self, name: str, ids, new_status: str | None = None) -> None:
-        order_action, permission = BULK_ACTIONS[name]
-        self._require(permission)
-        target = self._bulk_target(ids)
-        actor = Actor.admin(current_user)
+        self._require(Permission.RETRY_SIDE_EFFECTS if verb == "retry" else Permission.CANCEL_SIDE_EFFECTS)
         try:
-            if order_action == OrderAction.DELETE:  # each deleted order keeps its own snapshot event
-                ids = target if isinstance(target, list) else db.session.scalars(target).all()
-                result = bulk_delete_orders(db.session, ids, actor)
-            else:
-                result = bulk_change_status(db.session, target, order_action, actor, new_status=new_status)
-            db.session.commit()
-        except TransitionError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return
-        message = f"{result.changed} changed, {len(result.refused)} refused"
-        if not result.refused:
-            flash(message + ".", "success")
-            return
-        shown = "; ".join(f"#{number}: {reason}" for number, reason in result.refused[:_REFUSED_SHOWN])
-        more = len(result.refused) - _REFUSED_SHOWN
-        flash(f"{message}. Refused: {shown}" + (f" (and {more} more)" if more > 0 else ""), "warning")
-
-    @action("bulk_accept", "Accept", "Accept the selected orders (status only)?")
-    def action_bulk_accept(self, ids):
-        return self._run_bulk("bulk_accept", ids)
-
-    @action("bulk_cancel", "Cancel", "Cancel the selected orders (status only, no module commands)?")
-    def action_bulk_cancel(self, ids):
-        return self._run_bulk("bulk_cancel", ids)
-
-    @action("bulk_fraud", "Set as Fraud", "Set the selected orders as fraud (status only)?")
-    def action_bulk_fraud(self, ids):
-        return self._run_bulk("bulk_fraud", ids)
-
-    @action("bulk_pending", "Set Back to Pending", "Set the selected orders back to pending (status only)?")
-    def action_bulk_pending(self, ids):
-        return self._run_bulk("bulk_pending", ids)
-
-    @action("bulk_delete", "Delete", "Delete the selected orders for good?")
-    def action_bulk_delete(self, ids):
-        return self._run_bulk("bulk_delete", ids)
-
-    @action("bulk_status", "Set status…")
-    def action_bulk_status(self, ids):
-        """A second small page: choose the status, then apply it to the same selection."""
-        self._require(Permission.CHANGE_ORDER_STATUS)
-        return self.render("admin/order_bulk_status.html", ids=ids, statuses=order_statuses(),
-                           all_matching=request.form.get("all_matching") == "1",
-                           return_url=get_redirect_target() or self.get_url(".index_view"))
-
-    @expose("/bulk-status/", methods=("POST",))
-    def bulk_status_view(self):
-        self._require(Permission.CHANGE_ORDER_STATUS)
-        self._run_bulk("bulk_status", request.form.getlist("rowid"), request.form.get("status", ""))
-        return redirect(get_redirect_target() or self.get_url(".index_view"))
+            effect_id = parse_id(request.form.get("side_effect_id"), "Side effect")
+        except InvalidInput:
+            abort(404)
+        effect = db.session.get(SideEffect, effect_id)
+        order = self.get_one(request.form.get("id"))
+        if effect is None or order is None or effect.order_id != order.id:
+            abort(404)
+        if verb == "retry":
+            return self._post((), "side effect queued again",
+                              lambda order, actor, version: retry_side_effect(db.session, effect, actor))
+        self._require(*permissions_to_cancel(effect.kind))
+        return self._post((), "side effect cancelled", lambda order, actor, version: cancel_side_effect(
+            db.session, effect, actor, reason="Cancelled from the order page"))

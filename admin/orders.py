@@ -1,16 +1,40 @@
-"""Orders list: columns, Search/Filter, the Orders menu and the quick status dropdown."""
+"""Orders list: columns, Search/Filter, the Orders menu with its pending badge and the quick status
+dropdown. The order page and the bulk actions are mixed in (admin/order_page.py, order_bulk.py)."""
 
 from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from admin.base import FilteredListLink, SecureModelView, has_permission
-from admin.filters import LiveOptions, order_filters, order_statuses
-from admin.items import CLIENT_PICKER
+from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
+from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
+from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from models import Client, Order, OrderStatus, Permission
 from models.bounds import is_id
+
+# The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
+# view reads at most this many index entries, however many orders wait.
+PENDING_BADGE_CAP = 999
+
+
+def pending_orders_count() -> int:
+    """Orders whose status counts as pending, up to PENDING_BADGE_CAP + 1: one indexed COUNT, at
+    most once per request."""
+    if not has_permission(Permission.VIEW_ORDERS):
+        return 0
+    pending = select(Order.id).where(Order.status.in_(status_group_titles("pending")))
+    return capped_count("pending_orders", pending, PENDING_BADGE_CAP)
+
+
+class PendingOrdersLabel(str):
+    """The Orders menu title; rendered in the menu with a badge counting pending orders."""
+
+    __slots__ = ()
+
+    def __html__(self):
+        return count_badge(self, pending_orders_count(), PENDING_BADGE_CAP, "pending-orders-badge",
+                           "Pending orders")
 
 
 def _status_badge(view, context, model, name):
@@ -21,39 +45,57 @@ def _status_badge(view, context, model, name):
     )
 
 
+def _order_link(view, context, model, name):
+    """The seed's "click the Order ID": the id and the order # open the order page."""
+    return Markup('<a href="{}">{}</a>').format(url_for(".details_view", id=model.id), getattr(model, name))
+
+
 def _client_link(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(
         url_for("clients.details_view", id=model.client_id), model.client
     )
 
 
-class OrderView(OrderPageMixin, SecureModelView):
+class OrderView(OrderPageMixin, OrderBulkMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
     delete_permission = Permission.DELETE_ORDER
 
     list_template = "admin/orders_list.html"
+    order_list_template = "admin/order_list.html"
     column_list = ("id", "order_number", "date", "client", "payment_method", "amount",
                    "payment_status", "status")
     column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
-    column_formatters = {"status": _status_badge, "client": _client_link}
+    column_formatters = {"id": _order_link, "order_number": _order_link, "status": _status_badge,
+                         "client": _client_link}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "order_number", "date", "amount", "status")
     named_filter_urls = True
     column_filters = order_filters()
     # Shown as "Search: Order #, IP address"; _apply_search turns the term into indexed equalities.
     column_searchable_list = ("order_number", "ip_address")
-    # Orders are placed, changed and deleted only through actions/; the generic form edits notes.
-    allow_create = False
-    allow_delete = False
-    form_columns = ("payment_method", "notes", "admin_notes")
-    form_ajax_refs = {"client": CLIENT_PICKER}
+    # Orders are placed, changed and deleted only through actions/ (the order page's forms and
+    # buttons): no generic create, edit or delete form.
+    allow_create = allow_edit = allow_delete = False
 
     # Deepest list page (0-based): 100 pages of 50, the newest 5,000 orders of any list. A deeper
     # OFFSET would make the database walk past every skipped row; filters reach older orders.
     max_page = 99
     deep_page_message = "Narrow the list with a filter to see older orders."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Our list template adds the row-action macros and "select all matching" on top of the list
+        # template the list configuration chose (it extends that one).
+        self.list_base_template = self.list_template
+        self.list_template = self.order_list_template
+
+    def create_blueprint(self, admin):
+        # Called before the view joins the menu: create its category with the pending badge.
+        if self.category and admin.get_category_menu_item(self.category) is None:
+            admin.add_category(PendingOrdersLabel(self.category))
+        return super().create_blueprint(admin)
 
     def _get_list_extra_args(self):
         args = super()._get_list_extra_args()

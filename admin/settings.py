@@ -2,10 +2,12 @@
 
 import json
 
+from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from admin.base import SecureModelView
 from models import Permission
+from modules.registry import available_gateway_modules, available_server_modules
 
 
 class ServerView(SecureModelView):
@@ -16,6 +18,8 @@ class ServerView(SecureModelView):
     column_searchable_list = ("name", "hostname")
     column_filters = ("module", "active")
     secret_fields = ("secret",)
+    form_overrides = {"module": SelectField}
+    form_args = {"module": {"choices": available_server_modules}}
     unique_messages = {"name": "A server named {value} already exists."}
 
 
@@ -29,6 +33,8 @@ class GatewayView(SecureModelView):
     column_searchable_list = ("name", "display_name")
     column_filters = ("module", "active")
     secret_fields = ("settings",)
+    form_overrides = {"module": SelectField}
+    form_args = {"module": {"choices": available_gateway_modules}}
     unique_messages = {"name": "A gateway named {value} already exists."}
 
     def on_model_change(self, form, model, is_created):

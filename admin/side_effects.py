@@ -4,7 +4,9 @@ and the link to rq-dashboard.
 Who sees what:
 - the list needs View Background Jobs, or Retry Failed Side Effects (an admin allowed to retry must
   be able to find what failed; Sales Operators have that permission but not the job monitor);
-- Retry / Cancel need Retry Failed Side Effects (403 otherwise, nothing changed);
+- Retry needs Retry Failed Side Effects, Cancel needs Cancel Queued Side Effects (403 otherwise,
+  nothing changed); cancelling a terminate or a refund also needs Cancel Queued Terminations and
+  Refunds (such rows are refused, with the reason, for an admin without it);
 - the rq-dashboard link needs View Background Jobs and REDIS_URL (it is mounted only then).
 """
 
@@ -22,6 +24,8 @@ from actions.side_effects import cancel_side_effect, retry_side_effect
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from extensions import db
 from models import Permission, SideEffect, SideEffectKind, SideEffectStatus
+from models.bounds import is_id
+from models.permissions import permissions_to_cancel
 
 # The badge counts up to this many failed rows and then shows "999+": the COUNT stays bounded.
 BADGE_CAP = 999
@@ -34,8 +38,11 @@ REFUSED_SHOWN = 20
 FAILED_FILTER = {"flt0_status_equals": SideEffectStatus.FAILED.value}
 
 
+_ACTION_PERMISSIONS = {"retry": Permission.RETRY_SIDE_EFFECTS, "cancel": Permission.CANCEL_SIDE_EFFECTS}
+
+
 def can_view_side_effects() -> bool:
-    return has_permission(Permission.VIEW_JOBS) or has_permission(Permission.RETRY_SIDE_EFFECTS)
+    return any(has_permission(p) for p in (Permission.VIEW_JOBS, *_ACTION_PERMISSIONS.values()))
 
 
 def failed_side_effects_count() -> int:
@@ -131,29 +138,35 @@ class SideEffectView(SecureModelView):
         if denied is not None:
             return denied
         # A POSTed bulk action the admin may not run: 403, not Flask-Admin's silent redirect.
-        if name == "action_view" and request.form.get("action") in ("retry", "cancel"):
-            if not has_permission(Permission.RETRY_SIDE_EFFECTS):
+        if name == "action_view" and request.form.get("action") in _ACTION_PERMISSIONS:
+            if not has_permission(_ACTION_PERMISSIONS[request.form["action"]]):
                 abort(403)
         return None
 
     def is_action_allowed(self, name):
-        if name in ("retry", "cancel"):
-            return has_permission(Permission.RETRY_SIDE_EFFECTS)
+        if name in _ACTION_PERMISSIONS:
+            return has_permission(_ACTION_PERMISSIONS[name])
         return super().is_action_allowed(name)
 
     @action("retry", "Retry", "Run the selected side effects again?")
     def action_retry(self, ids):
         self._run_each(ids, retry_side_effect, "retried")
 
-    @action("cancel", "Cancel", "Cancel the selected side effects (they will not run)?")
+    @action("cancel", "Cancel", "Cancel the selected side effects? They will not run: a cancelled "
+            "terminate leaves the account live, a cancelled refund leaves the client unrefunded.")
     def action_cancel(self, ids):
-        self._run_each(ids, lambda session, effect, actor: cancel_side_effect(
-            session, effect, actor, reason="Cancelled from the side effects list"), "cancelled")
+        def cancel(session, effect, actor):
+            missing = [p for p in permissions_to_cancel(effect.kind) if not has_permission(p)]
+            if missing:
+                raise TransitionError("forbidden", f"cancelling a {effect.kind} needs {missing[0]}")
+            return cancel_side_effect(session, effect, actor, reason="Cancelled from the side effects list")
+
+        self._run_each(ids, cancel, "cancelled")
 
     def _run_each(self, ids, run, done: str) -> None:
         """Each row through its action; a refused row is reported and left alone. One commit, after
         which the dispatcher enqueues (or, embedded, runs) every retried row."""
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = [int(i) for i in ids if is_id(i)]
         # Locked, so two admins retrying the same rows queue them once (PostgreSQL; SQLite
         # serialises writers anyway).
         effects = db.session.scalars(

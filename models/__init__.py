@@ -12,6 +12,8 @@ from models.orders import (
     Order,
     OrderStatusDefinition,
     Service,
+    item_payment_status,
+    payment_status_is,
     payment_status_of,
 )
 from models.outbox import SideEffect
@@ -45,5 +47,6 @@ __all__ = [
     "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",
     "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
     "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
-    "TldPrice", "Transaction", "hash_secret", "payment_status_of", "utcnow", "verify_secret",
+    "TldPrice", "Transaction", "hash_secret", "item_payment_status", "payment_status_is", "payment_status_of",
+    "utcnow", "verify_secret",
 ]

@@ -1,13 +1,12 @@
 """Guards: may this action run on this order, and if not, why. Read-only.
 
 The "Allowed from" column of DESIGN.md §4 lives here (models/ cannot import actions/, and both the
-actions and the admin page need it). actions/transitions.py holds the rest of the table and uses
-these rules; faces ask the same guard to decide which buttons to show:
+actions and the admin page need it), with the read-only predicates a transition row adds to it.
+actions/transitions.py holds the table itself: each row names its AllowedFrom and its extra checks,
+and `Transition.refusal(session, order)` answers for actions and faces alike:
 
-    refusal(order, action, new_status=None) -> Refusal | None   (code + human message)
-
-For CANCEL_AND_REFUND it only checks the data (status, payments); whether the gateway can refund
-is asked through actions.cancel.refund_refusal(session, order), which also covers this guard.
+    ALLOWED_FROM[action].refusal(status, include_in_pending) -> Refusal | None
+    payments_to_refund(session, order) / no_unrefunded_payments(session, order) -> Refusal | None
 """
 
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ class AllowedFrom:
     all_but: str | None = None  # any status except this one
     only: frozenset[str] | None = None  # exactly these statuses
     pending_like: bool = False  # Pending, or a custom status with include_in_pending
+    refused: str = ""  # why not, when the status does not allow it ("{status}": the order's status)
 
     def allows(self, status: str, include_in_pending: bool) -> bool:
         if self.pending_like:
@@ -70,37 +70,27 @@ class AllowedFrom:
             return Order.status != self.all_but
         return true()
 
+    def refusal(self, status: str, include_in_pending: bool = False) -> Refusal | None:
+        if self.allows(status, include_in_pending):
+            return None
+        message = self.refused or "Not allowed from {status}"
+        return Refusal(RefusalCode.NOT_ALLOWED, message.format(status=status))
+
 
 ALLOWED_FROM: dict[OrderAction, AllowedFrom] = {
-    OrderAction.ACCEPT: AllowedFrom(pending_like=True),
-    OrderAction.CANCEL: AllowedFrom(all_but=OrderStatus.CANCELLED),
-    OrderAction.CANCEL_AND_REFUND: AllowedFrom(all_but=OrderStatus.CANCELLED),
-    OrderAction.SET_FRAUD: AllowedFrom(all_but=OrderStatus.FRAUD),
-    OrderAction.SET_PENDING: AllowedFrom(all_but=OrderStatus.PENDING),
-    OrderAction.DELETE: AllowedFrom(only=frozenset({OrderStatus.CANCELLED, OrderStatus.FRAUD})),
+    OrderAction.ACCEPT: AllowedFrom(
+        pending_like=True, refused="Only pending orders can be accepted; this order is {status}"),
+    OrderAction.CANCEL: AllowedFrom(all_but=OrderStatus.CANCELLED, refused="The order is already Cancelled"),
+    OrderAction.CANCEL_AND_REFUND: AllowedFrom(
+        all_but=OrderStatus.CANCELLED, refused="The order is already Cancelled"),
+    OrderAction.SET_FRAUD: AllowedFrom(
+        all_but=OrderStatus.FRAUD, refused="The order is already set as Fraud"),
+    OrderAction.SET_PENDING: AllowedFrom(all_but=OrderStatus.PENDING, refused="The order is already Pending"),
+    OrderAction.DELETE: AllowedFrom(
+        only=frozenset({OrderStatus.CANCELLED, OrderStatus.FRAUD}),
+        refused="Only Cancelled or Fraud orders can be deleted; this order is {status}"),
     OrderAction.CHANGE_STATUS: AllowedFrom(),
 }
-
-_NOT_ALLOWED = {
-    OrderAction.ACCEPT: "Only pending orders can be accepted; this order is {status}",
-    OrderAction.CANCEL: "The order is already Cancelled",
-    OrderAction.CANCEL_AND_REFUND: "The order is already Cancelled",
-    OrderAction.SET_FRAUD: "The order is already set as Fraud",
-    OrderAction.SET_PENDING: "The order is already Pending",
-    OrderAction.DELETE: "Only Cancelled or Fraud orders can be deleted; this order is {status}",
-    OrderAction.CHANGE_STATUS: "",
-}
-
-
-def status_refusal(
-    action: OrderAction, status: str, include_in_pending: bool = False, new_status: str | None = None
-) -> Refusal | None:
-    """The status part of a guard; also used per refused row by bulk changes."""
-    if not ALLOWED_FROM[action].allows(status, include_in_pending):
-        return Refusal(RefusalCode.NOT_ALLOWED, _NOT_ALLOWED[action].format(status=status))
-    if action == OrderAction.CHANGE_STATUS and new_status == status:
-        return Refusal(RefusalCode.SAME_STATUS, f"The order is already {status}")
-    return None
 
 
 def refundable_payments(invoice: Invoice | None) -> list[tuple[Transaction, Decimal]]:
@@ -125,16 +115,18 @@ def is_pending_like(order: Order) -> bool:
     return order.status == OrderStatus.PENDING or bool(definition and definition.include_in_pending)
 
 
-def refusal(order: Order, action: OrderAction, new_status: str | None = None) -> Refusal | None:
-    """None when `action` may run on `order`; otherwise why not."""
-    found = status_refusal(action, order.status, is_pending_like(order), new_status)
-    if found:
-        return found
-    if action == OrderAction.CANCEL_AND_REFUND and not refundable_payments(order.invoice):
-        return Refusal(RefusalCode.NO_PAYMENTS, "The invoice has no payments to refund; use Cancel Order")
-    if action == OrderAction.DELETE and refundable_payments(order.invoice):
-        return Refusal(
-            RefusalCode.UNREFUNDED_PAYMENTS,
-            "The invoice has payments that are not refunded; refund them before deleting the order",
-        )
-    return None
+def payments_to_refund(session, order: Order) -> Refusal | None:
+    """Cancel & Refund needs a payment that is not refunded yet."""
+    if refundable_payments(order.invoice):
+        return None
+    return Refusal(RefusalCode.NO_PAYMENTS, "The invoice has no payments to refund; use Cancel Order")
+
+
+def no_unrefunded_payments(session, order: Order) -> Refusal | None:
+    """Delete keeps no money history of its own: every payment must be refunded first."""
+    if not refundable_payments(order.invoice):
+        return None
+    return Refusal(
+        RefusalCode.UNREFUNDED_PAYMENTS,
+        "The invoice has payments that are not refunded; refund them before deleting the order",
+    )

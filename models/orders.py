@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +27,7 @@ from models.clients import Affiliate, Client
 from models.vocab import (
     DomainOrderType,
     DomainStatus,
+    InvoiceItemType,
     InvoiceStatus,
     OrderSource,
     OrderStatus,
@@ -119,6 +122,36 @@ def payment_status_of(invoice: Invoice | None) -> str:
     if invoice is None:
         return PaymentStatus.NO_INVOICE
     return PaymentStatus.PAID if invoice.status == InvoiceStatus.PAID else PaymentStatus.UNPAID
+
+
+def payment_status_is(status: str) -> ColumnElement[bool]:
+    """payment_status_of as SQL on orders (the list's filter, the API, exports): the order's first
+    invoice is Paid / not Paid / absent."""
+    if status == PaymentStatus.NO_INVOICE:
+        return Order.invoice_id.is_(None)
+    paid = select(Invoice.id).where(Invoice.id == Order.invoice_id, Invoice.status == InvoiceStatus.PAID)
+    paid = paid.exists()
+    if status == PaymentStatus.PAID:
+        return paid
+    if status == PaymentStatus.UNPAID:
+        return Order.invoice_id.is_not(None) & ~paid
+    raise ValueError(f"Unknown payment status {status!r}")
+
+
+# Which invoice lines bill a service and which a domain (their related_id is the item's id).
+ITEM_LINE_TYPES = {
+    "service": frozenset({InvoiceItemType.HOSTING, InvoiceItemType.SETUP, InvoiceItemType.PROMO_HOSTING}),
+    "domain": frozenset({InvoiceItemType.DOMAIN_REGISTER, InvoiceItemType.DOMAIN_TRANSFER,
+                         InvoiceItemType.PROMO_DOMAIN}),
+}
+
+
+def item_payment_status(order: "Order", item: "Service | Domain") -> str:
+    """An item is billed on its order's first invoice; one without a line there has no invoice."""
+    kind = "service" if isinstance(item, Service) else "domain"
+    lines = order.invoice.items if order.invoice else []
+    billed = any(line.related_id == item.id and line.type in ITEM_LINE_TYPES[kind] for line in lines)
+    return payment_status_of(order.invoice if billed else None)
 
 
 class Service(Base):

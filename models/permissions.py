@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from models.vocab import SideEffectKind
+
 
 class Permission(StrEnum):
     VIEW_ORDERS = "View Orders"
@@ -47,6 +49,9 @@ class Permission(StrEnum):
     VIEW_ACTIVITY_LOG = "View Activity Log"
     VIEW_JOBS = "View Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
+    CANCEL_SIDE_EFFECTS = "Cancel Queued Side Effects"
+    # Cancelling one of these leaves an account running or a client unrefunded: its own permission.
+    CANCEL_TERMINATIONS_AND_REFUNDS = "Cancel Queued Terminations and Refunds"
     API_ACCESS = "API Access"
     MANAGE_API_CREDENTIALS = "Manage API Credentials"
 
@@ -82,6 +87,7 @@ _SALES = _READ_ONLY + [
     Permission.PERFORM_REGISTRAR_OPERATIONS,
     Permission.MANAGE_INVOICE,
     Permission.RETRY_SIDE_EFFECTS,
+    Permission.CANCEL_SIDE_EFFECTS,
 ]
 
 FULL_ADMINISTRATOR = "Full Administrator"
@@ -93,3 +99,15 @@ BUILTIN_ROLES: dict[str, list[str]] = {
     SALES_OPERATOR: [p.value for p in _SALES],
     SUPPORT: [p.value for p in _READ_ONLY],
 }
+
+
+# Side effects whose cancellation undoes protection already promised (an account taken down, money
+# given back): cancelling them needs more than cancelling a create or an email.
+_PROTECTIVE_KINDS = frozenset({SideEffectKind.MODULE_TERMINATE, SideEffectKind.REFUND})
+
+
+def permissions_to_cancel(kind: str) -> tuple[str, ...]:
+    """Every permission needed to cancel a queued or failed side effect of this kind."""
+    if kind in _PROTECTIVE_KINDS:
+        return (Permission.CANCEL_SIDE_EFFECTS, Permission.CANCEL_TERMINATIONS_AND_REFUNDS)
+    return (Permission.CANCEL_SIDE_EFFECTS,)

@@ -8,17 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime, utcnow
 from models.vocab import EmailStatus
 
-# Defaults for the settings table; values are strings, parsed by whoever reads them.
+# Defaults for the settings table; values are strings, parsed by whoever reads them. Only settings
+# something reads are here (fraud screening and the automation sweeps add theirs with their code).
 DEFAULT_SETTINGS = {
-    "company_name": "Orderdesk Demo Hosting",
-    "order_days_grace": "0",
-    "show_notes_on_checkout": "1",
-    "fraud_module": "",
-    "fraud_threshold": "90",
-    "skip_fraud_for_existing": "0",
-    "auto_accept_paid_orders": "0",
-    "auto_cancel_unpaid_days": "0",
-    "currency": "USD",
+    "company_name": "Orderdesk Demo Hosting",  # email merge fields
+    "order_days_grace": "0",  # days from placement to the first invoice's due date
+    "show_notes_on_checkout": "1",  # the order page shows the client's notes ("0": hidden)
+    "currency": "USD",  # gateways and email amounts
 }
 
 

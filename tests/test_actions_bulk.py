@@ -6,7 +6,7 @@ from sqlalchemy import Integer, String, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from actions.actor import Actor
-from actions.bulk import bulk_change_status, bulk_delete_orders
+from actions.bulk import bulk_change_status, bulk_each
 from actions.transitions import Action, TransitionError
 from models import Order, OrderEvent, OrderStatusDefinition, SideEffect, utcnow
 from models.base import UTCDateTime
@@ -91,7 +91,7 @@ def test_bulk_delete_goes_order_by_order_with_the_same_guard(session):
     paid = make_order(status="Fraud", invoice_status="Paid", paid=True)
     gone_id = gone.id
     session.commit()
-    result = bulk_delete_orders(session, [gone.id, kept.id, paid.id], ADMIN)
+    result = bulk_each(session, [gone.id, kept.id, paid.id], Action.DELETE, ADMIN)
     session.commit()
     assert result.changed == 1
     assert [n for n, _ in result.refused] == [kept.order_number, paid.order_number]

@@ -6,13 +6,14 @@ from sqlalchemy import select
 from actions.accept import AcceptOptions, DomainAcceptOptions, ServiceAcceptOptions, accept_order
 from actions.actor import Actor
 from actions.affiliate import assign_affiliate
-from actions.cancel import cancel_order, refund_refusal
+from actions.cancel import cancel_order
 from actions.delete import delete_order
+from actions.gateways import gateways_can_refund
 from actions.notes import update_admin_notes
 from actions.pending import set_order_pending
 from actions.side_effects import PENDING_KEY, record_side_effect, start_side_effect
 from actions.status import change_order_status
-from actions.transitions import STALE_MESSAGE, TransitionError
+from actions.transitions import STALE_MESSAGE, TRANSITIONS, Action, TransitionError
 from models import (
     Affiliate,
     AutoSetup,
@@ -110,8 +111,10 @@ def test_cancel_and_refund_refused_up_front_when_the_gateway_cannot_refund(sessi
     order = make_order(
         status="Active", services=["Active"], invoice_status="Paid", paid=True, gateway="banktransfer"
     )
-    assert guards.refusal(order, guards.OrderAction.CANCEL_AND_REFUND) is None  # the data allows it ...
-    assert refund_refusal(session, order).code == "gateway_cannot_refund"  # ... the gateway does not
+    assert guards.payments_to_refund(session, order) is None  # the data allows it ...
+    assert gateways_can_refund(session, order).code == "gateway_cannot_refund"  # ... the gateway does not
+    row = TRANSITIONS[Action.CANCEL_AND_REFUND]
+    assert row.refusal(session, order).code == "gateway_cannot_refund"  # the row asks both
     error = refused(
         session, "gateway_cannot_refund", lambda: cancel_order(session, order, ADMIN, refund=True)
     )

@@ -16,7 +16,6 @@ from models import (
     ProductPrice,
     Promotion,
     Server,
-    Service,
     verify_secret,
 )
 from tests import factories
@@ -89,19 +88,6 @@ def test_promotion_value_rejects_three_decimals_on_create_and_edit(web, session)
     assert "Amounts cannot be negative." in _text(response)
     session.expire_all()
     assert session.get(Promotion, promotion.id).value == Decimal("10.00")
-
-
-def test_unknown_client_on_a_form_is_refused(web, session):
-    order = factories.make_order()
-    session.commit()
-    service = order.services[0]
-    data = {"client": "999999", "product": str(service.product_id), "domain": "x.example",
-            "billing_cycle": "Monthly", "first_payment_amount": "1.00", "recurring_amount": "1.00"}
-    response = web.post(f"/admin/services/edit/?id={service.id}", data=data)
-    assert "Unknown client: no record with id 999999." in _text(response)
-    session.expire_all()
-    stored = session.get(Service, service.id)
-    assert stored.client_id == order.client_id and stored.domain != "x.example"
 
 
 def _client_form(**changes) -> dict:

@@ -37,9 +37,9 @@ def test_bulk_cancel_reports_changed_and_refused(admin_client, session):
 def test_bulk_accept_fraud_and_pending(admin_client, session):
     orders = [factories.make_order(status=OrderStatus.PENDING) for _ in range(2)]
     session.commit()
-    assert "2 changed, 0 refused" in bulk(admin_client, "bulk_fraud", orders).get_data(as_text=True)
+    assert "2 changed, 0 refused" in bulk(admin_client, "bulk_set_fraud", orders).get_data(as_text=True)
     assert statuses(orders) == [OrderStatus.FRAUD] * 2
-    bulk(admin_client, "bulk_pending", orders)
+    bulk(admin_client, "bulk_set_pending", orders)
     assert statuses(orders) == [OrderStatus.PENDING] * 2
     bulk(admin_client, "bulk_accept", orders)
     assert statuses(orders) == [OrderStatus.ACTIVE] * 2
@@ -60,10 +60,11 @@ def test_bulk_set_custom_status_through_the_second_page(admin_client, session):
     session.add(OrderStatusDefinition(title="On Hold", color="#ff9900"))
     orders = [factories.make_order(status=OrderStatus.PENDING) for _ in range(2)]
     session.commit()
-    form_page = bulk(admin_client, "bulk_status", orders).get_data(as_text=True)
+    form_page = bulk(admin_client, "bulk_change_status", orders).get_data(as_text=True)
     assert "Set status of 2 selected order(s)" in form_page and "On Hold" in form_page
-    response = admin_client.post(f"{LIST}bulk-status/", follow_redirects=True, data={
-        "rowid": [str(o.id) for o in orders], "status": "On Hold", "url": LIST})
+    response = admin_client.post(f"{LIST}action/", follow_redirects=True, data={
+        "action": "bulk_change_status", "rowid": [str(o.id) for o in orders], "status": "On Hold",
+        "url": LIST})
     assert "2 changed, 0 refused" in response.get_data(as_text=True)
     assert statuses(orders) == ["On Hold"] * 2
 
@@ -71,8 +72,8 @@ def test_bulk_set_custom_status_through_the_second_page(admin_client, session):
 @pytest.mark.parametrize("role, path, form", [
     ("Sales Operator", "action/", {"action": "bulk_delete"}),
     ("Support", "action/", {"action": "bulk_cancel"}),
-    ("Support", "action/", {"action": "bulk_status"}),
-    ("Support", "bulk-status/", {"status": "Active"}),
+    ("Support", "action/", {"action": "bulk_change_status"}),
+    ("Support", "action/", {"action": "bulk_change_status", "status": "Active"}),
 ])
 def test_bulk_needs_the_actions_permission(client_as, session, role, path, form):
     # One admin per test: the test app context (and Flask-Login's user in g) spans its requests.
@@ -119,11 +120,12 @@ def test_set_status_on_every_matching_order(admin_client, session):
     active = factories.make_order(status=OrderStatus.ACTIVE, **bare)
     session.commit()
     query = "?flt0_status_equals=Pending"
-    form_page = bulk(admin_client, "bulk_status", query=query, all_matching="1").get_data(as_text=True)
+    form_page = bulk(admin_client, "bulk_change_status", query=query, all_matching="1").get_data(as_text=True)
     assert "every order matching the filter" in form_page
-    assert 'action="/admin/orders/bulk-status/?flt0_status_equals=Pending"' in form_page
-    response = admin_client.post(f"{LIST}bulk-status/{query}", follow_redirects=True,
-                                 data={"all_matching": "1", "status": "On Hold", "url": LIST})
+    assert 'action="/admin/orders/action/?flt0_status_equals=Pending"' in form_page
+    response = admin_client.post(f"{LIST}action/{query}", follow_redirects=True,
+                                 data={"action": "bulk_change_status", "all_matching": "1",
+                                       "status": "On Hold", "url": LIST})
     assert "3 changed, 0 refused" in response.get_data(as_text=True)
     assert statuses(pending + [active]) == ["On Hold"] * 3 + [OrderStatus.ACTIVE]
 

@@ -81,7 +81,7 @@ def paid_through_stripe(server, certificate) -> Order:
 
 
 def cancel_and_refund(client, order_id: int, version: int) -> str:
-    response = client.post("/admin/orders/order/cancel_refund/", follow_redirects=True,
+    response = client.post("/admin/orders/order/cancel_and_refund/", follow_redirects=True,
                            data={"id": order_id, "expected_version": version, "url": BACK_TO})
     assert response.status_code == 200
     return response.get_data(as_text=True)
