@@ -2,7 +2,8 @@
 
     change_payment_method(session, order, gateway_name, actor, expected_version=None) -> Order
 
-Any order status. The gateway must exist and be active (refused with invalid_option otherwise).
+Any order status. The gateway must exist and be active (refused with invalid_option otherwise;
+an unreadable name raises models.bounds.InvalidInput).
 The order's invoice follows while nothing is paid on it (WHMCS: the invoice is what the client
 pays with); a paid invoice keeps the method it was paid with. Writes payment_method_changed
 (from -> to). Flushes, never commits.
@@ -16,6 +17,7 @@ from actions.actor import Actor
 from actions.locking import lock_order, order_action
 from actions.transitions import ErrorCode, TransitionError
 from models import Gateway, InvoiceStatus, Order
+from models.bounds import clean_text
 
 
 @order_action
@@ -23,6 +25,7 @@ def change_payment_method(
     session: Session, order: Order | int, gateway_name: str, actor: Actor, expected_version: int | None = None
 ) -> Order:
     order = lock_order(session, order, expected_version)
+    gateway_name = clean_text(gateway_name, max_length=100, what="The payment method", single_line=True)
     gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name, Gateway.active))
     if gateway is None:
         raise TransitionError(ErrorCode.INVALID_OPTION, f"Unknown payment method {gateway_name[:100]!r}")

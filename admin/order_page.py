@@ -220,7 +220,7 @@ class OrderPageMixin:
         raw_id = request.form.get("id", "")
         order = self.get_one(raw_id)
         if order is None:
-            flash(f"Order {raw_id[:20]!r} no longer exists (deleted, or never did)." if raw_id
+            flash(f"Order {raw_id[:20]} no longer exists (deleted, or never did)." if raw_id
                   else "No order was given.", "error")
             return redirect(self.get_url(".index_view"))
         try:

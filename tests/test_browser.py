@@ -70,6 +70,6 @@ def test_accept_an_order_then_bulk_cancel_three(served, page):
         page.check(f"input.action-checkbox[value='{other_id}']")
     page.screenshot(path=str(ARTIFACTS / "order-list.png"), full_page=True)
     page.click("a.dropdown-toggle:has-text('With selected')")
-    page.click("a.dropdown-item:text-is('Cancel')")
+    page.click("a.dropdown-item:text-is('Cancel Order')")
     expect(page.locator(".alert")).to_contain_text("3 changed, 0 refused")
     expect(page.locator("#pending-orders-badge")).to_have_count(0)

@@ -2,6 +2,7 @@
 client by AJAX search, two products, a domain registration and a promo code, watch the live total,
 submit, and land on the new order with the right total and its invoice."""
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -110,3 +111,53 @@ def test_add_new_order_with_two_products_a_domain_and_a_promo(shop, page):
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
     page.click("#search-clients a:has-text('Ada Lovelace')")
     expect(page.locator("h3")).to_contain_text("Ada Lovelace")
+
+
+class HoldFirstPreview:
+    """WSGI middleware: once armed, the next preview request waits until released, so its answer
+    arrives after the answers to newer requests."""
+
+    def __init__(self, app):
+        self.app, self.armed, self.holding, self.release = app, False, threading.Event(), threading.Event()
+
+    def __call__(self, environ, start_response):
+        if self.armed and environ["PATH_INFO"].endswith("/add-order/preview/"):
+            self.armed = False
+            self.holding.set()
+            self.release.wait(timeout=10)
+        return self.app(environ, start_response)
+
+
+def test_live_total_shows_row_errors_and_drops_answers_that_arrive_late(shop, page):
+    """The answer to an older request arrives after a newer one was shown: the page keeps the newer
+    total. A row the server cannot price shows its error and no total at all."""
+    from playwright.sync_api import expect
+
+    base, app, data = shop
+    log_in(page, base, data["email"])
+    page.goto(f"{base}/admin/add-order/?client_id={data['client_id']}")
+    expect(page.locator("#preview-incomplete")).to_be_visible()  # nothing chosen yet: no total
+
+    hold = HoldFirstPreview(app.wsgi_app)
+    app.wsgi_app, hold.armed = hold, True
+    try:
+        page.select_option("select[name='products-0-product_id']", str(data["vps"]))
+        assert hold.holding.wait(timeout=10), "the VPS preview request reached the server"
+        page.select_option("select[name='products-0-product_id']", str(data["hosting"]))
+        page.select_option("select[name='products-0-billing_cycle']", "Annually")
+        expect(page.locator("#preview-total")).to_have_text("100.00")  # the hosting, annually
+    finally:
+        hold.release.set()  # the stale answer (the VPS: 43.50) arrives last
+        app.wsgi_app = hold.app
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#preview-total")).to_have_text("100.00")
+
+    page.fill("input[name='products-0-quantity']", "0")
+    expect(page.locator("#preview-total")).to_have_text("—")
+    expect(page.locator("[data-error-for='products-0-quantity']")).to_contain_text("Quantity must be between")
+    expect(page.locator("#preview-incomplete")).to_be_visible()
+    page.fill("input[name='products-0-quantity']", "2")
+    expect(page.locator("#preview-total")).to_have_text("200.00")
+    expect(page.locator("[data-error-for='products-0-quantity']")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "add-order-live-total.png"), full_page=True)

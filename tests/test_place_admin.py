@@ -140,6 +140,24 @@ def test_live_total_is_priced_by_the_server(admin_client, session, shop):
     assert "products-0-billing_cycle" in bad.get_json()["errors"]
 
 
+@pytest.mark.parametrize("field, value", [
+    ("products-0-billing_cycle", "Triennially"), ("products-0-quantity", "1000000000000000"),
+    ("products-0-quantity", "abc"), ("products-0-price_override", "1e20"),
+    ("products-0-price_override", "12.345"), ("products-0-product_id", "99999999999999999999"),
+    ("client_id", "2147483648"),
+])
+def test_live_total_never_leaves_a_row_out_without_saying_so(admin_client, session, shop, field, value):
+    product, client = shop
+    session.commit()
+    answer = admin_client.post("/admin/add-order/preview/", data={
+        **order_form(product, client), field: value, "preview_seq": "7"}).get_json()
+    assert answer["complete"] is False and answer["total"] is None and answer["subtotal"] is None
+    assert answer["errors"][field]  # said next to the field
+    assert answer["seq"] == 7  # echoed, so the page can drop an answer to an older request
+    placed = admin_client.post("/admin/add-order/", data={**order_form(product, client), field: value})
+    assert placed.status_code == 400 and order_count(session) == 0
+
+
 def test_client_search(admin_client, session, shop):
     _, client = shop
     factories.make_client(first_name="Alan", last_name="Turing", email="alan@example.com")
