@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import models  # noqa: F401 - registers every table on the metadata
+from actions.daily_stats import keep_daily_stats_current
 from config import load_config
 from extensions import csrf, db, login_manager, migrate
 from models.base import configure_encryption
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from jobs.dispatcher import init_dispatcher
 
     init_dispatcher(app)
+    keep_daily_stats_current()
     init_rq_dashboard(app)
     register_commands(app)
     return app
@@ -105,9 +107,12 @@ def register_commands(app: Flask) -> None:
     @click.option("--only-if-empty", is_flag=True, help="Do nothing when orders already exist.")
     def seed_demo_command(orders, clients, only_if_empty):
         """Load realistic demo data (idempotent: running it twice leaves the same data)."""
+        from actions.daily_stats import rebuild_daily_stats
         from actions.demo_data import seed_demo
 
         summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
+        rebuild_daily_stats(db.session)  # the demo rows were written set-based, past the listener
+        db.session.commit()
         click.echo(summary)
 
     @app.cli.command("worker")

@@ -14,8 +14,9 @@ transition row's allowed_from); refused rows are reported with the reason.
 
 bulk_change_status is set-based: a fixed number of statements whatever the number of rows -
 the refused rows (one SELECT), on PostgreSQL a row lock on the allowed rows (one SELECT ... FOR
-UPDATE), the events (one INSERT ... SELECT, taking each row's from-status) and the change (one
-UPDATE ... WHERE id IN (...) AND <allowed>, bumping version so open order pages go stale). If the
+UPDATE), the events (one INSERT ... SELECT, taking each row's from-status), the dashboard's daily
+counts (two INSERT ... SELECT ... ON CONFLICT: out of the old statuses, into the new) and the change
+(one UPDATE ... WHERE id IN (...) AND <allowed>, bumping version so open order pages go stale). If the
 INSERT and UPDATE do not agree on the rows (a concurrent change slipped in), the whole bulk is
 refused as stale. Objects of the session are expired afterwards. Flushes, never commits.
 
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
+from actions.daily_stats import order_count_moves
 from actions.status import order_status_exists
 from actions.transitions import ErrorCode, Transition, TransitionError, run_order_action, transition_for
 from models import Order
@@ -96,6 +98,8 @@ def bulk_change_status(
         session.execute(select(Order.id).where(target, allowed).with_for_update()).all()
     events_insert = events.bulk_status_changed_rows(actor, transition.action, to_status, target & allowed)
     inserted = session.execute(events_insert.execution_options(preserve_rowcount=True)).rowcount
+    for move in order_count_moves(session, target & allowed, to_status):  # the dashboard's figures
+        session.execute(move)
     changed = session.execute(
         update(Order.__table__).where(target, allowed).values(status=to_status, version=Order.version + 1)
     ).rowcount

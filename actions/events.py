@@ -30,6 +30,7 @@ class Verb(StrEnum):
     ADMIN_NOTES_UPDATED = "admin_notes_updated"
     PAYMENT_METHOD_CHANGED = "payment_method_changed"
     RECORD_EDITED = "record_edited"
+    LIST_EXPORTED = "list_exported"
     SIDE_EFFECT_SUCCEEDED = "side_effect_succeeded"
     SIDE_EFFECT_FAILED = "side_effect_failed"
     SIDE_EFFECT_RETRIED = "side_effect_retried"
@@ -51,7 +52,7 @@ def jsonable(value):
 
 def _add(
     session: Session,
-    order_id: int,
+    order_id: int | None,
     actor: Actor,
     verb: Verb,
     from_status: str = "",
@@ -149,6 +150,12 @@ def record_edited(session, order_id, actor, record_type: str, record_id: int, ch
     """An item or invoice of the order changed through its edit form: {field: {from, to}}."""
     return _add(session, order_id, actor, Verb.RECORD_EDITED,
                 details={"record": record_type, "record_id": record_id, "changes": changes})
+
+
+def list_exported(session, actor, list_name: str, fmt: str, filters: dict, rows: int) -> OrderEvent:
+    """Not about one order: the activity log's own row (order_id NULL)."""
+    return _add(session, None, actor, Verb.LIST_EXPORTED,
+                details={"list": list_name, "format": fmt, "filters": filters, "rows": rows})
 
 
 def _effect_event(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin.base import AuditedEditMixin, SecureModelView
+from admin.export import ExportMixin
 from extensions import db
 from models import Gateway, Invoice, Permission
 
@@ -18,7 +19,8 @@ def gateway_choices() -> list[tuple[str, str]]:
     return [(gateway.name, gateway.display_name) for gateway in gateways]
 
 
-class InvoiceView(AuditedEditMixin, SecureModelView):
+class InvoiceView(AuditedEditMixin, ExportMixin, SecureModelView):
+    list_template = "admin/export_list.html"
     permission = Permission.LIST_INVOICES
     create_permission = edit_permission = Permission.MANAGE_INVOICE
     delete_permission = Permission.DELETE_INVOICE

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, ValidationError
 
 from admin.base import SecureModelView
+from admin.export import ExportMixin
 from extensions import db
 from models import ClientStatus, Order, Permission
 
@@ -15,7 +16,8 @@ COUNTRY_CHOICES = sorted((SelectChoice(code, country.name) for code, country in 
                          key=lambda choice: choice.label)
 
 
-class ClientView(SecureModelView):
+class ClientView(ExportMixin, SecureModelView):
+    list_template = "admin/export_list.html"
     permission = Permission.LIST_CLIENTS
     create_permission = Permission.ADD_NEW_CLIENT
     edit_permission = Permission.EDIT_CLIENTS

@@ -98,14 +98,13 @@ class OrderNumberFilter(IntEqualFilter):
 class DateRangeFilter(BaseSQLAFilter, BaseDateBetweenFilter):
     """Whole UTC days, both ends included: "2024-01-01 to 2024-01-31"."""
 
-    index_order = "date"  # an Order column
-
-    def __init__(self):
-        super().__init__(Order.date, "Date", data_type="daterangepicker")
+    def __init__(self, column=Order.date, index_order: str | None = "date"):
+        super().__init__(column, "Date", data_type="daterangepicker")
+        self.index_order = index_order  # an Order column the list then follows, or None
 
     def apply(self, query, value, alias=None):
         start, end = (datetime.combine(day, datetime.min.time(), tzinfo=UTC) for day in value)
-        return query.filter(Order.date >= start, Order.date < end + timedelta(days=1))
+        return query.filter(self.column >= start, self.column < end + timedelta(days=1))
 
 
 class ClientFilter(BaseSQLAFilter):

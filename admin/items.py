@@ -7,6 +7,7 @@ from wtforms import SelectField
 from wtforms.validators import AnyOf, NumberRange
 
 from admin.base import AuditedEditMixin, SecureModelView
+from admin.export import ExportMixin
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
 from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS
 from modules.registry import available_registrar_modules
@@ -19,7 +20,8 @@ def registrar_choices() -> list[tuple[str, str]]:
     return [("", "— none —"), *available_registrar_modules()]
 
 
-class ServiceView(AuditedEditMixin, SecureModelView):
+class ServiceView(AuditedEditMixin, ExportMixin, SecureModelView):
+    list_template = "admin/export_list.html"
     permission = Permission.LIST_SERVICES
     create_permission = edit_permission = delete_permission = Permission.EDIT_SERVICES
     # Services are created and removed with their order (actions/).
@@ -49,7 +51,8 @@ class ServiceView(AuditedEditMixin, SecureModelView):
         )
 
 
-class DomainView(AuditedEditMixin, SecureModelView):
+class DomainView(AuditedEditMixin, ExportMixin, SecureModelView):
+    list_template = "admin/export_list.html"
     permission = Permission.LIST_DOMAINS
     create_permission = edit_permission = delete_permission = Permission.EDIT_DOMAINS
     allow_create = allow_delete = False

@@ -7,9 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
+from admin.export import ExportMixin
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
 from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
+from admin.review_queue import ReviewQueueMixin
 from models import Client, Order, OrderStatus, Permission
 from models.bounds import is_id
 
@@ -56,7 +58,7 @@ def _client_link(view, context, model, name):
     )
 
 
-class OrderView(OrderPageMixin, OrderBulkMixin, SecureModelView):
+class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, ExportMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
@@ -164,4 +166,6 @@ def orders_menu() -> list[FilteredListLink]:
         _orders_link("Active", flt0_status_group_equals="active"),
         _orders_link("Cancelled", flt0_status_group_equals="cancelled"),
         _orders_link("Fraud", flt0_status_equals=OrderStatus.FRAUD.value),
+        FilteredListLink("Review queue", "Orders", "orders.review_queue_view",
+                         lambda: has_permission(Permission.VIEW_ORDER_DETAILS)),
     ]

@@ -72,6 +72,11 @@ def register_views(admin: Admin) -> None:
         admin.add_view(view(model, db, name=name, category="Setup", endpoint=endpoint))
 
     admin.add_view(EmailLogView(EmailLog, db, name="Email Log", category="Logs", endpoint="email_log"))
+    from admin.activity import ActivityLogView
+    from models import OrderEvent
+
+    admin.add_view(ActivityLogView(OrderEvent, db, name="Activity Log", category="Logs",
+                                   endpoint="activity_log", url="/admin/activity-log"))
 
     from admin.side_effects import JobsDashboardLink, SideEffectView, failed_menu_link
     from models import SideEffect

@@ -19,6 +19,7 @@ from models.orders import (
 from models.outbox import SideEffect
 from models.permissions import BUILTIN_ROLES, Permission
 from models.settings import DEFAULT_SETTINGS, EmailLog, EmailTemplate, Setting
+from models.stats import DailyOrderCount, DailyRevenue
 from models.vocab import (
     ActorType,
     AutoSetup,
@@ -42,6 +43,7 @@ from models.vocab import (
 __all__ = [
     "ZERO", "ActorType", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup", "BUILTIN_ROLES",
     "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus", "DEFAULT_SETTINGS",
+    "DailyOrderCount", "DailyRevenue",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",

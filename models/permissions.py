@@ -47,6 +47,8 @@ class Permission(StrEnum):
     CONFIGURE_ADMINISTRATORS = "Configure Administrators"
     CONFIGURE_ADMIN_ROLES = "Configure Admin Roles"
     VIEW_ACTIVITY_LOG = "View Activity Log"
+    # Every row a list's filters select leaves the back office as a file.
+    EXPORT_LISTS = "Export Lists"
     VIEW_JOBS = "View Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
     CANCEL_SIDE_EFFECTS = "Cancel Queued Side Effects"
@@ -88,6 +90,7 @@ _SALES = _READ_ONLY + [
     Permission.MANAGE_INVOICE,
     Permission.RETRY_SIDE_EFFECTS,
     Permission.CANCEL_SIDE_EFFECTS,
+    Permission.EXPORT_LISTS,
 ]
 
 FULL_ADMINISTRATOR = "Full Administrator"

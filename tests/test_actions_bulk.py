@@ -166,8 +166,9 @@ def test_select_all_matching_is_set_based(session):
 
     assert (small.changed, len(small.refused)) == (90, 10)
     assert (large.changed, len(large.refused)) == (9_000, 1_000)
-    # Set-based: the same few statements for 100 rows as for 10,000 (speed: bench/bulk_bench.py).
-    assert small_statements == large_statements <= 5
+    # Set-based: the same few statements for 100 rows as for 10,000 (speed: bench/bulk_bench.py):
+    # refused rows, (PostgreSQL) the lock, the events, two daily-count moves, the UPDATE, (flush).
+    assert small_statements == large_statements <= 7
     counts = dict(
         session.execute(
             select(Order.status, func.count())
