@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from actions.events import Verb
 from admin.base import SecureModelView
-from admin.export import ExportMixin
 from admin.filters import DateRangeFilter, LiveOptions
+from admin.list_views import GridToolsMixin
 from extensions import db
 from models import ActorType, AdminUser, OrderEvent, Permission
 from models.bounds import is_id
@@ -69,7 +69,7 @@ class OrderIdFilter(BaseSQLAFilter):
         return "equals"
 
 
-class ActivityLogView(ExportMixin, SecureModelView):
+class ActivityLogView(GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ACTIVITY_LOG
     allow_create = allow_edit = allow_delete = False
     list_template = "admin/export_list.html"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from admin.base import AuditedEditMixin, SecureModelView
-from admin.export import ExportMixin
+from admin.list_views import GridToolsMixin
 from extensions import db
 from models import Gateway, Invoice, Permission
 
@@ -19,7 +19,7 @@ def gateway_choices() -> list[tuple[str, str]]:
     return [(gateway.name, gateway.display_name) for gateway in gateways]
 
 
-class InvoiceView(AuditedEditMixin, ExportMixin, SecureModelView):
+class InvoiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_INVOICES
     create_permission = edit_permission = Permission.MANAGE_INVOICE

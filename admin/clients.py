@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, ValidationError
 
 from admin.base import SecureModelView
-from admin.export import ExportMixin
+from admin.list_views import GridToolsMixin
 from extensions import db
 from models import ClientStatus, Order, Permission
 
@@ -16,7 +16,7 @@ COUNTRY_CHOICES = sorted((SelectChoice(code, country.name) for code, country in 
                          key=lambda choice: choice.label)
 
 
-class ClientView(ExportMixin, SecureModelView):
+class ClientView(GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_CLIENTS
     create_permission = Permission.ADD_NEW_CLIENT

@@ -7,7 +7,7 @@ from wtforms import SelectField
 from wtforms.validators import AnyOf, NumberRange
 
 from admin.base import AuditedEditMixin, SecureModelView
-from admin.export import ExportMixin
+from admin.list_views import GridToolsMixin
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
 from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS
 from modules.registry import available_registrar_modules
@@ -20,7 +20,7 @@ def registrar_choices() -> list[tuple[str, str]]:
     return [("", "— none —"), *available_registrar_modules()]
 
 
-class ServiceView(AuditedEditMixin, ExportMixin, SecureModelView):
+class ServiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_SERVICES
     create_permission = edit_permission = delete_permission = Permission.EDIT_SERVICES
@@ -51,7 +51,7 @@ class ServiceView(AuditedEditMixin, ExportMixin, SecureModelView):
         )
 
 
-class DomainView(AuditedEditMixin, ExportMixin, SecureModelView):
+class DomainView(AuditedEditMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_DOMAINS
     create_permission = edit_permission = delete_permission = Permission.EDIT_DOMAINS

@@ -41,6 +41,10 @@ def register_views(admin: Admin) -> None:
         admin.add_menu_item(link, target_category="Orders")
     admin.add_view(AddOrderView(name="Add New Order", category="Orders", endpoint="add_order",
                                 url="/admin/add-order"))
+    from admin.list_views import SavedViewsPage
+
+    admin.add_view(SavedViewsPage(name="Saved views", category="Orders", endpoint="saved_views",
+                                  url="/admin/saved-views"))
     admin.add_view(ServiceView(Service, db, name="Services", category="Orders", endpoint="services"))
     admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
 

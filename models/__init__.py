@@ -18,6 +18,7 @@ from models.orders import (
 )
 from models.outbox import SideEffect
 from models.permissions import BUILTIN_ROLES, Permission
+from models.saved_views import SavedView
 from models.settings import DEFAULT_SETTINGS, EmailLog, EmailTemplate, Setting
 from models.stats import DailyOrderCount, DailyRevenue
 from models.vocab import (
@@ -48,7 +49,7 @@ __all__ = [
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",
     "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
-    "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
+    "SavedView", "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
     "TldPrice", "Transaction", "hash_secret", "item_payment_status", "payment_status_is", "payment_status_of",
     "utcnow", "verify_secret",
 ]

@@ -6,7 +6,7 @@ import pytest
 from extensions import db
 from models import Order, OrderStatus
 from tests import factories
-from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving
+from tests.browser_support import ARTIFACTS, TIMEOUT_MS, browser_app, browser_page, log_in, serving
 
 pytestmark = pytest.mark.browser
 
@@ -44,11 +44,11 @@ def test_dashboard_then_clear_the_queue_with_the_keyboard_then_export(served, pa
     expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(first))
     page.screenshot(path=str(ARTIFACTS / "review-queue.png"), full_page=True)
     page.keyboard.press("a")  # accept
-    expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(second))
+    expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(second), timeout=TIMEOUT_MS)
     page.keyboard.press("c")  # cancel (the confirm() is accepted by the test browser)
-    expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(third))
+    expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(third), timeout=TIMEOUT_MS)
     page.keyboard.press("f")  # set as fraud
-    expect(page.locator("#queue-empty")).to_be_visible()
+    expect(page.locator("#queue-empty")).to_be_visible(timeout=TIMEOUT_MS)
     with app.app_context():
         statuses = [db.session.get(Order, order_id).status for order_id in data["pending"]]
     assert statuses == [OrderStatus.ACTIVE, OrderStatus.CANCELLED, OrderStatus.FRAUD]

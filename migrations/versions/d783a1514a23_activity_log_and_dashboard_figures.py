@@ -1,4 +1,5 @@
-"""activity log (events without an order, indexes for its filters) and the dashboard's daily figures
+"""activity log (events without an order, indexes for its filters), the dashboard's daily figures,
+saved views
 
 Revision ID: d783a1514a23
 Revises: 1f94921cf348
@@ -38,6 +39,22 @@ def upgrade():
     sa.Column('refunded', sa.Numeric(precision=16, scale=2), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_daily_revenue'))
     )
+    op.create_table('saved_views',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('admin_id', sa.Integer(), nullable=False),
+    sa.Column('endpoint', sa.String(length=50), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['admin_id'], ['admin_users.id'], name=op.f('fk_saved_views_admin_id_admin_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_views')),
+    sa.UniqueConstraint('admin_id', 'endpoint', 'name', name='uq_saved_views_admin_endpoint_name')
+    )
+    with op.batch_alter_table('saved_views', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_saved_views_admin_id'), ['admin_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_saved_views_endpoint'), ['endpoint'], unique=False)
     # The figures of the orders and payments already there (the app keeps them current from now on).
     day = "date({})" if op.get_bind().dialect.name == "sqlite" else "CAST({} AS DATE)"
     op.execute(f"INSERT INTO daily_order_counts (day, status, orders) "
@@ -48,6 +65,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('saved_views')
     op.drop_table('daily_revenue')
     op.drop_table('daily_order_counts')
     # Rows without an order cannot stay once order_id is required again: they go.
