@@ -29,6 +29,7 @@ from models import (
     Permission,
     Product,
 )
+from models.bounds import MAX_INT, MIN_INT, whole_number
 
 CLIENT_SEARCH_LIMIT = 20
 TEMPLATE_ROW = 999999  # the hidden row "Add Another ..." copies; never posted
@@ -80,11 +81,11 @@ class OrderForm:
         value = self._get(name)
         if not value:
             return default
-        try:
-            return int(value)
-        except ValueError:
+        number = whole_number(value, minimum=MIN_INT, maximum=MAX_INT)  # the bounds: actions.pricing
+        if number is None:
             self.errors.setdefault(name, []).append("Enter a whole number.")
             return default
+        return number
 
     def _product(self, row: int) -> CartProduct:
         override = None
@@ -135,7 +136,7 @@ class AddOrderView(SecureBaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         if request.method == "GET":
-            client_id = request.args.get("client_id", type=int)
+            client_id = whole_number(request.args.get("client_id", ""), minimum=1, maximum=MAX_INT)
             return self._render(None, {}, client=db.session.get(Client, client_id) if client_id else None)
         parsed = OrderForm(request.form)
         try:

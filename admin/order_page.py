@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -39,6 +38,8 @@ from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
 from admin.base import capped_count, count_badge, has_permission
 from admin.filters import order_statuses, status_group_titles
+from admin.list_input import primary_key_value
+from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import (
     Affiliate,
@@ -53,6 +54,7 @@ from models import (
     SideEffect,
     payment_status_of,
 )
+from models.bounds import MAX_ID, whole_number
 from models.guards import OrderAction, refusal
 from modules.registry import available_registrar_modules
 
@@ -135,7 +137,7 @@ def _accept_options(order: Order) -> AcceptOptions:
         prefix = f"service-{service.id}-"
         server_id = request.form.get(prefix + "server_id", "")
         options.services[service.id] = ServiceAcceptOptions(
-            server_id=int(server_id) if server_id.isdigit() else None,
+            server_id=whole_number(server_id, minimum=1, maximum=MAX_ID),
             username=request.form.get(prefix + "username", "").strip() or None,
             password=request.form.get(prefix + "password") or None,
             run_module_create=_checked(prefix + "run_create"),
@@ -221,9 +223,8 @@ class OrderPageMixin:
 
     def get_one(self, id):
         """The order with everything its page shows, in a fixed number of queries."""
-        try:
-            order_id = int(id)
-        except (TypeError, ValueError):
+        order_id = primary_key_value(Order, id)
+        if order_id is None:
             return None
         return db.session.scalar(
             select(Order).where(Order.id == order_id).options(
@@ -338,7 +339,7 @@ class OrderPageMixin:
     @expose("/order/affiliate/", methods=("POST",))
     def assign_affiliate_view(self):
         value = request.form.get("affiliate_id", "")
-        affiliate_id = int(value) if value.isdigit() else None
+        affiliate_id = whole_number(value, minimum=1, maximum=MAX_ID)
         return self._post((Permission.EDIT_ORDER,), "affiliate updated", assign_affiliate, affiliate_id)
 
     @expose("/order/notes/", methods=("POST",))
@@ -354,7 +355,8 @@ class OrderPageMixin:
         self._require(Permission.RETRY_SIDE_EFFECTS)
         order = self._posted_order()
         effect_id = request.form.get("side_effect_id", "")
-        effect = db.session.get(SideEffect, int(effect_id)) if effect_id.isdigit() else None
+        effect_id = whole_number(effect_id, minimum=1, maximum=MAX_ID)
+        effect = db.session.get(SideEffect, effect_id) if effect_id else None
         if effect is None or effect.order_id != order.id:
             abort(404)
         done = "side effect queued again" if verb == "retry" else "side effect cancelled"
@@ -377,16 +379,31 @@ class OrderPageMixin:
     def matching_count(self) -> int:
         return db.session.scalar(select(func.count()).select_from(self.matching_orders().subquery()))
 
+    def matching_description(self) -> str:
+        """What "all matching" covers, restated in its confirmation: every filter and the search."""
+        parts = list(self.list_filters().described)
+        if request.args.get("search"):
+            parts.append(f"Search {request.args['search']!r}")
+        return ", ".join(parts) or "no filter (every order)"
+
     def _bulk_target(self, ids):
-        """The orders a bulk action applies to: the ticked rows, or every order matching the filter."""
+        """The orders a bulk action applies to: the ticked rows, or every order matching the filter;
+        None (refused, flashed) when a filter of "all matching" could not be applied."""
         if request.form.get("all_matching") == "1":
+            if self.list_filters().errors:
+                flash("Nothing was changed: a filter could not be applied, so \"all matching\" would not "
+                      "mean what the list shows. Correct the filter first.", "error")
+                return None
             return self.matching_orders()
-        return [int(i) for i in ids if str(i).isdigit()]
+        self._check_posted_ids(ids)
+        return [int(i) for i in ids]
 
     def _run_bulk(self, name: str, ids, new_status: str | None = None) -> None:
         order_action, permission = BULK_ACTIONS[name]
         self._require(permission)
         target = self._bulk_target(ids)
+        if target is None:
+            return
         actor = Actor.admin(current_user)
         try:
             if order_action == OrderAction.DELETE:  # each deleted order keeps its own snapshot event

@@ -2,7 +2,7 @@
 
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import selectinload
 
 from admin.base import FilteredListLink, SecureModelView, has_permission
@@ -10,7 +10,7 @@ from admin.filters import LiveOptions, order_filters, order_statuses
 from admin.items import CLIENT_PICKER
 from admin.order_page import OrderPageMixin
 from models import Client, Order, OrderStatus, Permission
-from models.bounds import is_id
+from models.bounds import MAX_BIGINT, is_id, whole_number
 
 
 def _status_badge(view, context, model, name):
@@ -83,10 +83,13 @@ class OrderView(OrderPageMixin, SecureModelView):
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """A number is an order id or order #, an address an IP, an email a client: all exact."""
         term = search.strip()
-        if term.isdigit():
-            condition = Order.order_number == int(term)
+        number = whole_number(term, maximum=MAX_BIGINT)
+        if number is not None:
+            condition = Order.order_number == number
             if is_id(term):
-                condition |= Order.id == int(term)
+                condition |= Order.id == number
+        elif term.isdigit():  # all digits, but more than any order number or id: nothing
+            condition = false()
         elif "@" in term:
             condition = Order.client_id.in_(select(Client.id).where(Client.email.in_({term, term.lower()})))
         else:

@@ -46,6 +46,7 @@ class Permission(StrEnum):
     CONFIGURE_ADMIN_ROLES = "Configure Admin Roles"
     VIEW_ACTIVITY_LOG = "View Activity Log"
     VIEW_JOBS = "View Background Jobs"
+    MANAGE_JOBS = "Requeue, Delete and Empty Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
     API_ACCESS = "API Access"
     MANAGE_API_CREDENTIALS = "Manage API Credentials"
