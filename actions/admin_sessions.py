@@ -41,7 +41,9 @@ ROLE_CHANGED = "role changed"
 DEACTIVATED = "deactivated"
 
 # AdminUser column -> the end reason a change of it gives the admin's other sessions.
-_SECURITY_COLUMNS = {"password_hash": PASSWORD_CHANGED, "role_id": ROLE_CHANGED, "active": DEACTIVATED}
+# (The role relationship too: its foreign key is only synced during the flush.)
+_SECURITY_COLUMNS = {"password_hash": PASSWORD_CHANGED, "role_id": ROLE_CHANGED, "role": ROLE_CHANGED,
+                     "active": DEACTIVATED}
 
 
 def start_admin_session(
@@ -114,8 +116,8 @@ def _end_sessions_on_security_change(session: Session, _flush_context, _instance
         if not isinstance(admin, AdminUser) or admin.id is None:
             continue
         state = inspect(admin)
-        changed = [reason for column, reason in _SECURITY_COLUMNS.items()
-                   if state.attrs[column].history.has_changes()]
+        changed = sorted({reason for column, reason in _SECURITY_COLUMNS.items()
+                          if state.attrs[column].history.has_changes()})
         if changed:
             # The session the change is made from survives (an admin changing their own password);
             # a deactivated admin keeps none.

@@ -5,7 +5,6 @@ come from there, so the live total and the placed order always agree.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
@@ -29,7 +28,7 @@ from models import (
     Permission,
     Product,
 )
-from models.bounds import MAX_INT, MIN_INT, whole_number
+from models.bounds import MAX_INT, MIN_INT, InvalidInput, parse_money, whole_number
 
 CLIENT_SEARCH_LIMIT = 20
 TEMPLATE_ROW = 999999  # the hidden row "Add Another ..." copies; never posted
@@ -92,12 +91,9 @@ class OrderForm:
         name = f"products-{row}-price_override"
         if self._get(name):
             try:
-                override = Decimal(self._get(name))
-                if not override.is_finite() or override.as_tuple().exponent < -2:
-                    raise InvalidOperation
-            except InvalidOperation:
-                self.errors.setdefault(name, []).append("Enter an amount like 12.34.")
-                override = None
+                override = parse_money(self._get(name), what="The price override")
+            except InvalidInput as exc:
+                self.errors.setdefault(name, []).append(exc.message)
         return CartProduct(
             product_id=self._int(f"products-{row}-product_id"),
             billing_cycle=self._get(f"products-{row}-billing_cycle") or None,

@@ -5,6 +5,7 @@ from wtforms import SelectField
 
 from admin.base import SecureModelView
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
+from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS
 
 CLIENT_PICKER = {"fields": ("first_name", "last_name", "email", "company_name"), "page_size": 10}
 
@@ -56,6 +57,7 @@ class DomainView(SecureModelView):
                     "dns_management", "email_forwarding", "id_protection", "first_payment_amount",
                     "recurring_amount", "registration_date", "expiry_date", "next_due_date")
     secret_fields = ("epp_code",)
+    number_limits = {"period_years": (MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS)}
     form_overrides = {"type": SelectField}
     form_args = {"type": {"choices": [t.value for t in DomainOrderType]}}
     form_ajax_refs = {

@@ -85,6 +85,9 @@ def filter_value_refusal(view, flt, value: str) -> str | None:
         if wrong:
             return f"{_shown(wrong[0])} is not one of its choices."
     column_type = getattr(getattr(flt, "column", None), "type", None)
+    if isinstance(column_type, Money):  # whatever the filter's class: an amount the column can hold
+        cleaned = flt.clean(value)
+        return _numbers_refusal(cleaned if isinstance(cleaned, list) else [cleaned], column_type)
     if isinstance(flt, (base_filters.BaseIntFilter, base_filters.BaseIntListFilter)):
         return _integers_refusal(values, column_type)
     if isinstance(flt, (base_filters.BaseFloatFilter, base_filters.BaseFloatListFilter)):

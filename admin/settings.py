@@ -6,6 +6,7 @@ from wtforms.validators import ValidationError
 
 from admin.base import SecureModelView
 from models import Permission
+from models.bounds import MAX_SORT_ORDER
 
 
 class ServerView(SecureModelView):
@@ -30,6 +31,7 @@ class GatewayView(SecureModelView):
     column_filters = ("module", "active")
     secret_fields = ("settings",)
     unique_messages = {"name": "A gateway named {value} already exists."}
+    number_limits = {"sort_order": (0, MAX_SORT_ORDER)}
 
     def on_model_change(self, form, model, is_created):
         if form.settings.data:

@@ -91,9 +91,10 @@ class Money(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        amount = _exact(value).quantize(CENT, rounding=ROUND_HALF_UP)
-        if abs(amount) > MAX_MONEY:
-            raise ValueError(f"{amount} is more than a money column holds ({MAX_MONEY})")
+        amount = _exact(value)
+        if not amount.is_finite() or abs(amount) > MAX_MONEY:
+            raise ValueError(f"{amount} is not an amount a money column holds (at most {MAX_MONEY})")
+        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         if dialect.name == "sqlite":
             return int(amount.scaleb(2))
         return amount
