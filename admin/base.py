@@ -1,9 +1,12 @@
 """Base views: every admin URL needs a login and a named permission."""
 
+import logging
 from enum import Enum
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterConverter
@@ -291,6 +294,12 @@ class SecureModelView(PermissionMixin, ModelView):
                 raise BadRequest(f"{shown!r} is not the id of a {self.name or self.model.__name__} row; "
                                  "nothing was changed.")
 
+    @action("delete", lazy_gettext("Delete"),
+            lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # Flask-Admin compares the posted strings with the key column (PostgreSQL: integer = varchar).
+        return super().action_delete([primary_key_value(self.model, raw) for raw in ids])
+
     def _create_ajax_loader(self, name, options):
         loader = super()._create_ajax_loader(name, options)
         return BoundedAjaxLoader(loader.name, loader.session, loader.model, **options)
@@ -331,7 +340,8 @@ class SecureModelView(PermissionMixin, ModelView):
         included - a message with a reference; the SQL and its parameters go only to the log."""
         if isinstance(exc, ValidationError) or current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
             return super().handle_view_exception(exc)
-        reference = log_unexpected(exc)
+        # A constraint the form could not know (a row still in use): expected, so only a warning.
+        reference = log_unexpected(exc, logging.WARNING if isinstance(exc, IntegrityError) else logging.ERROR)
         if isinstance(exc, IntegrityError):
             message = ("The database refused the change: a value is already in use, missing or out of "
                        "range.")

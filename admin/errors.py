@@ -63,10 +63,12 @@ def new_reference() -> str:
     return secrets.token_hex(4).upper()
 
 
-def log_unexpected(exc: BaseException) -> str:
+def log_unexpected(exc: BaseException, level: int = logging.ERROR) -> str:
+    """Log `exc` with its detail under a new reference; the reference is what the admin sees."""
     reference = new_reference()
-    log.error("Unexpected error, reference %s, on %s %s", reference, request.method, request.path,
-              exc_info=(type(exc), exc, exc.__traceback__))
+    what = "Unexpected error" if level >= logging.ERROR else "Refused by the database"
+    log.log(level, "%s, reference %s, on %s %s", what, reference, request.method, request.path,
+            exc_info=(type(exc), exc, exc.__traceback__))
     return reference
 
 
