@@ -271,6 +271,12 @@ class SecureModelView(PermissionMixin, ModelView):
             if not allowed:
                 abort(403)
         if name == "action_view":
+            # Flask-Admin answers an unknown or forbidden bulk action with a silent redirect.
+            chosen = request.form.get("action", "")
+            if chosen not in self._actions_data:
+                raise BadRequest(f"There is no bulk action {chosen[:40]!r} here; nothing was changed.")
+            if not self.is_action_allowed(chosen):
+                abort(403)
             self._check_posted_ids(request.form.getlist("rowid"))
         if name == "ajax_lookup":
             for arg, lowest, highest in (("offset", 0, MAX_AJAX_OFFSET), ("limit", 1, MAX_AJAX_LIMIT)):
