@@ -88,7 +88,10 @@ def filter_value_refusal(view, flt, value: str) -> str | None:
     if isinstance(column_type, Money):  # whatever the filter's class: an amount the column can hold
         cleaned = flt.clean(value)
         return _numbers_refusal(cleaned if isinstance(cleaned, list) else [cleaned], column_type)
-    if isinstance(flt, (base_filters.BaseIntFilter, base_filters.BaseIntListFilter)):
+    plain = type(flt) in (sqla_filters.FilterEqual, sqla_filters.FilterNotEqual, sqla_filters.FilterInList,
+                          sqla_filters.FilterNotInList)  # the text filters, put on an integer column
+    if isinstance(flt, (base_filters.BaseIntFilter, base_filters.BaseIntListFilter)) or (
+            plain and isinstance(column_type, Integer)):
         return _integers_refusal(values, column_type)
     if isinstance(flt, (base_filters.BaseFloatFilter, base_filters.BaseFloatListFilter)):
         return _numbers_refusal(values, column_type)
