@@ -1,5 +1,6 @@
 """Money is exact on SQLite as on PostgreSQL: in Python, through the ORM and in SQL aggregates."""
 
+import math
 from decimal import Decimal
 
 import flask_migrate
@@ -40,11 +41,22 @@ def test_sql_sums_over_many_amounts_are_exact(session):
         {"invoice_id": invoice.id, "type": "Item", "description": "big", "amount": MAX_MONEY},
         {"invoice_id": invoice.id, "type": "Item", "description": "cent", "amount": Decimal("0.01")}])
     session.commit()
+    # Large amounts with cents: a float sum (SQLite's REAL) is a cent or more off for these.
+    large = [Decimal("98765432109876.53")] * 7 + [Decimal("33333333333333.33")] * 3
+    session.execute(insert(InvoiceItem), [
+        {"invoice_id": invoice.id, "type": "Item", "description": f"large-{i}", "amount": amount}
+        for i, amount in enumerate(large)])
+    session.commit()
+    total = session.scalar(select(func.sum(InvoiceItem.amount))
+                           .where(InvoiceItem.description.like("large-%")))
+    assert total == sum(large) == Decimal("791358024769135.70")
+    as_floats = Decimal(repr(math.fsum(float(a) for a in large))).quantize(Decimal("0.01"))
+    assert as_floats != total  # what a float sum gives: 791358024769135.80
     dimes = session.scalar(select(func.sum(InvoiceItem.amount)).where(InvoiceItem.description == "dime"))
     assert dimes == Decimal("100.00") and isinstance(dimes, Decimal)
     everything = session.scalar(select(func.sum(InvoiceItem.amount))
                                 .where(InvoiceItem.invoice_id == invoice.id))
-    assert everything == Decimal("100.00") + MAX_MONEY + Decimal("0.01") + Decimal("15.00")
+    assert everything == Decimal("115.01") + MAX_MONEY + sum(large)
     # Expressions over money stay money: differences, multiples, coalesce.
     paid = factories.make_order(paid=True)
     session.commit()
