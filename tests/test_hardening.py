@@ -341,3 +341,16 @@ def test_a_cookie_with_only_an_admin_id_signs_nobody_in(app_ctx, full_admin, ses
 
 def test_money_bound_is_the_column_bound():
     assert str(MAX_MONEY) == "99999999999999.99"
+
+
+def test_an_order_total_beyond_what_money_holds_is_refused(admin_client, session):
+    client = factories.make_client()
+    product = factories.make_product(prices={"Monthly": ("99999999999999.99", "0.00")})
+    session.commit()
+    response = admin_client.post("/admin/add-order/", data={
+        "client_id": str(client.id), "payment_method": "banktransfer",
+        "products-0-product_id": str(product.id), "products-0-billing_cycle": "Monthly",
+        "products-0-quantity": "2"})
+    assert response.status_code == 400
+    assert "The order total would be more than 99,999,999,999,999.99" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Order)) == 0
