@@ -200,3 +200,18 @@ def admin_client(client_as, full_admin):
 @pytest.fixture
 def anon_client(app_ctx):
     return app_ctx.test_client()
+
+
+@pytest.fixture
+def smtp(app_ctx):
+    """The app sends mail (MAIL_SERVER set) to an aiosmtpd server for the length of the test."""
+    from tests.modules_support.smtp_server import start_smtp
+
+    controller, mailbox = start_smtp()
+    saved = {key: app_ctx.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app_ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield mailbox
+    finally:
+        app_ctx.config.update(saved)
+        controller.stop()

@@ -4,6 +4,7 @@ and no page a role can open shows a secret (the seeded ones: service password, E
 and gateway secrets, an API secret, an admin password)."""
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from admin.order_page import BULK_ACTIONS, ORDER_VERBS
 from extensions import db
@@ -63,25 +64,28 @@ def world(app_ctx):
     seeded = seed_world(db.session)
     client = app_ctx.test_client()
     sign_in(client, seeded["admin"])
-    cases = discover(app_ctx, client, seeded)
-    return seeded, cases, snapshot()
+    return discover(app_ctx, client, seeded)
+
+
+def signed_in_as(app, role):
+    admin = factories.make_admin(role)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, admin)
+    return admin, client
 
 
 @pytest.mark.parametrize("role", ["Support", "Sales Operator"])
 def test_every_mutation_a_role_lacks_is_403_and_changes_nothing(app_ctx, world, role):
-    _, cases, seed_rows = world
-    admin = factories.make_admin(role)
-    db.session.commit()
+    admin, client = signed_in_as(app_ctx, role)
     seed_rows = snapshot()
-    client = app_ctx.test_client()
-    sign_in(client, admin)
     checked = 0
-    for case in cases:
+    for case in world:
         if case.method != "POST" or case.anonymous:
             continue
         needed = required_permissions(app_ctx, case)
         lacks = [p for p in needed if p and not admin.has_permission(p)]
-        response = client.post(case.path, data=dict(case.params))
+        response = client.post(case.path, data=MultiDict(case.params))
         if lacks:
             assert response.status_code == 403, (role, case.path, case.params, lacks, response.status_code)
             assert snapshot() == seed_rows, (role, case.path, "changed the database")
@@ -94,16 +98,12 @@ def test_every_mutation_a_role_lacks_is_403_and_changes_nothing(app_ctx, world, 
 
 @pytest.mark.parametrize("role", ["Support", "Sales Operator", "Full Administrator"])
 def test_no_page_a_role_can_open_shows_a_secret(app_ctx, world, role):
-    _, cases, _ = world
-    admin = factories.make_admin(role)
-    db.session.commit()
-    client = app_ctx.test_client()
-    sign_in(client, admin)
+    _, client = signed_in_as(app_ctx, role)
     opened = 0
-    for case in cases:
+    for case in world:
         if case.method != "GET" or case.anonymous:
             continue
-        response = client.get(case.path, query_string=dict(case.params))
+        response = client.get(case.path, query_string=MultiDict(case.params))
         if response.status_code != 200:
             continue
         opened += 1

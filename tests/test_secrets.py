@@ -5,7 +5,6 @@ and a read-only role finds it nowhere."""
 import json
 import logging
 
-import pytest
 from sqlalchemy import select
 
 from extensions import db
@@ -13,22 +12,9 @@ from models import AutoSetup, EmailLog, EmailStatus, OrderEvent, Server, SideEff
 from tests import factories
 from tests.jobs_support import WEBHOOK_SECRET
 from tests.modules_support.http_stub import JsonHandler, StubServer
-from tests.modules_support.smtp_server import start_smtp
 from tests.test_order_page import PAGE, post
 
 SERVICE_PASSWORD = "Tr0ub4dor-and-3-horses"
-
-
-@pytest.fixture
-def smtp(app_ctx):
-    controller, mailbox = start_smtp()
-    saved = {key: app_ctx.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app_ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    try:
-        yield mailbox
-    finally:
-        app_ctx.config.update(saved)
-        controller.stop()
 
 
 def stored_text(session) -> str:
