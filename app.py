@@ -47,7 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from admin import init_admin
+    from admin.errors import init_error_pages
 
+    init_error_pages(app)
     init_admin(app)
     from jobs.dashboard import init_rq_dashboard
     from jobs.dispatcher import init_dispatcher

@@ -21,7 +21,7 @@ from actions.cart import (
 )
 from actions.promotions import applies_to_domain, applies_to_product, discounts
 from models import ZERO, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
-from models.bounds import MAX_QUANTITY
+from models.bounds import MAX_MONEY, MAX_QUANTITY
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,9 @@ def price_cart(cart: Cart, catalog: Catalog, promotion: Promotion | None = None)
         _price_domain(quote, index, line, catalog)
     if promotion is not None and not quote.errors:
         _apply_promotion(quote, promotion)
+    if not quote.errors and quote.subtotal > MAX_MONEY:  # each line fits, their sum must too
+        quote.add_error(product_field(0, "quantity") if cart.products else domain_field(0, "name"),
+                        f"The order total would be more than {MAX_MONEY:,}; split it into several orders.")
     return quote
 
 

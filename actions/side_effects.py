@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import SYSTEM, Actor
 from actions.errors import ErrorCode, TransitionError
+from actions.redaction import redact, side_effect_secrets
 from models import (
     Domain,
     DomainStatus,
@@ -318,7 +319,9 @@ def complete_side_effect(session: Session, effect: SideEffect, result, actor: Ac
     effect.finished_at = utcnow()
     effect.next_attempt_at = None
     effect.last_error = ""
-    events.side_effect_succeeded(session, effect, actor, getattr(result, "message", "") or "", item)
+    # A module's message is kept on the timeline: never with a secret it was handed.
+    message = redact(getattr(result, "message", ""), side_effect_secrets(session, effect))
+    events.side_effect_succeeded(session, effect, actor, message, item)
     session.flush()
     return effect
 
@@ -326,6 +329,8 @@ def complete_side_effect(session: Session, effect: SideEffect, result, actor: Ac
 def fail_side_effect(
     session: Session, effect: SideEffect, error: str, retry_at: datetime | None = None, actor: Actor = SYSTEM
 ) -> SideEffect:
+    # An error text is shown to admins and mailed to them: never with a secret the call was handed.
+    error = redact(error, side_effect_secrets(session, effect))
     effect.last_error = error
     if retry_at is not None:
         effect.status = SideEffectStatus.QUEUED

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
-from wtforms.validators import AnyOf
+from wtforms.validators import AnyOf, ValidationError
 
 from admin.base import MoneyInlineForm, SecureModelView
 from admin.items import registrar_choices
@@ -17,7 +17,16 @@ from models import (
     Tld,
     TldPrice,
 )
+from models.bounds import (
+    MAX_PERCENTAGE,
+    MAX_PROMOTION_USES,
+    MAX_REGISTRATION_YEARS,
+    MAX_STOCK,
+    MIN_REGISTRATION_YEARS,
+)
 from modules.registry import available_server_modules
+
+REGISTRATION_YEARS = (MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS)
 
 CYCLES = [c.value for c in BillingCycle]
 
@@ -47,6 +56,7 @@ class ProductView(SecureModelView):
     form_args = {"type": {"choices": _choices(ProductType)}, "auto_setup": {"choices": _choices(AutoSetup)},
                  "module": {"label": "Server module", "choices": available_server_modules}}
     form_ajax_refs = {"default_server": {"fields": ("name", "hostname"), "page_size": 10}}
+    number_limits = {"stock_quantity": (0, MAX_STOCK)}
     inline_models = (MoneyInlineForm(
         ProductPrice,
         form_columns=("id", "cycle", "price", "setup_fee"),
@@ -56,6 +66,12 @@ class ProductView(SecureModelView):
 
     def get_query(self):
         return super().get_query().options(selectinload(Product.prices))
+
+
+def _percentage_at_most_100(form, field):
+    if form.type.data == PromotionType.PERCENTAGE and field.data is not None and field.data.is_finite() \
+            and field.data > MAX_PERCENTAGE:
+        raise ValidationError("A percentage is at most 100.")
 
 
 class PromotionView(SecureModelView):
@@ -71,8 +87,10 @@ class PromotionView(SecureModelView):
     column_filters = ("type", "recurring", "start_date", "expiration_date")
     form_excluded_columns = ("uses",)
     form_overrides = {"type": SelectField}
-    form_args = {"type": {"choices": _choices(PromotionType)}}
+    form_args = {"type": {"choices": _choices(PromotionType)},
+                 "value": {"validators": [lambda form, field: _percentage_at_most_100(form, field)]}}
     unique_messages = {"code": "A promotion with code {value} already exists."}
+    number_limits = {"max_uses": (0, MAX_PROMOTION_USES), "recur_for": (0, 1000)}
 
 
 class TldView(SecureModelView):
@@ -91,6 +109,7 @@ class TldView(SecureModelView):
     unique_messages = {"extension": "The TLD {value} already exists."}
     inline_models = (MoneyInlineForm(
         TldPrice, form_columns=("id", "years", "register_price", "transfer_price", "renew_price"),
+        number_limits={"years": REGISTRATION_YEARS},
     ),)
 
     def get_query(self):

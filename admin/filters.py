@@ -207,7 +207,7 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
         return [(str(product.id), str(product)) for product in products]
 
     def validate(self, value):
-        return value.isdigit()
+        return is_id(value)
 
     def apply(self, query, value, alias=None):
         orders = select(Service.order_id).where(Service.product_id == int(value))

@@ -4,7 +4,7 @@ edit is written on the order's timeline (AuditedEditMixin)."""
 
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
-from wtforms.validators import AnyOf, NumberRange
+from wtforms.validators import AnyOf
 
 from admin.base import AuditedEditMixin, SecureModelView
 from admin.list_views import GridToolsMixin
@@ -67,13 +67,11 @@ class DomainView(AuditedEditMixin, GridToolsMixin, SecureModelView):
                     "email_forwarding", "id_protection", "first_payment_amount", "recurring_amount",
                     "registration_date", "expiry_date", "next_due_date")
     secret_fields = ("epp_code",)
+    number_limits = {"period_years": (MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS)}
     form_overrides = {"type": SelectField, "registrar": SelectField}
     form_args = {
         "type": {"choices": [t.value for t in DomainOrderType]},
         "registrar": {"choices": registrar_choices},
-        "period_years": {"validators": [NumberRange(
-            MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS,
-            message=f"A registration lasts {MIN_REGISTRATION_YEARS} to {MAX_REGISTRATION_YEARS} years.")]},
     }
 
     def get_query(self):

@@ -19,7 +19,6 @@ from admin.filters import order_statuses
 from admin.order_page import row_permitted
 from extensions import db
 from models import Order
-from models.bounds import is_id
 
 # A bulk flash lists at most this many refused orders by number.
 REFUSED_SHOWN = 50
@@ -73,11 +72,24 @@ class OrderBulkMixin:
     def matching_count(self) -> int:
         return db.session.scalar(select(func.count()).select_from(self.matching_orders().subquery()))
 
+    def matching_description(self) -> str:
+        """What "all matching" covers, restated in its confirmation: every filter and the search."""
+        parts = list(self.list_filters().described)
+        if request.args.get("search"):
+            parts.append(f"Search {request.args['search']!r}")
+        return ", ".join(parts) or "no filter (every order)"
+
     def _bulk_target(self, ids):
-        """The orders a bulk action applies to: the ticked rows, or every order matching the filter."""
+        """The orders a bulk action applies to: the ticked rows, or every order matching the filter;
+        None (refused, flashed) when a filter of "all matching" could not be applied."""
         if request.form.get("all_matching") == "1":
+            if self.list_filters().errors:
+                flash("Nothing was changed: a filter could not be applied, so \"all matching\" would not "
+                      "mean what the list shows. Correct the filter first.", "error")
+                return None
             return self.matching_orders()
-        return [int(i) for i in ids if is_id(i)]
+        self._check_posted_ids(ids)
+        return [int(i) for i in ids]
 
     def _bulk(self, row: Transition, ids):
         if not row_permitted(row):
@@ -87,7 +99,9 @@ class OrderBulkMixin:
             return self.render("admin/order_bulk_status.html", ids=ids, statuses=order_statuses(),
                                action=bulk_name(row), all_matching=request.form.get("all_matching") == "1",
                                return_url=get_redirect_target() or self.get_url(".index_view"))
-        self._run_bulk(row, self._bulk_target(ids), request.form.get("status"))
+        target = self._bulk_target(ids)
+        if target is not None:
+            self._run_bulk(row, target, request.form.get("status"))
         return None
 
     def _run_bulk(self, row: Transition, target, new_status: str | None) -> None:

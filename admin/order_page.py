@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,6 +28,8 @@ from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, TransitionError, run_order_action
 from admin.base import has_permission
 from admin.filters import order_statuses
+from admin.list_input import primary_key_value
+from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import (
     Affiliate,
@@ -130,9 +131,8 @@ class OrderPageMixin:
 
     def get_one(self, id):
         """The order with everything its page shows, in a fixed number of queries."""
-        try:
-            order_id = parse_id(id)
-        except InvalidInput:
+        order_id = primary_key_value(Order, id)
+        if order_id is None:
             return None
         return db.session.scalar(
             select(Order).where(Order.id == order_id).options(

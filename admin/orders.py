@@ -3,7 +3,7 @@ dropdown. The order page and the bulk actions are mixed in (admin/order_page.py,
 
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import selectinload
 
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
@@ -13,7 +13,7 @@ from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
 from models import Client, Order, OrderStatus, Permission
-from models.bounds import is_id
+from models.bounds import MAX_BIGINT, is_id, whole_number
 
 # The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
 # view reads at most this many index entries, however many orders wait.
@@ -127,10 +127,13 @@ class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, GridToolsMixin
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """A number is an order id or order #, an address an IP, an email a client: all exact."""
         term = search.strip()
-        if term.isdigit():
-            condition = Order.order_number == int(term)
+        number = whole_number(term, maximum=MAX_BIGINT)
+        if number is not None:
+            condition = Order.order_number == number
             if is_id(term):
-                condition |= Order.id == int(term)
+                condition |= Order.id == number
+        elif term.isdigit():  # all digits, but more than any order number or id: nothing
+            condition = false()
         elif "@" in term:
             condition = Order.client_id.in_(select(Client.id).where(Client.email.in_({term, term.lower()})))
         else:

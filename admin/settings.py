@@ -7,6 +7,7 @@ from wtforms.validators import ValidationError
 
 from admin.base import SecureModelView
 from models import Permission
+from models.bounds import MAX_SORT_ORDER
 from modules.registry import available_gateway_modules, available_server_modules
 
 
@@ -36,6 +37,7 @@ class GatewayView(SecureModelView):
     form_overrides = {"module": SelectField}
     form_args = {"module": {"choices": available_gateway_modules}}
     unique_messages = {"name": "A gateway named {value} already exists."}
+    number_limits = {"sort_order": (0, MAX_SORT_ORDER)}
 
     def on_model_change(self, form, model, is_created):
         if form.settings.data:

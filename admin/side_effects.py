@@ -12,7 +12,7 @@ Who sees what:
 
 from flask import abort, current_app, flash, request, url_for
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.menu import MenuLink
 from flask_login import current_user
 from markupsafe import Markup
@@ -127,7 +127,7 @@ class SideEffectView(SecureModelView):
     column_filters = (
         FilterEqual(SideEffect.status, "Status", options=_options(SideEffectStatus)),
         FilterEqual(SideEffect.kind, "Kind", options=_options(SideEffectKind)),
-        FilterEqual(SideEffect.order_id, "Order"),
+        IntEqualFilter(SideEffect.order_id, "Order"),  # an int: PostgreSQL has no integer = varchar
     )
 
     def is_accessible(self) -> bool:

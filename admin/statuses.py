@@ -7,6 +7,7 @@ from actions.order_statuses import OrderStatusError, check_order_status, delete_
 from admin.base import SecureModelView
 from extensions import db
 from models import Permission
+from models.bounds import MAX_SORT_ORDER
 
 
 def _swatch(view, context, model, name):
@@ -26,6 +27,7 @@ class OrderStatusView(SecureModelView):
                     "sort_order")
     form_args = {"color": {"label": "Colour", "description": "Six-digit hex colour, e.g. #cc0000."}}
     unique_messages = {"title": "An order status named {value} already exists"}
+    number_limits = {"sort_order": (0, MAX_SORT_ORDER)}
 
     def on_model_change(self, form, model, is_created):
         try:

@@ -111,7 +111,7 @@ def seed(app, size: int) -> dict:
         admin = db.session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
             factories.make_admin("Full Administrator", email=BENCH_ADMIN)  # a reused database has it
         db.session.commit()
-        admin.get_id()  # loaded now: the test client logs in with it after the session closes
+        assert admin.id  # loaded now: the test client signs it in after the session closes
         print(f"{db_name(str(db.engine.url))}: {size:,} orders ready in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
         newest = db.session.scalar(select(Order).order_by(Order.id.desc()).limit(1))

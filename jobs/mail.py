@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.redaction import redact
 from models import (
     AdminUser,
     Client,
@@ -39,6 +40,14 @@ from modules.base import EmailMessage, ModuleResult
 # A merge field that does not apply (a service field in an order email) renders empty, as in WHMCS.
 _env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
+# Merge fields holding a secret. The message sent carries the value; the email log's copy (which
+# read-only roles may open) holds a placeholder instead, filled in again each time it is sent.
+SECRET_MERGE_FIELDS = ("service_password",)
+
+
+def _placeholder(name: str) -> str:
+    return f"[{name.replace('_', ' ')} not stored]"
+
 
 class UnsendableEmailError(Exception):
     """A problem no retry can fix (no template, no recipient, a broken template)."""
@@ -47,7 +56,8 @@ class UnsendableEmailError(Exception):
 def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
     """Render the message into its email_log row (one per side effect: the row record_email wrote,
     or one made here on the first attempt and reused on retries). None when the template is
-    disabled: nothing to send."""
+    disabled: nothing to send. The row keeps the message with its secrets replaced by placeholders
+    (SECRET_MERGE_FIELDS); the message sent has them filled in."""
     row = _log_row(session, effect)
     context = merge_fields(session, effect)
     template = _template(session, effect.payload.get("template", ""), context)
@@ -57,9 +67,11 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
     recipients = _split(to) if to else _default_recipients(session, template, context)
     if not recipients:
         raise UnsendableEmailError(f"No recipient for {template.name!r}")
+    secrets = {name: str(context[name]) for name in SECRET_MERGE_FIELDS if context.get(name)}
+    stored = {**context, **{name: _placeholder(name) for name in secrets}}
     try:
-        subject = _env.from_string(template.subject).render(context).strip()
-        body = _env.from_string(template.body).render(context)
+        subject = redact(_env.from_string(template.subject).render(stored).strip(), secrets.values())
+        body = redact(_env.from_string(template.body).render(stored), secrets.values())
     except TemplateError as exc:
         raise UnsendableEmailError(f"Template {template.name!r} does not render: {exc}") from None
     if row is None:
@@ -74,11 +86,17 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
         effect.payload = {**effect.payload, "email_log_id": row.id}  # a new dict, so the change is saved
     return EmailMessage(
         to=_split(row.to),
-        subject=row.subject,
-        body_text=row.body,
+        subject=_filled_in(row.subject, secrets),
+        body_text=_filled_in(row.body, secrets),
         from_addr=current_app.config.get("MAIL_DEFAULT_SENDER") or "",
         headers={"X-Orderdesk-Side-Effect": effect.idempotency_key},
     )
+
+
+def _filled_in(text: str, secrets: dict[str, str]) -> str:
+    for name, value in secrets.items():
+        text = text.replace(_placeholder(name), value)
+    return text
 
 
 def record_delivery(session: Session, effect: SideEffect, result: ModuleResult, final: bool) -> None:

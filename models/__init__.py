@@ -1,5 +1,6 @@
 """SQLAlchemy models and vocabularies. Import from here: `from models import Order, OrderStatus`."""
 
+from models.admin_sessions import AdminSession
 from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, verify_secret
 from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
@@ -42,9 +43,9 @@ from models.vocab import (
 )
 
 __all__ = [
-    "ZERO", "ActorType", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup", "BUILTIN_ROLES",
-    "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus", "DEFAULT_SETTINGS",
-    "DailyOrderCount", "DailyRevenue",
+    "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup",
+    "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
+    "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",

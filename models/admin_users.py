@@ -49,6 +49,11 @@ class AdminUser(Base):
 
     role: Mapped[Role] = relationship()
 
+    # The server-side session (models/admin_sessions.py) this request is signed in with, set by the
+    # user loader. Flask-Login keeps get_id() in the cookie: the session's token, never our id.
+    session_token = None
+    session_id = None
+
     # Flask-Login protocol
     @property
     def is_authenticated(self) -> bool:
@@ -63,7 +68,9 @@ class AdminUser(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        if not self.session_token:
+            raise RuntimeError("Sign admins in through actions.admin_sessions.start_admin_session")
+        return self.session_token
 
     def set_password(self, password: str) -> None:
         self.password_hash = hash_secret(password)

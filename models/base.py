@@ -3,12 +3,15 @@
 import base64
 import hashlib
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import DateTime, Index, MetaData, Numeric, Text, func
+from sqlalchemy import DateTime, Index, Integer, MetaData, Numeric, Text, func
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
+
+from models.bounds import CENT, MAX_MONEY
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -50,9 +53,81 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def Money():  # noqa: N802 - reads as a column type
-    """Money is Numeric(16,2) / Decimal everywhere; never float."""
-    return Numeric(16, 2, asdecimal=True)
+class Money(TypeDecorator):
+    """Money: an exact Decimal with two places, never a float, on both databases.
+
+    PostgreSQL stores NUMERIC(16,2). SQLite has no exact decimal: its NUMERIC affinity keeps 12.34 as
+    a REAL (123456789012345.99 comes back as ...45.98, and SUM() adds floats). There the column
+    holds whole cents instead, still declared NUMERIC(16, 2): that affinity keeps an integer as an
+    exact 64-bit INTEGER, SQLite sums integers exactly (or raises on overflow), and existing tables
+    need no rebuild (the migration only multiplies by 100). Raw SQL on SQLite sees cents.
+    sum(), coalesce() and +, - and * by a whole number keep the Money type, so their results come
+    back as Decimal on both databases: `select(func.sum(Order.amount))` is exact.
+    A value beyond what NUMERIC(16,2) holds is refused on both databases alike (the faces bound
+    every amount before it gets here: models/bounds.py).
+    """
+
+    impl = Numeric(16, 2, asdecimal=True)
+    cache_ok = True
+
+    class comparator_factory(TypeDecorator.Comparator):  # noqa: N801 - SQLAlchemy's hook name
+        def _adapt_expression(self, op, other_comparator):
+            # money +/- money and money * n are money (on SQLite: cents, converted back on the way out)
+            if op in (operators.add, operators.sub, operators.mul):
+                return op, self.type
+            return super()._adapt_expression(op, other_comparator)
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return _SqliteCents(16, 2)
+        return dialect.type_descriptor(Numeric(16, 2, asdecimal=True))
+
+    def coerce_compared_value(self, op, value):
+        # The n of money * n is a plain number (cents * n), not an amount turned into cents.
+        if op is operators.mul and isinstance(value, int):
+            return Integer()
+        return self
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = _exact(value)
+        if not amount.is_finite() or abs(amount) > MAX_MONEY:
+            raise ValueError(f"{amount} is not an amount a money column holds (at most {MAX_MONEY})")
+        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        if dialect.name == "sqlite":
+            return int(amount.scaleb(2))
+        return amount
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return _exact(value).scaleb(-2).quantize(CENT)
+        return _exact(value).quantize(CENT)
+
+    @property
+    def python_type(self):
+        return Decimal
+
+
+class _SqliteCents(Numeric):
+    """SQLite's money column: declared NUMERIC(16, 2), values are whole cents passed through as
+    Python ints (SQLAlchemy's own SQLite Numeric would go through float both ways)."""
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
+def _exact(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):  # only ever from a legacy REAL or a float-typed expression
+        return Decimal(repr(value))
+    return Decimal(value)
 
 
 ZERO = Decimal("0.00")

@@ -6,16 +6,23 @@ with a message that can be shown next to the field, never a database error.
 
     parse_id("12") -> 12                 ids fit the INTEGER columns (1 .. 2**31-1)
     parse_optional_id("") -> None
+    whole_number("12", maximum=MAX_ID) -> 12 | None   a lookup term: anything else matches nothing
     parse_int("3", minimum=1, maximum=100, what="Quantity") -> 3
     parse_money("12.30") -> Decimal("12.30")     at most 2 decimals, |x| within Numeric(16,2)
     parse_percentage("15") -> Decimal("15")      0..100
     clean_text(value, max_length=255)            no NUL or other control characters but tab/CR/LF
+    control_character_refusal(value, line_breaks=True) -> message | None   the request-wide check
+    integer_range(column_type) -> (lowest, highest) an integer column holds
 """
 
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import BigInteger
+
 # INTEGER primary and foreign keys (32-bit on PostgreSQL): a larger number can match no row.
 MAX_ID = 2**31 - 1
+MIN_INT, MAX_INT = -(2**31), 2**31 - 1  # INTEGER
+MIN_BIGINT, MAX_BIGINT = -(2**63), 2**63 - 1  # BIGINT
 # What Numeric(16, 2) holds: 14 digits before the point, 2 after.
 MAX_MONEY = Decimal("99999999999999.99")
 CENT = Decimal("0.01")
@@ -24,6 +31,9 @@ MAX_QUANTITY = 100  # copies of one product in one order line
 MAX_STOCK = 1_000_000
 MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS = 1, 10
 MAX_PERCENTAGE = Decimal(100)
+MAX_LIST_PAGE = 10_000  # deepest list page (0-based) a generic admin list serves
+MAX_PROMOTION_USES = 1_000_000_000
+MAX_SORT_ORDER = 1_000_000
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
@@ -54,6 +64,22 @@ def parse_int(value, *, minimum: int, maximum: int, what: str = "The value") -> 
 
 def parse_id(value, what: str = "Id") -> int:
     return parse_int(value, minimum=1, maximum=MAX_ID, what=what)
+
+
+def whole_number(value, *, minimum: int = 0, maximum: int) -> int | None:
+    """`value` as a whole number within [minimum, maximum], or None: for search terms and lookups,
+    where anything else (a word, 10**40, "\u00b9") simply matches nothing."""
+    try:
+        return parse_int(value, minimum=minimum, maximum=maximum)
+    except InvalidInput:
+        return None
+
+
+def integer_range(column_type) -> tuple[int, int]:
+    """What an integer column holds: BIGINT 64 bits, INTEGER (and SMALLINT, kept wide) 32 bits."""
+    if isinstance(column_type, BigInteger):
+        return MIN_BIGINT, MAX_BIGINT
+    return MIN_INT, MAX_INT
 
 
 def parse_optional_id(value, what: str = "Id") -> int | None:
@@ -100,9 +126,19 @@ def parse_percentage(value, what: str = "The percentage") -> Decimal:
     return amount
 
 
-def has_forbidden_characters(value: str) -> bool:
-    """NUL and other control characters (tab, CR and LF are allowed in free text)."""
-    return any((ord(c) < 32 and c not in _ALLOWED_CONTROLS) or ord(c) == 127 for c in value)
+def has_forbidden_characters(value: str, *, line_breaks: bool = True) -> bool:
+    """NUL and other control characters (tab, CR and LF are allowed in free text unless
+    line_breaks=False: in a URL, a name or a search term they are never meant)."""
+    allowed = _ALLOWED_CONTROLS if line_breaks else set()
+    return any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value)
+
+
+def control_character_refusal(value: str, *, what: str, line_breaks: bool = True) -> str | None:
+    """The message for a value holding NUL or other control characters, or None when it is clean."""
+    if not has_forbidden_characters(value, line_breaks=line_breaks):
+        return None
+    kinds = "NUL or control characters" if line_breaks else "NUL, control characters or line breaks"
+    return f"{what} contains {kinds}, which are not allowed."
 
 
 def clean_text(value, *, max_length: int, what: str = "The text", single_line: bool = False) -> str:

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     # Every row a list's filters select leaves the back office as a file.
     EXPORT_LISTS = "Export Lists"
     VIEW_JOBS = "View Background Jobs"
+    MANAGE_JOBS = "Requeue, Delete and Empty Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
     CANCEL_SIDE_EFFECTS = "Cancel Queued Side Effects"
     # Cancelling one of these leaves an account running or a client unrefunded: its own permission.

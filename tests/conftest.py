@@ -10,8 +10,8 @@ import os
 import uuid
 
 import pytest
-from flask import g, has_app_context
-from flask_login import FlaskLoginClient
+from flask import current_app, g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -74,9 +74,38 @@ def database_url(request, tmp_path_factory):
     return request.getfixturevalue("postgres_url")
 
 
-class LoginClient(FlaskLoginClient):
-    """Requests in a test share the test's app context, and so `g`, where Flask-Login caches the
-    user; forget it before each request so client_as(a) and client_as(b) stay apart."""
+def sign_in(client: FlaskClient, user) -> str:
+    """Sign `user` in on `client` as the login form does: a live server-side session whose token
+    the cookie carries (actions/admin_sessions.py). Returns the token."""
+    from actions.admin_sessions import start_admin_session
+    from models import AdminUser
+
+    def start() -> str:
+        admin = db.session.get(AdminUser, user.id)
+        _, token = start_admin_session(db.session, admin, "127.0.0.1", "test client")
+        db.session.commit()
+        return token
+
+    if has_app_context() and current_app._get_current_object() is client.application:
+        token = start()  # the test's own session: it holds the admin (perhaps not yet committed)
+    else:
+        with client.application.app_context():
+            token = start()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = token
+        flask_session["_fresh"] = True
+    return token
+
+
+class LoginClient(FlaskClient):
+    """`app.test_client(user=admin)` signs the admin in (sign_in). Requests in a test share the
+    test's app context, and so `g`, where Flask-Login caches the user; forget it before each
+    request so client_as(a) and client_as(b) stay apart."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.session_token = sign_in(self, user)
 
     def open(self, *args, **kwargs):
         if has_app_context():
@@ -171,3 +200,18 @@ def admin_client(client_as, full_admin):
 @pytest.fixture
 def anon_client(app_ctx):
     return app_ctx.test_client()
+
+
+@pytest.fixture
+def smtp(app_ctx):
+    """The app sends mail (MAIL_SERVER set) to an aiosmtpd server for the length of the test."""
+    from tests.modules_support.smtp_server import start_smtp
+
+    controller, mailbox = start_smtp()
+    saved = {key: app_ctx.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app_ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield mailbox
+    finally:
+        app_ctx.config.update(saved)
+        controller.stop()

@@ -46,7 +46,7 @@ def _product_form(**prices) -> dict:
 
 
 @pytest.mark.parametrize(("price", "message"), [
-    ("-1.00", "Amounts cannot be negative."),
+    ("-1.00", "Price cannot be negative."),
     ("10.999", "at most two decimal places"),
 ])
 def test_inline_price_rejects_bad_money_on_create(web, session, price, message):
@@ -62,7 +62,7 @@ def test_inline_price_rejects_bad_money_on_edit(web, session):
     price = product.prices[0]
     data = _product_form(setup_fee="-5.00", id=str(price.id))
     response = web.post(f"/admin/products/edit/?id={product.id}", data=data)
-    assert "Amounts cannot be negative." in _text(response)
+    assert "Setup Fee cannot be negative." in _text(response)
     session.expire_all()
     assert session.get(ProductPrice, price.id).setup_fee == Decimal("5.00")
 
@@ -85,7 +85,7 @@ def test_promotion_value_rejects_three_decimals_on_create_and_edit(web, session)
     assert response.status_code == 302
     promotion = session.scalar(select(Promotion))
     response = web.post(f"/admin/promotions/edit/?id={promotion.id}", data={**form, "value": "-3"})
-    assert "Amounts cannot be negative." in _text(response)
+    assert "Value cannot be negative." in _text(response)
     session.expire_all()
     assert session.get(Promotion, promotion.id).value == Decimal("10.00")
 

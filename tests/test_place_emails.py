@@ -4,7 +4,6 @@ rendered with the right merge-field values, and marks their email_log rows sent.
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from actions.actor import Actor
@@ -12,20 +11,6 @@ from actions.cart import Cart, CartDomain, CartProduct, PlaceOptions
 from actions.place import place_order
 from models import BillingCycle, EmailLog, EmailStatus, Setting
 from tests import factories
-from tests.modules_support.smtp_server import start_smtp
-
-
-@pytest.fixture
-def smtp(app_ctx):
-    """The app sends mail (MAIL_SERVER set) to an aiosmtpd server for the length of the test."""
-    controller, mailbox = start_smtp()
-    saved = {key: app_ctx.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app_ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    try:
-        yield mailbox
-    finally:
-        app_ctx.config.update(saved)
-        controller.stop()
 
 
 def text(message) -> str:

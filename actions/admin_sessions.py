@@ -1,0 +1,125 @@
+"""Server-side admin sessions (models/admin_sessions.py).
+
+    start_admin_session(session, admin, ip_address="", user_agent="") -> (AdminSession, token)
+        a new live row; the raw token goes into the login cookie, only its hash is stored
+    signed_in_admin(session, token) -> (AdminUser | None, touched)
+        the admin a cookie's token signs in, when its session is live (and the admin active); the
+        admin carries session_token / session_id for this request. touched: last_seen_at was
+        moved on (at most once a minute); the face commits it
+    end_admin_session(session, session_id, reason) -> None          logout
+    end_admin_sessions(session, admin_id, reason, keep_session_id=None) -> int
+
+Every other session of an admin ends by itself when the admin's password, role or active flag
+changes, whatever changes it (the admin form, the CLI, a later API): a before_flush listener
+watches those columns. The session the change is made from (the admin editing their own
+password) is kept.
+
+Issue 17 adds its rules in `session_refusal`: idle timeout (last_seen_at), absolute lifetime
+(created_at), a second factor or a recent re-authentication (authenticated_at).
+Flushes, never commits.
+"""
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from models import AdminSession, AdminUser, utcnow
+from models.admin_sessions import hash_session_token
+
+# last_seen_at is written at most this often per session: a page view is not a write.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+# Session.info key: the admin session the current request is signed in with (set by signed_in_admin).
+SIGNED_IN_KEY = "orderdesk.admin_session_id"
+
+# Why a session ended (admin_sessions.end_reason).
+LOGGED_OUT = "logged out"
+PASSWORD_CHANGED = "password changed"
+ROLE_CHANGED = "role changed"
+DEACTIVATED = "deactivated"
+
+# AdminUser column -> the end reason a change of it gives the admin's other sessions.
+# (The role relationship too: its foreign key is only synced during the flush.)
+_SECURITY_COLUMNS = {"password_hash": PASSWORD_CHANGED, "role_id": ROLE_CHANGED, "role": ROLE_CHANGED,
+                     "active": DEACTIVATED}
+
+
+def start_admin_session(
+    session: Session, admin: AdminUser, ip_address: str = "", user_agent: str = ""
+) -> tuple[AdminSession, str]:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = AdminSession(token_hash=hash_session_token(token), admin_id=admin.id, created_at=now,
+                       authenticated_at=now, last_seen_at=now, ip_address=(ip_address or "")[:45],
+                       user_agent=(user_agent or "")[:255])
+    session.add(row)
+    session.flush()
+    admin.session_token, admin.session_id = token, row.id
+    return row, token
+
+
+def session_refusal(row: AdminSession, admin: AdminUser | None) -> str | None:
+    """Why this session no longer signs anyone in, or None while it is live."""
+    if row.ended_at is not None:
+        return f"ended ({row.end_reason})"
+    if admin is None or not admin.active:
+        return "the admin is deactivated"
+    return None
+
+
+def signed_in_admin(session: Session, token: str | None) -> tuple[AdminUser | None, bool]:
+    if not token or not isinstance(token, str) or len(token) > 100:
+        return None, False
+    found = session.execute(  # one query per request, as loading the admin alone was
+        select(AdminSession, AdminUser).join(AdminUser, AdminUser.id == AdminSession.admin_id)
+        .where(AdminSession.token_hash == hash_session_token(token))
+    ).first()
+    if found is None:
+        return None, False
+    row, admin = found
+    if session_refusal(row, admin) is not None:
+        return None, False
+    now = utcnow()
+    touched = now - row.last_seen_at >= TOUCH_INTERVAL
+    if touched:
+        row.last_seen_at = now
+    admin.session_token, admin.session_id = token, row.id
+    session.info[SIGNED_IN_KEY] = row.id
+    return admin, touched
+
+
+def end_admin_session(session: Session, session_id: int | None, reason: str) -> None:
+    if session_id is None:
+        return
+    session.execute(update(AdminSession).where(AdminSession.id == session_id, AdminSession.ended_at.is_(None))
+                    .values(ended_at=utcnow(), end_reason=reason))
+
+
+def end_admin_sessions(
+    session: Session, admin_id: int, reason: str, keep_session_id: int | None = None
+) -> int:
+    """End every live session of an admin but `keep_session_id`; how many were ended."""
+    where = [AdminSession.admin_id == admin_id, AdminSession.ended_at.is_(None)]
+    if keep_session_id is not None:
+        where.append(AdminSession.id != keep_session_id)
+    return session.execute(
+        update(AdminSession).where(*where).values(ended_at=utcnow(), end_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_security_change(session: Session, _flush_context, _instances) -> None:
+    for admin in list(session.dirty):
+        if not isinstance(admin, AdminUser) or admin.id is None:
+            continue
+        state = inspect(admin)
+        changed = sorted({reason for column, reason in _SECURITY_COLUMNS.items()
+                          if state.attrs[column].history.has_changes()})
+        if changed:
+            # The session the change is made from survives (an admin changing their own password);
+            # a deactivated admin keeps none.
+            keep = session.info.get(SIGNED_IN_KEY) if admin.active else None
+            end_admin_sessions(session, admin.id, ", ".join(changed), keep_session_id=keep)

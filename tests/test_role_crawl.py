@@ -1,0 +1,113 @@
+"""A crawl of every URL the app answers (tests/crawl_support.py finds them) as Support and as Sales
+Operator: every mutating request a role lacks the permission for answers 403 and changes nothing,
+and no page a role can open shows a secret (the seeded ones: service password, EPP code, server
+and gateway secrets, an API secret, an admin password)."""
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from admin.order_page import BULK_ACTIONS, ORDER_VERBS
+from extensions import db
+from models import Permission
+from tests import factories
+from tests.conftest import sign_in
+from tests.crawl_support import SECRETS, admin_views, discover, restore, seed_world, snapshot
+
+# Flask-Admin's standard endpoints -> the view attribute naming their permission.
+_STANDARD = {"create_view": "create_permission", "edit_view": "edit_permission",
+             "ajax_update": "edit_permission", "delete_view": "delete_permission"}
+# Our own POST endpoints -> what they need (the order page's verbs come from its own table).
+_CUSTOM = {
+    "orders.change_status_view": (Permission.CHANGE_ORDER_STATUS,),
+    "orders.assign_affiliate_view": (Permission.EDIT_ORDER,),
+    "orders.admin_notes_view": (Permission.EDIT_ORDER,),
+    "orders.side_effect_view": (Permission.RETRY_SIDE_EFFECTS,),
+    "orders.bulk_status_view": (Permission.CHANGE_ORDER_STATUS,),
+    "add_order.index": (Permission.ADD_NEW_ORDER,),
+    "add_order.preview": (Permission.ADD_NEW_ORDER,),
+    "auth.login": (),  # signing in needs no permission (a signed-in admin is sent on)
+}
+_ACTIONS = {("side_effects", "retry"): (Permission.RETRY_SIDE_EFFECTS,),
+            ("side_effects", "cancel"): (Permission.RETRY_SIDE_EFFECTS,),
+            **{("orders", name): (permission,) for name, (_, permission) in BULK_ACTIONS.items()}}
+
+
+def required_permissions(app, case) -> tuple[str, ...]:
+    """What a mutating request needs, from the spec above; a new endpoint must be added here."""
+    views = admin_views(app)
+    blueprint, _, name = case.endpoint.partition(".")
+    view = views.get(blueprint)
+    opened_by = (view.permission,) if getattr(view, "permission", None) else ()
+    if name in _STANDARD and view is not None:
+        return opened_by + (getattr(view, _STANDARD[name]),)
+    if name == "action_view" and view is not None:
+        action = dict(case.params).get("action", "")
+        if action == "delete":
+            return opened_by + (view.delete_permission,)
+        if (blueprint, action) in _ACTIONS:
+            return opened_by + _ACTIONS[(blueprint, action)]
+        if action not in view._actions_data:
+            return opened_by  # no such action: refused (400) for everyone
+    if case.endpoint == "orders.order_action_view":
+        verb = case.path.rstrip("/").rsplit("/", 1)[-1]
+        return opened_by + (tuple(ORDER_VERBS[verb][1]) if verb in ORDER_VERBS else ())  # else 404
+    if case.endpoint == "orders.side_effect_view" and not case.path.endswith(("/retry/", "/cancel/")):
+        return opened_by  # an unknown verb: 404 for everyone
+    if case.endpoint in _CUSTOM:
+        return opened_by + _CUSTOM[case.endpoint]
+    raise AssertionError(f"{case.method} {case.path} ({case.endpoint}): a mutating endpoint the crawl does "
+                         "not know; say which permission it needs in tests/test_role_crawl.py")
+
+
+@pytest.fixture
+def world(app_ctx):
+    seeded = seed_world(db.session)
+    client = app_ctx.test_client()
+    sign_in(client, seeded["admin"])
+    return discover(app_ctx, client, seeded)
+
+
+def signed_in_as(app, role):
+    admin = factories.make_admin(role)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, admin)
+    return admin, client
+
+
+@pytest.mark.parametrize("role", ["Support", "Sales Operator"])
+def test_every_mutation_a_role_lacks_is_403_and_changes_nothing(app_ctx, world, role):
+    admin, client = signed_in_as(app_ctx, role)
+    seed_rows = snapshot()
+    checked = 0
+    for case in world:
+        if case.method != "POST" or case.anonymous:
+            continue
+        needed = required_permissions(app_ctx, case)
+        lacks = [p for p in needed if p and not admin.has_permission(p)]
+        response = client.post(case.path, data=MultiDict(case.params))
+        if lacks:
+            assert response.status_code == 403, (role, case.path, case.params, lacks, response.status_code)
+            assert snapshot() == seed_rows, (role, case.path, "changed the database")
+            checked += 1
+        elif snapshot() != seed_rows:
+            restore(seed_rows)
+            sign_in(client, admin)
+    assert checked > (40 if role == "Support" else 15)
+
+
+@pytest.mark.parametrize("role", ["Support", "Sales Operator", "Full Administrator"])
+def test_no_page_a_role_can_open_shows_a_secret(app_ctx, world, role):
+    _, client = signed_in_as(app_ctx, role)
+    opened = 0
+    for case in world:
+        if case.method != "GET" or case.anonymous:
+            continue
+        response = client.get(case.path, query_string=MultiDict(case.params))
+        if response.status_code != 200:
+            continue
+        opened += 1
+        body = response.get_data(as_text=True)
+        for what, secret in SECRETS.items():
+            assert secret not in body, (role, case.path, what)
+    assert opened > 50
