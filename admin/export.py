@@ -18,7 +18,7 @@ import tempfile
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -88,6 +88,10 @@ class ExportMixin:
             abort(404)
         if not self.can_export_list():
             abort(403)
+        if self.list_filters().errors:  # an export of "nothing matched" would mislead: refuse it
+            flash("Nothing was exported: a filter could not be applied. Correct it on the list first.",
+                  "error")
+            return redirect(url_for(".index_view", **request.args))
         columns = self._export_columns_now()
         statement = self._export_statement()
         # Recorded (and committed) before the first byte: an export cut short is still logged.

@@ -2,7 +2,7 @@
 saved views
 
 Revision ID: d783a1514a23
-Revises: 1f94921cf348
+Revises: 606c5651ba07
 Create Date: 2026-12-01 09:26:24.959471
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd783a1514a23'
-down_revision = '1f94921cf348'
+down_revision = '606c5651ba07'
 branch_labels = None
 depends_on = None
 
