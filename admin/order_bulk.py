@@ -8,7 +8,6 @@ the status (Change status) first asks for it on a small page.
 """
 
 from flask import abort, flash, request
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,6 +16,7 @@ from actions.bulk import bulk_change_status, bulk_each
 from actions.transitions import TRANSITIONS, Transition, TransitionError
 from admin.filters import order_statuses
 from admin.order_page import row_permitted
+from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import Order
 
