@@ -43,10 +43,13 @@ def test_dashboard_then_clear_the_queue_with_the_keyboard_then_export(served, pa
     first, second, third = data["pending"]
     expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(first))
     page.screenshot(path=str(ARTIFACTS / "review-queue.png"), full_page=True)
+    page.wait_for_load_state()  # the queue's key handler is attached at the end of the page
     page.keyboard.press("a")  # accept
     expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(second), timeout=TIMEOUT_MS)
+    page.wait_for_load_state()  # the queue's key handler is attached at the end of the page
     page.keyboard.press("c")  # cancel (the confirm() is accepted by the test browser)
     expect(page.locator("#queue-order")).to_have_attribute("data-order-id", str(third), timeout=TIMEOUT_MS)
+    page.wait_for_load_state()  # the queue's key handler is attached at the end of the page
     page.keyboard.press("f")  # set as fraud
     expect(page.locator("#queue-empty")).to_be_visible(timeout=TIMEOUT_MS)
     with app.app_context():
