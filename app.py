@@ -105,7 +105,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--only-if-empty", is_flag=True, help="Do nothing when orders already exist.")
     def seed_demo_command(orders, clients, only_if_empty):
         """Load realistic demo data (idempotent: running it twice leaves the same data)."""
-        from actions.demo_data import seed_demo
+        from demo import seed_demo
 
         summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
         click.echo(summary)

@@ -97,7 +97,7 @@ def seed(app, size: int) -> dict:
     """Seed (or top up) to `size` orders, create missing indexes, ANALYZE; pick the filter values."""
     from sqlalchemy import func, select, text
 
-    from actions.demo_data import seed_demo
+    from demo import seed_demo
     from extensions import db
     from models import AdminUser, Order, Service
     from tests import factories

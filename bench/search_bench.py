@@ -50,7 +50,7 @@ def main() -> None:
 def run(url: str, args) -> None:
     from sqlalchemy import text
 
-    from actions.demo_data import seed_demo
+    from demo import seed_demo
     from app import create_app
     from extensions import db
 
