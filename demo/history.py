@@ -292,8 +292,8 @@ class _Order:
         """A side effect (actions.side_effects.record_side_effect), written as it ends: succeeded."""
         row = self._add(SideEffect.__table__, order_id=self.order["id"], kind=kind, target_type=target_type,
                         target_id=target_id, payload=payload, status=SideEffectStatus.SUCCEEDED, attempts=1,
-                        idempotency_key=f"{kind}-demo-{self.plan.k}-{len(self.queued)}", created_at=at,
-                        started_at=at + JOB_TIME, finished_at=at + JOB_TIME)
+                        created_at=at, started_at=at + JOB_TIME, finished_at=at + JOB_TIME)
+        row["idempotency_key"] = f"{kind}-demo-{row['id']}"
         self.queued.append(_Effect(row, outcome, message))
         return row
 

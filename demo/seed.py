@@ -18,7 +18,7 @@ from demo.people import ensure_affiliates, top_up_clients
 from demo.plans import HISTORY, order_plans
 from models import Client, Order, Promotion
 
-BATCH = 10_000
+BATCH = 5_000
 NUMBER_SEED = 3_000_000_000_000
 
 
