@@ -246,3 +246,13 @@ def test_seed_demo_100000_orders(app_ctx):
           f"({rows / elapsed:,.0f} rows/s), peak RSS {peak_mb:.0f} MB\n{output}")
     assert db.session.scalar(select(func.count()).select_from(Order)) == 100_000
     assert peak_mb < 1024
+
+
+def test_seed_demo_refuses_what_it_cannot_do_with_a_message(app_ctx):
+    runner = app_ctx.test_cli_runner()
+    for args in (["--orders", "-1"], ["--orders", "99999999999"], ["--clients", "x"]):
+        result = runner.invoke(args=["seed-demo", *args])
+        assert result.exit_code == 2 and "Invalid value" in result.output, args
+    result = runner.invoke(args=["seed-demo", "--orders", "5", "--clients", "0"])
+    assert result.exit_code == 1 and "Demo orders need clients" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
