@@ -5,7 +5,7 @@ Derived from the real code, not a second copy of it:
   place_order uses (actions.place: order_fields, service_fields, domain_fields, invoice_lines,
   invoice_fields, placement_details), amounts from actions.pricing.price_cart (in the plan);
 - Cancel, Cancel & Refund and Set as Fraud apply their row of actions.transitions.TRANSITIONS
-  (item rules, invoice mapping, verb) after the guard (models.guards.status_refusal) allows them;
+  (item rules, invoice mapping, verb) after the row's guard (allowed_from) allows them;
 - usernames are actions.side_effects.username_for, refundable amounts models.guards.refundable_payments,
   event details pass through actions.events.jsonable, and module messages are the modules' own.
 tests/test_demo_replay.py replays plans through the real functions and compares every row.
@@ -54,7 +54,7 @@ from models import (
     SideEffectStatus,
     Transaction,
 )
-from models.guards import refundable_payments, status_refusal
+from models.guards import refundable_payments
 from modules.registry import get_registrar_module, get_server_module
 
 # Insert order (foreign keys first).
@@ -270,9 +270,12 @@ class _Order:
 
     def _allowed(self, action: Action, new_status: str | None = None) -> None:
         status = self.order["status"]
-        refusal = status_refusal(action, status, status in PENDING_LIKE, new_status)
-        if refusal:
-            raise ValueError(f"Demo order {self.plan.k}: {refusal.message}")
+        row = TRANSITIONS[action]
+        found = row.allowed_from.refusal(status, status in PENDING_LIKE)
+        if found is not None:
+            raise ValueError(f"Demo order {self.plan.k}: {found.message}")
+        if row.chooses_status and new_status == status:
+            raise ValueError(f"Demo order {self.plan.k}: the order is already {status}")
 
     def _set_status(self, status: str, verb: str, at: datetime, details: dict) -> None:
         before = self.order["status"]
