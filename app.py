@@ -103,16 +103,21 @@ def register_commands(app: Flask) -> None:
         click.echo(f"  password: {password}")
         click.echo("=" * 64)
 
+    demo_count = click.IntRange(0, 10_000_000)  # a million takes minutes; ten a working day
+
     @app.cli.command("seed-demo")
-    @click.option("--orders", default=200, show_default=True, help="Number of demo orders.")
-    @click.option("--clients", default=None, type=int, help="Default: orders / 5, at least 20.")
+    @click.option("--orders", default=200, show_default=True, type=demo_count, help="Number of demo orders.")
+    @click.option("--clients", default=None, type=demo_count, help="Default: orders / 5, at least 20.")
     @click.option("--only-if-empty", is_flag=True, help="Do nothing when orders already exist.")
     def seed_demo_command(orders, clients, only_if_empty):
         """Load realistic demo data (idempotent: running it twice leaves the same data)."""
         from actions.daily_stats import rebuild_daily_stats
-        from actions.demo_data import seed_demo
+        from demo import seed_demo
 
-        summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
+        try:
+            summary = seed_demo(db.session, orders=orders, clients=clients, only_if_empty=only_if_empty)
+        except ValueError as exc:  # e.g. orders asked for with no clients to place them
+            raise click.ClickException(str(exc)) from None
         rebuild_daily_stats(db.session)  # the demo rows were written set-based, past the listener
         db.session.commit()
         click.echo(summary)

@@ -69,35 +69,29 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
 
     placed_at = utcnow()
     today = placed_at.date()
-    order = Order(
-        order_number=new_order_number(session),
-        client_id=client.id,
-        date=placed_at,
-        status=options.status,
-        payment_method=cart.payment_method,
-        ip_address=cart.ip_address.strip(),
-        notes=cart.notes,
-        affiliate_id=cart.affiliate_id,
-        source=options.source,
-        placed_by_admin_id=options.placed_by_admin_id,
-        amount=quote.total,
-    )
-    if promotion is not None:
-        order.promo_code, order.promo_type, order.promo_value = (
-            promotion.code,
-            promotion.type,
-            promotion.value,
-        )
+    fields = order_fields(cart, options, quote, promotion)
+    order = Order(order_number=new_order_number(session), date=placed_at, **fields)
     session.add(order)
     session.flush()
 
-    services = [_new_service(order, item, promotion, today) for item in quote.services]
-    domains = [_new_domain(order, item, cart, promotion, today) for item in quote.domains]
+    services = [
+        Service(order=order, client_id=order.client_id, **service_fields(item, promotion, today))
+        for item in quote.services
+    ]
+    domains = [
+        Domain(order=order, client_id=order.client_id, **domain_fields(item, cart, promotion, today))
+        for item in quote.domains
+    ]
     session.add_all(services + domains)
     session.flush()
 
     if options.generate_invoice:
-        order.invoice = _new_invoice(session, order, quote, services, domains, promotion, today)
+        lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
+        order.invoice = Invoice(
+            **invoice_fields(order.client_id, order.payment_method, today, order_days_grace(session), lines),
+            items=[InvoiceItem(**line) for line in lines],
+        )
+        session.add(order.invoice)
         session.flush()
         order.amount = order.invoice.total
 
@@ -106,15 +100,10 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         session,
         order,
         actor,
-        {
-            "order_number": order.order_number,
-            "amount": order.amount,
-            "source": order.source,
-            "invoice_id": order.invoice_id,
-            "promo_code": order.promo_code,
-            "services": len(services),
-            "domains": len(domains),
-        },
+        placement_details(
+            order.order_number, order.amount, order.source, order.invoice_id, order.promo_code,
+            services=len(services), domains=len(domains),
+        ),
     )
     session.flush()
     return order
@@ -217,7 +206,7 @@ def _claim_promotion_and_stock(session: Session, quote: Quote, promotion: Promot
         session.expire(product, ["stock_quantity"])
 
 
-# --- creating -----------------------------------------------------------------------------------
+# --- creating: pure builders (the demo data in demo/ writes its rows with them too) ---------------
 
 
 def add_months(day: date, months: int) -> date:
@@ -226,31 +215,53 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _new_service(order: Order, item: ServiceQuote, promotion: Promotion | None, today: date) -> Service:
-    months = BillingCycle(item.cycle).months
-    return Service(
-        order=order,
-        client_id=order.client_id,
-        product_id=item.product.id,
-        server_id=item.product.default_server_id,
-        domain=item.domain,
-        billing_cycle=item.cycle,
+def order_fields(cart: Cart, options: PlaceOptions, quote: Quote, promotion: Promotion | None) -> dict:
+    """The columns of a new order, but for its number and date."""
+    fields = dict(
+        client_id=cart.client_id,
+        status=options.status,
+        payment_method=cart.payment_method,
+        ip_address=cart.ip_address.strip(),
+        notes=cart.notes,
+        affiliate_id=cart.affiliate_id,
+        source=options.source,
+        placed_by_admin_id=options.placed_by_admin_id,
+        amount=quote.total,
+    )
+    if promotion is not None:
+        fields.update(promo_code=promotion.code, promo_type=promotion.type, promo_value=promotion.value)
+    return fields
+
+
+def _item_fields(
+    item: ServiceQuote | DomainQuote, promotion: Promotion | None, today: date, months: int
+) -> dict:
+    """What services and domains share: first payment, renewal price, promotion and dates."""
+    return dict(
         first_payment_amount=item.first_payment,
         recurring_amount=item.recurring_amount,
         promotion_id=promotion.id if item.promoted else None,
         registration_date=today,
-        # The order's invoice pays the first period; the next one is due a cycle later.
+        # The order's invoice pays the first period; the next one is due a period later.
         next_due_date=add_months(today, months) if months else None,
     )
 
 
-def _new_domain(
-    order: Order, item: DomainQuote, cart: Cart, promotion: Promotion | None, today: date
-) -> Domain:
+def service_fields(item: ServiceQuote, promotion: Promotion | None, today: date) -> dict:
+    """The columns of a new service (but its order and client)."""
+    return dict(
+        product_id=item.product.id,
+        server_id=item.product.default_server_id,
+        domain=item.domain,
+        billing_cycle=item.cycle,
+        **_item_fields(item, promotion, today, BillingCycle(item.cycle).months),
+    )
+
+
+def domain_fields(item: DomainQuote, cart: Cart, promotion: Promotion | None, today: date) -> dict:
+    """The columns of a new domain (but its order and client)."""
     line = cart.domains[item.line]
-    return Domain(
-        order=order,
-        client_id=order.client_id,
+    return dict(
         name=item.name,
         type=item.type,
         period_years=item.period_years,
@@ -258,15 +269,11 @@ def _new_domain(
         dns_management=line.dns_management,
         email_forwarding=line.email_forwarding,
         id_protection=line.id_protection,
-        first_payment_amount=item.first_payment,
-        recurring_amount=item.recurring_amount,
-        promotion_id=promotion.id if item.promoted else None,
-        registration_date=today,
-        next_due_date=add_months(today, 12 * item.period_years),
+        **_item_fields(item, promotion, today, 12 * item.period_years),
     )
 
 
-def _order_days_grace(session: Session) -> int:
+def order_days_grace(session: Session) -> int:
     setting = session.get(Setting, "order_days_grace")
     try:
         return max(int(setting.value), 0) if setting else 0
@@ -274,51 +281,83 @@ def _order_days_grace(session: Session) -> int:
         return 0
 
 
-def _new_invoice(session, order, quote, services, domains, promotion, today) -> Invoice:
-    invoice = Invoice(
-        client_id=order.client_id,
-        date=today,
-        due_date=today + timedelta(days=_order_days_grace(session)),
-        status=InvoiceStatus.UNPAID,
-        payment_method=order.payment_method,
-    )
+def invoice_lines(
+    quote: Quote, cart: Cart, promotion: Promotion | None, service_ids: list[int], domain_ids: list[int]
+) -> list[dict]:
+    """The first invoice's lines (type, related_id, description, amount), item by item."""
     promo_label = f"Promotion Code: {promotion.code}" if promotion else ""
+    lines = []
 
     def line(type_: str, related_id: int, description: str, amount) -> None:
-        invoice.items.append(InvoiceItem(type=type_, related_id=related_id, description=description,
-                                         amount=amount))
+        lines.append(dict(type=type_, related_id=related_id, description=description, amount=amount))
 
-    for service, item in zip(services, quote.services, strict=True):
+    for service_id, item in zip(service_ids, quote.services, strict=True):
         label = f"{item.product}" + (f" - {item.domain}" if item.domain else "")
-        line(InvoiceItemType.HOSTING, service.id, f"{label} ({item.cycle})", item.price)
+        line(InvoiceItemType.HOSTING, service_id, f"{label} ({item.cycle})", item.price)
         if item.setup_fee:
-            line(InvoiceItemType.SETUP, service.id, f"Setup Fee: {label}", item.setup_fee)
+            line(InvoiceItemType.SETUP, service_id, f"Setup Fee: {label}", item.setup_fee)
         if item.discount:
-            line(InvoiceItemType.PROMO_HOSTING, service.id, f"{promo_label} - {label}", -item.discount)
-    for domain, item in zip(domains, quote.domains, strict=True):
+            line(InvoiceItemType.PROMO_HOSTING, service_id, f"{promo_label} - {label}", -item.discount)
+    for domain_id, item in zip(domain_ids, quote.domains, strict=True):
         kind = (
             InvoiceItemType.DOMAIN_REGISTER
             if item.type == DomainOrderType.REGISTER
             else InvoiceItemType.DOMAIN_TRANSFER
         )
+        cart_line = cart.domains[item.line]
         addons = [
             name
             for name, on in (
-                ("DNS Management", domain.dns_management),
-                ("Email Forwarding", domain.email_forwarding),
-                ("ID Protection", domain.id_protection),
+                ("DNS Management", cart_line.dns_management),
+                ("Email Forwarding", cart_line.email_forwarding),
+                ("ID Protection", cart_line.id_protection),
             )
             if on
         ]
         description = f"Domain {item.type} - {item.name} - {item.period_years} Year(s)"
         if addons:
             description += " + " + ", ".join(addons)
-        line(kind, domain.id, description, item.price + item.addons)
+        line(kind, domain_id, description, item.price + item.addons)
         if item.discount:
-            line(InvoiceItemType.PROMO_DOMAIN, domain.id, f"{promo_label} - {item.name}", -item.discount)
-    invoice.subtotal = invoice.total = sum((line.amount for line in invoice.items), ZERO)
-    session.add(invoice)
-    return invoice
+            line(InvoiceItemType.PROMO_DOMAIN, domain_id, f"{promo_label} - {item.name}", -item.discount)
+    return lines
+
+
+def invoice_fields(
+    client_id: int, payment_method: str, today: date, days_grace: int, lines: list[dict]
+) -> dict:
+    """The columns of the order's first invoice, its total the sum of `lines`."""
+    total = sum((line["amount"] for line in lines), ZERO)
+    return dict(
+        client_id=client_id,
+        date=today,
+        due_date=today + timedelta(days=days_grace),
+        status=InvoiceStatus.UNPAID,
+        payment_method=payment_method,
+        subtotal=total,
+        total=total,
+    )
+
+
+def placement_details(
+    order_number: int, amount, source: str, invoice_id: int | None, promo_code: str, *,
+    services: int, domains: int,
+) -> dict:
+    """The order_placed event's details."""
+    return {
+        "order_number": order_number,
+        "amount": amount,
+        "source": source,
+        "invoice_id": invoice_id,
+        "promo_code": promo_code,
+        "services": services,
+        "domains": domains,
+    }
+
+
+def created_on_placement(item: ServiceQuote) -> bool:
+    """A service whose server module create is recorded right after placement."""
+    return item.product.auto_setup == AutoSetup.ON_ORDER
 
 
 def _record_placement_effects(
@@ -346,5 +385,5 @@ def _record_placement_effects(
             context={"invoice_id": order.invoice_id},
         )
     for service, item in zip(services, quote.services, strict=True):
-        if item.product.auto_setup == AutoSetup.ON_ORDER:
+        if created_on_placement(item):
             record_module_create(session, service, server_id=service.server_id, send_welcome_email=True)

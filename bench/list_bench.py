@@ -4,7 +4,7 @@
     .venv/bin/python bench/list_bench.py --orders-large 1000000             # 10,000 and 1,000,000
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/list_bench.py
 
-Two databases per backend, one per size, each seeded with actions.demo_data.seed_demo and ANALYZEd.
+Two databases per backend, one per size, each seeded with demo.seed_demo and ANALYZEd.
 SQLite always (temporary files, or kept in --sqlite-dir and reused by a later run: seed_demo only
 adds missing orders and missing indexes are created); PostgreSQL too when TEST_DATABASE_URL (or
 BENCH_DATABASE_URL) is set, in two databases of its own, dropped afterwards. Every case is a GET of
@@ -97,7 +97,7 @@ def seed(app, size: int) -> dict:
     """Seed (or top up) to `size` orders, create missing indexes, ANALYZE; pick the filter values."""
     from sqlalchemy import func, select, text
 
-    from actions.demo_data import seed_demo
+    from demo import seed_demo
     from extensions import db
     from models import AdminUser, Order, Service
     from tests import factories

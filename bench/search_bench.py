@@ -6,7 +6,7 @@
 
 SQLite always (a temporary file); PostgreSQL too when TEST_DATABASE_URL (or BENCH_DATABASE_URL) is
 set, in a database of its own that is dropped afterwards. Each database: seed the small size with
-actions.demo_data.seed_demo, ANALYZE, time every term; top the same database up to the large size
+demo.seed_demo, ANALYZE, time every term; top the same database up to the large size
 (seed_demo adds exactly the missing orders), ANALYZE, time the same terms again. The terms are
 taken from the data at the small size, so both sizes search for the same things. At the large size
 the plan of every statement is printed as "index" or "SCAN" (plain EXPLAIN, nothing disabled).
@@ -50,8 +50,8 @@ def main() -> None:
 def run(url: str, args) -> None:
     from sqlalchemy import text
 
-    from actions.demo_data import seed_demo
     from app import create_app
+    from demo import seed_demo
     from extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})

@@ -51,8 +51,8 @@ def main() -> None:
 def run(url: str, args) -> None:
     from sqlalchemy import func, select
 
-    from actions.demo_data import seed_demo
     from app import create_app
+    from demo import seed_demo
     from extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
