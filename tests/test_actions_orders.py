@@ -10,7 +10,8 @@ from actions.cancel import cancel_order, refund_refusal
 from actions.delete import delete_order
 from actions.notes import update_admin_notes
 from actions.pending import set_order_pending
-from actions.side_effects import PENDING_KEY, record_side_effect, start_side_effect
+from actions.side_effect_outcomes import start_side_effect
+from actions.side_effects import PENDING_KEY, record_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TransitionError
 from models import (
