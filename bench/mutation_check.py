@@ -127,7 +127,7 @@ MUTATIONS = [
         "jobs/worker.py",
         "        if self._sweep_due():\n            self.sweep_if_due()",
         "        pass",
-        ("tests/test_jobs_outage.py", "-k", "redis_comes_back"),
+        ("tests/test_jobs_outage.py", "-k", "comes_back"),
     ),
     Mutation(
         "the sweeper ignores an attempt whose work horse was killed",

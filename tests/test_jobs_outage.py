@@ -84,7 +84,7 @@ class RedisServer:
             self.process = None
 
 
-def test_retries_and_sweeps_resume_after_redis_comes_back_empty(app_ctx, database_url):
+def test_retries_and_sweeps_resume_after_redis_comes_back_empty_or_a_worker_dies(app_ctx, database_url):
     redis = RedisServer()
     redis.start()
     settings = dict(SIDE_EFFECT_SWEEP_INTERVAL_SECONDS=INTERVAL, SIDE_EFFECT_RETRY_BASE_SECONDS=1,
@@ -125,10 +125,13 @@ def test_retries_and_sweeps_resume_after_redis_comes_back_empty(app_ctx, databas
             assert state.requests_per_key[retried.idempotency_key] == 2  # the 500, then the retry
             assert state.requests_per_key[queued.idempotency_key] == 1
             assert sorted(state.performed) == sorted([retried.idempotency_key, queued.idempotency_key])
-            # The sweep goes on, once per interval, taken by one worker at a time.
-            first = connection.get(sweep_lock_key(queue_name))
-            wait_until(lambda: connection.get(sweep_lock_key(queue_name)) not in (None, first),
-                       "no second sweep", INTERVAL * 3)
+            # One worker dies: the other takes the next turn, one interval after the last sweep.
+            workers[0].kill()
+            workers[0].wait(timeout=10)
+            last = connection.get(sweep_lock_key(queue_name))
+            taken_over = wait_until(lambda: connection.get(sweep_lock_key(queue_name)) not in (None, last),
+                                    "the surviving worker never swept", INTERVAL * 3)
+            assert taken_over <= INTERVAL + 1, f"next sweep {taken_over:.1f} s after a worker died"
     finally:
         for worker in workers:
             worker.kill()
