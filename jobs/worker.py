@@ -23,6 +23,7 @@ from importlib import import_module
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.exceptions import StopRequested
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -44,6 +45,7 @@ class SweepingWorker(Worker):
 
     def __init__(self, *args, sweep_interval: float = 0, **kwargs):
         self.sweep_interval = float(sweep_interval)
+        self.stop_asked = False
         self._next_sweep_check = 0.0  # time.monotonic() at which to try the lock again
         if self.sweep_interval > 0:
             # RQ's default backs off to 60 s between reconnects while Redis is away.
@@ -94,6 +96,10 @@ class SweepingWorker(Worker):
         finally:
             db.engine.dispose()  # no pooled connection for the next forked horse
 
+    def request_stop(self, signum, frame):
+        self.stop_asked = True  # a warm shutdown (SIGINT/SIGTERM), as opposed to giving up on Redis
+        super().request_stop(signum, frame)
+
     def fork_work_horse(self, job, queue):
         super().fork_work_horse(job, queue)  # returns in this (parent) process only
         self.connection.hset(self.key, HORSE_PID_FIELD, self.horse_pid)
@@ -106,19 +112,41 @@ class SweepingWorker(Worker):
 
 
 def run_worker(burst: bool = False, sweep_interval: float | None = None) -> None:
+    """Work until stopped. RQ's loop gives up (and returns) when Redis goes away at some moments -
+    between jobs, while reporting one - rather than only while it waits for a job; then this waits
+    for Redis and starts a fresh worker in the same process, so no restart is needed."""
     connection = redis_connection()
     interval = sweep_interval_seconds() if sweep_interval is None else sweep_interval
     preload_job_code()
-    # The parent must not hand pooled connections to forked children.
-    db.engine.dispose()
-    worker = SweepingWorker(
-        [get_queue(connection)],
-        connection=connection,
-        sweep_interval=interval,
-        # RQ's maintenance also restarts its scheduler when it died: as often as we sweep.
-        maintenance_interval=max(1, int(interval)) if interval > 0 else 600,
-    )
-    worker.work(with_scheduler=True, burst=burst)
+    while True:
+        # The parent must not hand pooled connections to forked children.
+        db.engine.dispose()
+        worker = SweepingWorker(
+            [get_queue(connection)],
+            connection=connection,
+            sweep_interval=interval,
+            # RQ's maintenance also restarts its scheduler when it died: as often as we sweep.
+            maintenance_interval=max(1, int(interval)) if interval > 0 else 600,
+        )
+        try:
+            worker.work(with_scheduler=True, burst=burst)
+        except RedisError as exc:  # raised by RQ's own clean-up after it gave up
+            log.warning("Worker %s stopped on a Redis error: %s", worker.name, exc)
+        if burst or worker.stop_asked:
+            return
+        try:
+            wait_for_redis(connection, max(1.0, interval / 10) if interval > 0 else 5.0)
+        except StopRequested:  # SIGTERM / SIGINT while Redis is away
+            return
+
+
+def wait_for_redis(connection, pause: float) -> None:
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            time.sleep(pause)
 
 
 def preload_job_code() -> None:
