@@ -1,5 +1,6 @@
 """Settings from the environment, with safe defaults for the embedded mode (`make run`)."""
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -76,11 +77,14 @@ def side_effect_settings_problem(config) -> str | None:
     for their answer."""
     running = float(config["SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS"])
     module = float(config["MODULE_TIMEOUT_SECONDS"])
-    if running <= module:
+    interval = float(config["SIDE_EFFECT_SWEEP_INTERVAL_SECONDS"])
+    if not all(math.isfinite(value) for value in (running, module, interval)):
+        return "side-effect timeouts and the sweep interval must be finite numbers of seconds"
+    if not running > module:
         return (
             f"SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS ({running:g}) must exceed MODULE_TIMEOUT_SECONDS "
             f"({module:g}): a side effect still waiting for its module would be taken as lost and run again"
         )
-    if float(config["SIDE_EFFECT_SWEEP_INTERVAL_SECONDS"]) < 0:
+    if interval < 0:
         return "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS cannot be negative (0 turns the workers' sweep off)"
     return None

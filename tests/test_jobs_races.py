@@ -271,12 +271,12 @@ def test_cancel_and_fraud_racing_the_worker_leave_every_order_consistent(app_ctx
                 db.session.commit()  # the dispatcher enqueues the create
                 race = current["race"] = Race(app, point, action, order_id, create_id, watcher)
                 worker.work(burst=True)  # the create (meeting the action), then what it recorded
-                del current["race"]
                 race.finish()
                 if queue.count:  # what the action recorded after the worker's queue ran dry
                     worker.work(burst=True)
+                del current["race"]
                 found = inconsistencies(race, service_id, expected, receiver)
                 problems += [f"#{iteration}: {problem}" for problem in found]
-        assert problems == [], f"{len(problems)} inconsistencies in {ITERATIONS} iterations"
+        assert problems == [], f"{len(problems)} inconsistencies in {ITERATIONS} iterations: {problems}"
         assert receiver.bad_signatures == 0
     connection.flushdb()
