@@ -3,6 +3,7 @@
     flask --app app run              serve the back office
     flask --app app create-admin     create an admin user
     flask --app app seed-demo        load demo data
+    flask --app app worker / sweep / audit-side-effects   side effects (docs/side-effects.md)
 """
 
 import sqlite3
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 import models  # noqa: F401 - registers every table on the metadata
 from actions.daily_stats import keep_daily_stats_current
-from config import load_config
+from config import load_config, side_effect_settings_problem
 from extensions import csrf, db, login_manager, migrate
 from models.base import configure_encryption
 
@@ -35,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+    problem = side_effect_settings_problem(app.config)
+    if problem:
+        raise RuntimeError(f"Configuration refused: {problem}")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Keep PostgreSQL sessions in UTC so timestamps never shift with the server's zone.
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
@@ -124,7 +128,7 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-    @click.option("--sweep-interval", type=int, default=None,
+    @click.option("--sweep-interval", type=float, default=None,
                   help="Seconds between sweeps (default SIDE_EFFECT_SWEEP_INTERVAL_SECONDS; 0: none).")
     def worker_command(burst, sweep_interval):
         """Run side effects from Redis (needs REDIS_URL)."""
@@ -143,3 +147,30 @@ def register_commands(app: Flask) -> None:
             click.echo(sweep_once())
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
+
+    @app.cli.command("audit-side-effects")
+    @click.option("--fix", is_flag=True, help="Record the compensating side effects (terminates).")
+    def audit_side_effects_command(fix):
+        """List services whose state disagrees with their last successful module call (exit status
+        1 when there are any and --fix was not given)."""
+        from actions.actor import Actor
+        from actions.side_effect_audit import compensate, find_disagreements
+
+        found = find_disagreements(db.session)
+        db.session.rollback()
+        for item in found:
+            click.echo(str(item))
+        if not found:
+            click.echo("No disagreements: every service matches its last successful module call.")
+            return
+        if not fix:
+            click.echo(f"{len(found)} disagreement(s); --fix records the compensating side effects.")
+            raise SystemExit(1)
+        actor = Actor.system("audit-side-effects")
+        recorded = []
+        for item in found:
+            effect = compensate(db.session, item, actor)
+            db.session.commit()  # one order at a time; the dispatcher hands each terminate to a worker
+            if effect is not None:
+                recorded.append(effect.id)
+        click.echo(f"Recorded {len(recorded)} compensating terminate(s): side effects {recorded}.")

@@ -1,5 +1,6 @@
 """Settings from the environment, with safe defaults for the embedded mode (`make run`)."""
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -45,11 +46,17 @@ def load_config() -> dict:
         # Back-off between attempts: base, 2x base, 4x base ... capped (seconds).
         "SIDE_EFFECT_RETRY_BASE_SECONDS": float(os.environ.get("SIDE_EFFECT_RETRY_BASE_SECONDS", "30")),
         "SIDE_EFFECT_RETRY_MAX_SECONDS": float(os.environ.get("SIDE_EFFECT_RETRY_MAX_SECONDS", "3600")),
-        # A row running longer than this is taken as lost (worker died) and retried by the sweeper.
+        # RQ stops a side-effect job running longer than this, and the sweeper then takes the
+        # attempt as lost and retries it: a job killed with its worker is retried within this plus
+        # one sweep interval. Must exceed MODULE_TIMEOUT_SECONDS (checked at start).
         "SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS": float(
-            os.environ.get("SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS", "900")
+            os.environ.get("SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS", "120")
         ),
-        "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS": int(os.environ.get("SIDE_EFFECT_SWEEP_INTERVAL_SECONDS", "60")),
+        # Every worker sweeps in turn, once per interval across all of them (0: this app's workers
+        # never sweep; then run `flask --app app sweep` from cron).
+        "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS": float(
+            os.environ.get("SIDE_EFFECT_SWEEP_INTERVAL_SECONDS", "60")
+        ),
         "MODULE_TIMEOUT_SECONDS": float(os.environ.get("MODULE_TIMEOUT_SECONDS", "10")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
@@ -62,3 +69,22 @@ def load_config() -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         "WTF_CSRF_ENABLED": True,
     }
+
+
+def side_effect_settings_problem(config) -> str | None:
+    """Why the side-effect settings cannot work, or None. A running timeout that does not exceed
+    the module timeout would have RQ stop, and the sweeper re-run, calls that are still waiting
+    for their answer."""
+    running = float(config["SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS"])
+    module = float(config["MODULE_TIMEOUT_SECONDS"])
+    interval = float(config["SIDE_EFFECT_SWEEP_INTERVAL_SECONDS"])
+    if not all(math.isfinite(value) for value in (running, module, interval)):
+        return "side-effect timeouts and the sweep interval must be finite numbers of seconds"
+    if not running > module:
+        return (
+            f"SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS ({running:g}) must exceed MODULE_TIMEOUT_SECONDS "
+            f"({module:g}): a side effect still waiting for its module would be taken as lost and run again"
+        )
+    if interval < 0:
+        return "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS cannot be negative (0 turns the workers' sweep off)"
+    return None

@@ -35,6 +35,7 @@ class Verb(StrEnum):
     SIDE_EFFECT_FAILED = "side_effect_failed"
     SIDE_EFFECT_RETRIED = "side_effect_retried"
     SIDE_EFFECT_CANCELLED = "side_effect_cancelled"
+    TERMINATE_REQUESTED = "terminate_requested"
 
 
 def jsonable(value):
@@ -211,3 +212,9 @@ def side_effect_retried(session, effect: SideEffect, actor: Actor) -> OrderEvent
 
 def side_effect_cancelled(session, effect: SideEffect, actor: Actor, reason: str = "") -> OrderEvent | None:
     return _effect_event(session, effect, actor, Verb.SIDE_EFFECT_CANCELLED, reason=reason)
+
+
+def terminate_requested(session, effect: SideEffect, actor: Actor, reason: str) -> OrderEvent | None:
+    """A terminate recorded for an account nobody wants any more (a create that finished after its
+    service or order was cancelled, the side-effect audit's --fix)."""
+    return _effect_event(session, effect, actor, Verb.TERMINATE_REQUESTED, reason=reason)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
-from actions.locking import lock_order_row
+from actions.locking import lock_order_for_edit
 from models import Domain, Invoice, Order, Service
 from models.base import EncryptedText
 
@@ -58,7 +58,7 @@ def record_edit(session: Session, record, actor: Actor) -> dict:
     with session.no_autoflush:
         order_id = _order_id(session, record)
     if order_id is not None:
-        lock_order_row(session, order_id)
+        lock_order_for_edit(session, order_id)
         events.record_edited(session, order_id, actor, _RECORD_TYPES[type(record)], record.id, changes)
     session.flush()
     return changes

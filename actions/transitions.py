@@ -23,9 +23,11 @@ Decisions where DESIGN.md §4 is silent:
 - "Others" in Cancel / Set as Fraud means every service that is not Active or Suspended; items
   already in the target status are left alone (no event line for them).
 - Cancel and Set as Fraud cancel the order's queued (not yet running) create / register / transfer
-  side effects; a create that was already running and succeeds afterwards is followed by a
-  terminate (see actions.side_effects). A service with a terminate already queued or running gets
-  no second one: the pending one's then_status is updated.
+  side effects, each with a conditional update (actions.side_effects.cancel_if_queued): a row a
+  worker claimed meanwhile is left running, never overwritten - its service is cancelled now with
+  the others, and the create's outcome, which waits for this action's lock, then records a
+  terminate (actions.side_effect_outcomes). A service with a terminate already queued or running
+  gets no second one: the pending one's then_status is updated (request_terminate).
 - Set Back to Pending cancels queued (not yet running) terminates.
 - Delete is also refused while side effects of the order are queued or running; it keeps the
   order's payments and refunds (transactions), detached from the deleted invoice.
@@ -46,7 +48,7 @@ from actions.actor import Actor
 from actions.errors import STALE_MESSAGE, ErrorCode, TransitionError
 from actions.gateways import gateways_can_refund
 from actions.locking import lock_order
-from actions.side_effects import cancel_side_effect, record_side_effect
+from actions.side_effects import cancel_if_queued, request_terminate
 from models import (
     DomainStatus,
     InvoiceStatus,
@@ -266,30 +268,16 @@ def apply_transition(session: Session, order: Order, transition: Transition, act
         "terminate": [],
         "cancelled_side_effects": [],
     }
-    unfinished = unfinished_side_effects(session, order.id)
-    for effect in unfinished:
+    for effect in unfinished_side_effects(session, order.id):
         if effect.kind in transition.cancels and effect.status == SideEffectStatus.QUEUED:
-            cancel_side_effect(session, effect, actor, f"Order: {transition.label}")
-            changes["cancelled_side_effects"].append(effect.id)
+            if cancel_if_queued(session, effect, actor, f"Order: {transition.label}"):
+                changes["cancelled_side_effects"].append(effect.id)
 
     rule = transition.services
     if rule:
-        terminating = {e.target_id: e for e in unfinished if e.kind == SideEffectKind.MODULE_TERMINATE}
         for service in order.services:
             if service.status in rule.terminate:
-                if service.id in terminating:  # one termination per service; it ends in the new status
-                    effect = terminating[service.id]
-                    effect.payload = {**effect.payload, "then_status": rule.to}
-                else:
-                    effect = record_side_effect(
-                        session,
-                        kind=SideEffectKind.MODULE_TERMINATE,
-                        order_id=order.id,
-                        target_type="service",
-                        target_id=service.id,
-                        payload={"then_status": rule.to},
-                    )
-                changes["terminate"].append(effect.id)
+                changes["terminate"].append(request_terminate(session, service, rule.to).id)
             elif service.status not in rule.keep and service.status != rule.to:
                 changes["services"].append({"id": service.id, "from": service.status, "to": rule.to})
                 service.status = rule.to

@@ -2,4 +2,5 @@
 outbox row, the sweeper that finds rows nobody is running, the worker command and email rendering.
 
 Dependency direction: jobs -> actions, modules, models. Nothing outside jobs/ and app.py imports it.
+Inside, one way: worker -> sweeper -> dispatcher -> run -> mail, queueing (the RQ helpers).
 """

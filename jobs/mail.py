@@ -1,10 +1,11 @@
 """Email side effects: render a stored template with WHMCS-style merge fields, log it, send it.
 
-Payload contract for kind="email" rows (recorded by actions with actions.side_effects.record_email):
-    {"template": "<EmailTemplate.name or 'Product Welcome'>",
-     "to": optional address or list (default: the client, or every active admin for admin templates),
-     "extra": optional dict of extra merge fields (e.g. {"error": "..."})}
-order_id and the target (service | domain | invoice | order) choose the merge fields.
+Rows of kind "email" are recorded by actions.side_effects.record_email, which writes the email_log
+row (the side effect's target, with the recipients) and the payload
+    {"template": "<EmailTemplate.name or 'Product Welcome'>", "email_log_id": <that row>,
+     "client_id", "order_id", ...ids and extra merge fields (service_id, error, attempts, ...)}.
+No recipients on the log row: the client, or every active admin for admin templates.
+order_id and the ids choose the merge fields.
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
     disabled: nothing to send. The row keeps the message with its secrets replaced by placeholders
     (SECRET_MERGE_FIELDS); the message sent has them filled in."""
     row = _log_row(session, effect)
+    if row is None:
+        raise UnsendableEmailError(f"The email log row of side effect {effect.id} no longer exists")
     context = merge_fields(session, effect)
     template = _template(session, effect.payload.get("template", ""), context)
     if template.disabled:
         return None
-    to = (row.to if row is not None and row.to else None) or effect.payload.get("to")
-    recipients = _split(to) if to else _default_recipients(session, template, context)
+    recipients = _split(row.to) if row.to else _default_recipients(session, template, context)
     if not recipients:
         raise UnsendableEmailError(f"No recipient for {template.name!r}")
     secrets = {name: str(context[name]) for name in SECRET_MERGE_FIELDS if context.get(name)}
@@ -74,16 +76,10 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
         body = redact(_env.from_string(template.body).render(stored), secrets.values())
     except TemplateError as exc:
         raise UnsendableEmailError(f"Template {template.name!r} does not render: {exc}") from None
-    if row is None:
-        row = EmailLog(client_id=context.get("client_id"), order_id=effect.order_id)
-        row.status = EmailStatus.QUEUED
-        session.add(row)
-    if not row.body:  # rendered once: a retry sends exactly what the log shows
+    if not row.body:
         row.template, row.to = template.name, ", ".join(recipients)[:255]
         row.subject, row.body = subject[:255], body
     session.flush()
-    if effect.payload.get("email_log_id") != row.id:
-        effect.payload = {**effect.payload, "email_log_id": row.id}  # a new dict, so the change is saved
     return EmailMessage(
         to=_split(row.to),
         subject=_filled_in(row.subject, secrets),
@@ -111,16 +107,12 @@ def record_delivery(session: Session, effect: SideEffect, result: ModuleResult, 
         row.status, row.error = EmailStatus.QUEUED, result.message
 
 
-def _split(to: str | list[str]) -> list[str]:
-    items = to if isinstance(to, list) else str(to).split(",")
-    return [address.strip() for address in items if address.strip()]
+def _split(to: str) -> list[str]:
+    return [address.strip() for address in to.split(",") if address.strip()]
 
 
 def _log_row(session: Session, effect: SideEffect) -> EmailLog | None:
-    log_id = effect.payload.get("email_log_id")
-    if not log_id and effect.target_type == "email":
-        log_id = effect.target_id
-    return session.get(EmailLog, log_id) if log_id else None
+    return session.get(EmailLog, effect.target_id) if effect.target_id else None
 
 
 def _template(session: Session, name: str, context: dict[str, Any]) -> EmailTemplate:
@@ -179,7 +171,7 @@ def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:
     return fields
 
 
-_NOT_MERGE_FIELDS = {"template", "email_log_id", "to"}
+_NOT_MERGE_FIELDS = {"template", "email_log_id"}
 
 
 def _related_ids(effect: SideEffect) -> dict[str, int]:

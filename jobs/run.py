@@ -16,16 +16,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.side_effects import (
-    complete_side_effect,
-    fail_side_effect,
-    record_email,
-    start_side_effect,
-    username_for,
-)
+from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
+from actions.side_effects import record_email, username_for
 from extensions import db
 from jobs import mail
-from jobs.dispatcher import enqueue, get_queue, job_id_for
+from jobs.queueing import enqueue, get_queue
 from models import (
     Client,
     Domain,
@@ -36,7 +31,6 @@ from models import (
     Setting,
     SideEffect,
     SideEffectKind,
-    SideEffectStatus,
     Transaction,
     utcnow,
 )
@@ -62,13 +56,14 @@ class NotRunnable(Exception):  # noqa: N818 - reads as the reason given to the a
     """The row cannot run as recorded (its item is gone, no gateway, ...): retrying will not help."""
 
 
-def run_side_effect(effect_id: int) -> str:
-    """Run one attempt of a side effect; returns what happened (for logs and RQ's result)."""
+def run_side_effect(effect_id: int, attempt: int) -> str:
+    """Run the attempt that follows `attempt` attempts of a side effect (jobs.queueing: one job per
+    attempt); returns what happened (for logs and RQ's result)."""
     with Session(db.engine) as session:
-        effect = start_side_effect(session, effect_id)
+        effect = start_side_effect(session, effect_id, attempt)
         session.commit()
         if effect is None:
-            return "skipped: not queued (already done, cancelled or running elsewhere)"
+            return f"skipped: no queued attempt {attempt + 1} (done, cancelled, running or a later attempt)"
         attempt = effect.attempts
         return record_outcome(session, effect_id, attempt, attempt_call(session, effect))
 
@@ -94,34 +89,28 @@ def attempt_call(session: Session, effect: SideEffect) -> ModuleResult:
 
 
 def record_outcome(session: Session, effect_id: int, attempt: int, result: ModuleResult) -> str:
-    effect = session.scalar(
-        select(SideEffect)
-        .where(SideEffect.id == effect_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if effect.status != SideEffectStatus.RUNNING or effect.attempts != attempt:
-        # The sweeper gave this attempt up as lost and another one owns the row now.
-        session.rollback()
-        return f"superseded: attempt {attempt} no longer owns the row"
-    limit = max_attempts()
+    """Record the attempt's result in one transaction, which takes the order's lock first (see
+    actions.side_effect_outcomes); nothing is recorded if the attempt no longer owns the row."""
+    effect = session.get(SideEffect, effect_id)
     retry_at = None
-    if not result.success and result.retryable and attempt < limit:
+    if not result.success and result.retryable and attempt < max_attempts():
         retry_at = utcnow() + retry_delay(attempt)
     if result.success:
-        complete_side_effect(session, effect, result)
-        outcome = "succeeded"
+        owned = complete_side_effect(session, effect, result, attempt=attempt)
     else:
-        fail_side_effect(session, effect, result.message, retry_at=retry_at)
-        outcome = f"retry at {retry_at.isoformat()}" if retry_at else "failed"
-        if retry_at is None and effect.kind == SideEffectKind.MODULE_CREATE:
-            notify_setup_failed(session, effect)
+        owned = fail_side_effect(session, effect, result.message, retry_at=retry_at, attempt=attempt)
+    if not owned:
+        session.commit()  # the compensating terminate a superseded create may have recorded
+        return f"superseded: attempt {attempt} no longer owns the row"
+    if not result.success and retry_at is None and effect.kind == SideEffectKind.MODULE_CREATE:
+        notify_setup_failed(session, effect)
     if effect.kind == SideEffectKind.EMAIL:
         mail.record_delivery(session, effect, result, final=retry_at is None)
     session.commit()
     if retry_at is not None:
         schedule_retry(effect_id, attempt, retry_at - utcnow())
-    return f"{outcome}: {result.message}"
+        return f"retry at {retry_at.isoformat()}: {result.message}"
+    return f"{'succeeded' if result.success else 'failed'}: {result.message}"
 
 
 def max_attempts() -> int:
@@ -137,12 +126,12 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 def schedule_retry(effect_id: int, attempts: int, delay: timedelta) -> None:
-    """With Redis, schedule the next attempt (RQ's scheduler moves it when due); embedded, or if
-    Redis is down, the sweeper runs the row once next_attempt_at is due."""
+    """With Redis, schedule the next attempt (RQ's scheduler moves it when due, and the sweeper if
+    the scheduler does not); embedded, or if Redis is down, the sweeper runs the row once due."""
     if not current_app.config.get("REDIS_URL"):
         return
     try:
-        enqueue(get_queue(), effect_id, job_id_for(effect_id, attempts), delay)
+        enqueue(get_queue(), effect_id, attempts, delay)
     except RedisError as exc:
         log.warning("Could not schedule retry of side effect %s (the sweeper will): %s", effect_id, exc)
 
@@ -163,9 +152,9 @@ def notify_setup_failed(session: Session, effect: SideEffect) -> None:
 # --- plain module parameters from the ORM rows ---------------------------------------------------
 
 
-def prepare_call(session: Session, effect: SideEffect) -> ModuleCall | None:
-    """Read what the module needs now, inside the session; the returned call uses plain data only.
-    None means there is nothing to send (a disabled email template)."""
+def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
+    """Read what the module needs now, inside the session; the returned call uses plain data only
+    (for a disabled email template, a call that reports there was nothing to send)."""
     kind = effect.kind
     if kind in (SideEffectKind.MODULE_CREATE, SideEffectKind.MODULE_TERMINATE):
         service = _get(session, Service, effect)

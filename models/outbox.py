@@ -31,8 +31,3 @@ class SideEffect(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def rq_job_id(self) -> str:
-        """Deterministic, so a second enqueue of the same row is a no-op."""
-        return f"side-effect-{self.id}"

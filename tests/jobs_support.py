@@ -1,18 +1,25 @@
-"""Helpers for the side-effect pipeline tests: a real Redis (db 5), an app pointed at it, RQ runs."""
+"""Helpers for the side-effect pipeline tests: a real Redis (TEST_REDIS_URL), an app pointed at it,
+RQ runs in this process (SimpleWorker) and `flask worker` processes."""
 
 import os
+import subprocess
+import sys
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 
-from actions.side_effects import record_email, record_side_effect
+from actions.side_effects import record_email, record_module_create
 from extensions import db
-from models import Server, SideEffect, SideEffectKind
+from jobs.worker import HORSE_PID_FIELD
+from models import Server, SideEffect
 from tests import factories
 from tests.conftest import make_test_app, service_missing
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 WEBHOOK_SECRET = "jobs-test-secret"
@@ -71,15 +78,11 @@ def webhook_product(url: str):
     return factories.make_product(module="webhook", default_server_id=server.id)
 
 
-def record_create(order) -> SideEffect:
-    """What accepting an order with Run Module Create records (one create per pending service)."""
-    service = order.services[0]
-    return record_side_effect(
-        db.session,
-        kind=SideEffectKind.MODULE_CREATE,
-        order_id=order.id,
-        target_type="service",
-        target_id=service.id,
+def record_create(order, server_id: int | None = None, send_welcome_email: bool = True) -> SideEffect:
+    """What accepting an order with Run Module Create records for its first service, through the
+    same action and so with the payload production writes (server, username, welcome email)."""
+    return record_module_create(
+        db.session, order.services[0], server_id=server_id, send_welcome_email=send_welcome_email
     )
 
 
@@ -102,3 +105,38 @@ def fresh(model, row_id):
         row = session.get(model, row_id)
         session.expunge_all()
         return row
+
+
+def start_worker(app, database_url: str, redis_url: str, *args: str, **settings) -> subprocess.Popen:
+    """A real `flask --app app worker` process (fork per job) on the app's queue."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="test-secret-key",
+        RQ_QUEUE=app.config["RQ_QUEUE"],
+        MAIL_SERVER="",
+        **{name: str(value) for name, value in settings.items()},
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def registered_worker(connection: Redis, queue_name: str, pid: int) -> Worker | None:
+    """The worker process `pid` as it registered itself in Redis (None until it has)."""
+    for worker in Worker.all(connection=connection, queue=Queue(queue_name, connection=connection)):
+        if worker.pid == pid:
+            return worker
+    return None
+
+
+def horse_pid(connection: Redis, worker: Worker) -> int | None:
+    """The pid of the work horse running the worker's current job, from its registration."""
+    value = connection.hget(worker.key, HORSE_PID_FIELD)
+    return int(value) if value else None

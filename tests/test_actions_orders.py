@@ -11,7 +11,8 @@ from actions.delete import delete_order
 from actions.gateways import gateways_can_refund
 from actions.notes import update_admin_notes
 from actions.pending import set_order_pending
-from actions.side_effects import PENDING_KEY, record_side_effect, start_side_effect
+from actions.side_effect_outcomes import start_side_effect
+from actions.side_effects import PENDING_KEY, record_side_effect
 from actions.status import change_order_status
 from actions.transitions import STALE_MESSAGE, TRANSITIONS, Action, TransitionError
 from models import (

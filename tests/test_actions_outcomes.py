@@ -12,13 +12,8 @@ from actions.accept import AcceptOptions, DomainAcceptOptions, ServiceAcceptOpti
 from actions.actor import Actor
 from actions.cancel import cancel_order
 from actions.fraud import set_order_fraud
-from actions.side_effects import (
-    cancel_side_effect,
-    complete_side_effect,
-    fail_side_effect,
-    retry_side_effect,
-    start_side_effect,
-)
+from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
+from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.transitions import TransitionError
 from models import EmailLog, Gateway, Invoice, OrderEvent, SideEffect, Transaction, utcnow
 from modules.base import ModuleResult

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.side_effects import fail_side_effect, start_side_effect
+from actions.side_effect_outcomes import fail_side_effect, start_side_effect
 from extensions import db
 from jobs.sweeper import sweep
 from models import (

@@ -1,19 +1,23 @@
 """The outbox pipeline end to end: after-commit dispatch, a real RQ worker, embedded mode."""
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from actions.side_effects import PENDING_KEY
 from extensions import db
-from models import OrderEvent, Service, ServiceStatus, SideEffect, SideEffectStatus
+from models import EmailLog, OrderEvent, Server, Service, ServiceStatus, SideEffect, SideEffectStatus
 from tests import factories
 from tests.jobs_support import (
     TEST_REDIS_URL,
+    WEBHOOK_SECRET,
     app_context_for,
     connect_redis,
     fresh,
     record_create,
     run_burst,
+    webhook_product,
 )
+from tests.modules_support.http_stub import StubServer
+from tests.modules_support.webhook_receiver import ReceiverHandler, ReceiverState
 
 
 def test_create_runs_on_a_real_worker_after_commit(app_ctx, database_url):
@@ -37,6 +41,61 @@ def test_create_runs_on_a_real_worker_after_commit(app_ctx, database_url):
         assert fresh(Service, service_id).status == ServiceStatus.ACTIVE
         verbs = db.session.scalars(select(OrderEvent.verb).where(OrderEvent.order_id == order.id)).all()
         assert "side_effect_succeeded" in verbs
+    connection.flushdb()
+
+
+def test_nothing_reaches_redis_before_the_database_commit(app_ctx, database_url):
+    """Looked at the moment the database commits: a job enqueued any earlier (at flush, in
+    before_commit) could run before its row is visible."""
+    connection = connect_redis()
+    connection.flushdb()
+    with app_context_for(database_url, TEST_REDIS_URL) as app:
+        key = f"rq:queue:{app.config['RQ_QUEUE']}"
+        seen_at_commit = []
+
+        def at_commit(conn):
+            seen_at_commit.append(connection.llen(key))
+
+        event.listen(db.engine, "commit", at_commit)
+        try:
+            effect = record_create(factories.make_order())
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "commit", at_commit)
+        assert seen_at_commit == [0]
+        assert connection.lrange(key, 0, -1) == [b"side-effect-%d" % effect.id]
+    connection.flushdb()
+
+
+def test_the_job_follows_the_payload_production_writes(app_ctx, database_url):
+    """The create goes to the server chosen when accepting (payload server_id, not the product's
+    default) with the username chosen then, and the welcome email the payload asks for follows."""
+    connection = connect_redis()
+    connection.flushdb()
+    default, chosen = ReceiverState(WEBHOOK_SECRET), ReceiverState(WEBHOOK_SECRET)
+    with (
+        StubServer(ReceiverHandler, default) as default_url,
+        StubServer(ReceiverHandler, chosen) as chosen_url,
+        app_context_for(database_url, TEST_REDIS_URL) as app,
+    ):
+        order = factories.make_order(product=webhook_product(default_url.url))
+        server = Server(name="chosen", hostname="web2.example", module="webhook", url=chosen_url.url,
+                        secret=WEBHOOK_SECRET)
+        db.session.add(server)
+        db.session.flush()
+        effect = record_create(order, server_id=server.id)
+        service = order.services[0]
+        service_id, username, client_email = service.id, service.username, order.client.email
+        db.session.commit()
+        run_burst(app, connection)
+
+        assert default.bodies == []
+        [body] = chosen.bodies
+        assert body["service"]["server"]["id"] == server.id and body["service"]["username"] == username
+        assert fresh(SideEffect, effect.id).status == SideEffectStatus.SUCCEEDED
+        assert fresh(Service, service_id).status == ServiceStatus.ACTIVE
+        [welcome] = db.session.scalars(select(EmailLog).where(EmailLog.order_id == order.id)).all()
+        assert welcome.to == client_email and welcome.status == "stored" and username in welcome.body
     connection.flushdb()
 
 

@@ -172,3 +172,29 @@ def test_stripe_500_then_the_scheduled_retry_refunds_once(admin_client, session,
     assert len(state.refunds) == 1
     assert [refund.amount_out for refund in refunds_of(payment_id)] == [Decimal("15.00")]
     assert fresh(Invoice, invoice_id).status == InvoiceStatus.REFUNDED
+
+
+def test_cancel_and_refund_refunds_only_what_an_earlier_refund_left(admin_client, session, stripe_stub,
+                                                                     certificate):
+    """5.00 of the 15.00 payment was refunded earlier (at Stripe and in Orderdesk): Cancel & Refund
+    asks Stripe for the remaining 10.00 only, and then the invoice is Refunded."""
+    server, state = stripe_stub
+    order = paid_through_stripe(server, certificate)
+    order_id, version, invoice_id = order.id, order.version, order.invoice.id
+    [payment] = order.invoice.transactions
+    payment_id = payment.id
+    session.add(Transaction(client_id=payment.client_id, invoice=order.invoice, gateway="stripe",
+                            date=payment.date, description="Partial refund", amount_out=Decimal("5.00"),
+                            refund_of_id=payment.id, transaction_id="re_earlier"))
+    state.payments[PAYMENT_INTENT]["refunded"] = 500
+    session.commit()
+
+    assert "cancelled (refunds requested)" in cancel_and_refund(admin_client, order_id, version)
+
+    [effect] = refund_effects(order_id)
+    assert effect.status == SideEffectStatus.SUCCEEDED, effect.last_error
+    assert Decimal(effect.payload["amount"]) == Decimal("10.00")
+    assert [refund["amount"] for refund in state.refunds] == [1000]  # cents: the remainder only
+    assert state.payments[PAYMENT_INTENT]["refunded"] == 1500
+    assert sorted(r.amount_out for r in refunds_of(payment_id)) == [Decimal("5.00"), Decimal("10.00")]
+    assert fresh(Invoice, invoice_id).status == InvoiceStatus.REFUNDED

@@ -37,19 +37,13 @@ class StripeGateway(GatewayModule):
         target = _refund_target(params.transaction_id)
         if target is None:
             return ModuleResult.fail(f"Not a Stripe payment id: {params.transaction_id!r}")
-        try:
-            body: dict[str, Any] = {
-                target: params.transaction_id,
-                "amount": to_minor_units(params.amount, params.currency),
-                "metadata": {"invoice_id": str(params.invoice_id)},
-            }
-            refund = _client(params).v1.refunds.create(params=body, options=_options(params))
-        except (ValueError, TypeError) as exc:
-            return ModuleResult.fail(str(exc))
-        except stripe.StripeError as exc:
-            return _failure(exc)
-        # Stripe objects are not dicts in SDK 16; read fields from a plain copy.
-        info = refund.to_dict()
+        info = _send(params, lambda client, options: client.v1.refunds.create(params={
+            target: params.transaction_id,
+            "amount": to_minor_units(params.amount, params.currency),
+            "metadata": {"invoice_id": str(params.invoice_id)},
+        }, options=options))
+        if isinstance(info, ModuleResult):
+            return info
         data = {"refund_id": info["id"], "status": info.get("status"), "amount": info.get("amount")}
         if data["status"] in ("failed", "canceled"):
             return ModuleResult(False, f"Stripe refund {info['id']} {data['status']}", data)
@@ -58,25 +52,20 @@ class StripeGateway(GatewayModule):
     def capture(self, params: PaymentParams) -> ModuleResult:
         if not params.customer_id or not params.payment_method_id:
             return ModuleResult.fail("No saved Stripe card for this client")
-        try:
-            body: dict[str, Any] = {
-                "amount": to_minor_units(params.amount, params.currency),
-                "currency": params.currency.lower(),
-                "customer": params.customer_id,
-                "payment_method": params.payment_method_id,
-                "off_session": True,
-                "confirm": True,
-                # Off-session means nobody is there to follow a redirect.
-                "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-                "description": params.description or f"Invoice #{params.invoice_id}",
-                "metadata": {"invoice_id": str(params.invoice_id)},
-            }
-            intent = _client(params).v1.payment_intents.create(params=body, options=_options(params))
-        except (ValueError, TypeError) as exc:
-            return ModuleResult.fail(str(exc))
-        except stripe.StripeError as exc:
-            return _failure(exc)
-        info = intent.to_dict()
+        info = _send(params, lambda client, options: client.v1.payment_intents.create(params={
+            "amount": to_minor_units(params.amount, params.currency),
+            "currency": params.currency.lower(),
+            "customer": params.customer_id,
+            "payment_method": params.payment_method_id,
+            "off_session": True,
+            "confirm": True,
+            # Off-session means nobody is there to follow a redirect.
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "description": params.description or f"Invoice #{params.invoice_id}",
+            "metadata": {"invoice_id": str(params.invoice_id)},
+        }, options=options))
+        if isinstance(info, ModuleResult):
+            return info
         charge = info.get("latest_charge")
         data = {
             "payment_intent_id": info["id"],
@@ -88,6 +77,17 @@ class StripeGateway(GatewayModule):
         # processing / requires_action: replaying the same key returns the same
         # answer, so retrying is pointless; the admin follows up.
         return ModuleResult(False, f"Stripe payment {info['id']} is {data['status']}", data)
+
+
+def _send(params: PaymentParams, request) -> dict[str, Any] | ModuleResult:
+    """One Stripe call, `request(client, options)`, with our idempotency key: the answer as a plain
+    dict (Stripe objects are not dicts in SDK 16), or the failure as a ModuleResult."""
+    try:
+        return request(_client(params), _options(params)).to_dict()
+    except (ValueError, TypeError) as exc:  # bad settings or amount: no retry fixes them
+        return ModuleResult.fail(str(exc))
+    except stripe.StripeError as exc:
+        return _failure(exc)
 
 
 def _refund_target(transaction_id: str) -> str | None:

@@ -3,7 +3,10 @@
 It checks the signature with its own hmac code (not modules.webhook), counts
 requests per idempotency key, performs each key's action at most once, and
 can be scripted to hang ("timeout"), fail ("500"), refuse ("refuse"),
-redirect ("redirect"), answer a web page ("html") or succeed ("ok").
+redirect ("redirect"), answer a web page ("html") or succeed ("ok"); "hold" and
+"hold-500" park the request until `release` is set, then succeed / fail.
+`accounts` counts live accounts per service id: +1 for each create performed,
+-1 for each terminate performed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class ReceiverState:
         self.requests_per_key: Counter[str] = Counter()
         self.bad_signatures = 0
         self.performed: dict[str, dict] = {}  # idempotency key -> the result we gave
+        self.accounts: Counter[int] = Counter()  # service id -> live accounts
         self.bodies: list[dict] = []
         self.headers: list[dict[str, str]] = []
         self.hanging = threading.Event()  # set when a "timeout" handler is parked
@@ -55,6 +59,10 @@ class ReceiverHandler(JsonHandler):
             state.hanging.set()
             state.release.wait(timeout=10)  # bounded; the client gave up long ago
             return
+        if step in ("hold", "hold-500"):
+            state.hanging.set()
+            state.release.wait(timeout=60)  # bounded; the test releases it
+            step = step.removeprefix("hold-") if step != "hold" else "ok"
         if step == "500":
             self.send_json(500, {"success": False, "message": "Internal error"})
             return
@@ -79,5 +87,7 @@ class ReceiverHandler(JsonHandler):
             if key not in state.performed:  # dedupe: a retry must not provision twice
                 service = payload.get("service") or {}
                 state.performed[key] = {"username": service.get("username") or "auto1234"}
+                change = {"create": 1, "terminate": -1}.get(payload.get("action"), 0)
+                state.accounts[service.get("id")] += change
             result = state.performed[key]
         self.send_json(200, {"success": True, "message": "Done", **result})
