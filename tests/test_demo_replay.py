@@ -20,13 +20,8 @@ from actions.accept import AcceptOptions, DomainAcceptOptions, accept_order
 from actions.cancel import cancel_order
 from actions.fraud import set_order_fraud
 from actions.place import add_months, place_order
-from actions.side_effects import (
-    complete_side_effect,
-    record_module_create,
-    record_side_effect,
-    start_side_effect,
-    username_for,
-)
+from actions.side_effect_outcomes import complete_side_effect, start_side_effect
+from actions.side_effects import record_module_create, record_side_effect, username_for
 from actions.status import change_order_status
 from demo import seed_demo
 from demo.catalog import PROMOTIONS, ensure_catalog
