@@ -3,6 +3,7 @@
     flask --app app run              serve the back office
     flask --app app create-admin     create an admin user
     flask --app app seed-demo        load demo data
+    flask --app app create-api-credential --role R [--allow-ip CIDR]   an API identifier + secret
 """
 
 import sqlite3
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 import models  # noqa: F401 - registers every table on the metadata
 from config import load_config
-from extensions import csrf, db, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
 
 
@@ -44,10 +45,17 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: still throttled
+    limiter.init_app(app)
 
     from admin import init_admin
 
     init_admin(app)
+    from api import init_api
+
+    init_api(app)
     from jobs.dashboard import init_rq_dashboard
     from jobs.dispatcher import init_dispatcher
 
@@ -98,6 +106,27 @@ def register_commands(app: Flask) -> None:
         click.echo(f"  login:    {user.email}")
         click.echo(f"  password: {password}")
         click.echo("=" * 64)
+
+    @app.cli.command("create-api-credential")
+    @click.option("--role", required=True,
+                  help="Role name; it needs API Access and each action's permission.")
+    @click.option("--allow-ip", "allow_ip", multiple=True, help="IP or CIDR range allowed (repeatable; "
+                  "none: API_ALLOWED_IPS).")
+    @click.option("--description", default="", help="What the credential is for.")
+    def create_api_credential_command(role, allow_ip, description):
+        """Create an API credential and print its identifier and secret (shown this once)."""
+        from actions.api_credentials import ApiCredentialError, create_api_credential
+        from actions.reference_data import ensure_reference_data
+
+        ensure_reference_data(db.session)
+        try:
+            credential, secret = create_api_credential(db.session, role, "\n".join(allow_ip), description)
+        except ApiCredentialError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"identifier: {credential.identifier}")
+        click.echo(f"secret: {secret}")
 
     @app.cli.command("seed-demo")
     @click.option("--orders", default=200, show_default=True, help="Number of demo orders.")

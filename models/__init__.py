@@ -1,11 +1,13 @@
 """SQLAlchemy models and vocabularies. Import from here: `from models import Order, OrderStatus`."""
 
 from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, verify_secret
+from models.api_log import ApiLogEntry
 from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
 from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
 from models.clients import Affiliate, Client
 from models.events import OrderEvent
+from models.order_counts import OrderStatusCount
 from models.orders import (
     CORE_ORDER_STATUSES,
     Domain,
@@ -40,11 +42,13 @@ from models.vocab import (
 )
 
 __all__ = [
-    "ZERO", "ActorType", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup", "BUILTIN_ROLES",
+    "ZERO", "ActorType", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry", "AutoSetup",
+    "BUILTIN_ROLES",
     "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus", "DEFAULT_SETTINGS",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
-    "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",
+    "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",
+    "Product",
     "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
     "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
     "TldPrice", "Transaction", "hash_secret", "item_payment_status", "payment_status_is", "payment_status_of",

@@ -47,6 +47,7 @@ class Permission(StrEnum):
     CONFIGURE_ADMINISTRATORS = "Configure Administrators"
     CONFIGURE_ADMIN_ROLES = "Configure Admin Roles"
     VIEW_ACTIVITY_LOG = "View Activity Log"
+    VIEW_API_LOG = "View API Log"
     VIEW_JOBS = "View Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
     CANCEL_SIDE_EFFECTS = "Cancel Queued Side Effects"
