@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, prefix_search_index, utcnow
@@ -20,7 +20,7 @@ class Client(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     address1: Mapped[str] = mapped_column(String(255), default="")
     # A server default, so writers that list their columns (seed-demo's batch inserts) need not name it.
-    address2: Mapped[str] = mapped_column(String(255), server_default="")
+    address2: Mapped[str] = mapped_column(String(255), server_default=text("''"))
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(100), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")

@@ -55,7 +55,7 @@ SQLITE_TRIGGERS = [
 POSTGRESQL_TRIGGERS = [
     f"""CREATE FUNCTION orders_count_status() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    my_shard integer := pg_backend_pid() % {SHARDS};
+    my_shard integer := mod(pg_backend_pid(), {SHARDS});
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         INSERT INTO order_status_counts (status, shard, orders) VALUES (OLD.status, my_shard, -1)

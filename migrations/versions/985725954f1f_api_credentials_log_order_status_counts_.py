@@ -51,11 +51,10 @@ def upgrade():
     sa.Column('orders', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('status', 'shard', name=op.f('pk_order_status_counts'))
     )
-    with op.batch_alter_table('admin_users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('legacy_api_password_hash', sa.String(length=255), nullable=True))
-
-    with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('address2', sa.String(length=255), server_default='', nullable=False))
+    # Plain ADD COLUMN (batch mode would recreate the tables on SQLite and lose the lower() indexes).
+    op.add_column('admin_users', sa.Column('legacy_api_password_hash', sa.String(length=255), nullable=True))
+    op.add_column('clients', sa.Column('address2', sa.String(length=255), server_default=sa.text("''"),
+                                       nullable=False))
 
     # ### end Alembic commands ###
     # models.order_counts: counters kept by triggers, starting from the orders already there.
