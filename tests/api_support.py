@@ -11,10 +11,20 @@ from tests import factories
 API = "/includes/api.php"
 
 ORDER_API_PERMISSIONS = [
-    Permission.API_ACCESS, Permission.ADD_NEW_ORDER, Permission.VIEW_ORDERS, Permission.VIEW_ORDER_DETAILS,
-    Permission.ACCEPT_ORDER, Permission.CANCEL_ORDER, Permission.SET_AS_FRAUD, Permission.SET_BACK_TO_PENDING,
-    Permission.DELETE_ORDER, Permission.LIST_INVOICES, Permission.ADD_NEW_CLIENT, Permission.LIST_CLIENTS,
-    Permission.VIEW_PRODUCTS, Permission.VIEW_PROMOTIONS,
+    Permission.API_ACCESS,
+    Permission.ADD_NEW_ORDER,
+    Permission.VIEW_ORDERS,
+    Permission.VIEW_ORDER_DETAILS,
+    Permission.ACCEPT_ORDER,
+    Permission.CANCEL_ORDER,
+    Permission.SET_AS_FRAUD,
+    Permission.SET_BACK_TO_PENDING,
+    Permission.DELETE_ORDER,
+    Permission.LIST_INVOICES,
+    Permission.ADD_NEW_CLIENT,
+    Permission.LIST_CLIENTS,
+    Permission.VIEW_PRODUCTS,
+    Permission.VIEW_PROMOTIONS,
 ]
 
 

@@ -152,5 +152,5 @@ def make_promotion(code: str | None = None, type: str = "Percentage", value: str
     return promotion
 
 
-__all__ = ["PASSWORD", "make_admin", "next_number", "make_client", "make_order", "make_product", "make_promotion",
-           "make_tld", "DomainStatus"]
+__all__ = ["PASSWORD", "make_admin", "next_number", "make_client", "make_order", "make_product",
+           "make_promotion", "make_tld", "DomainStatus"]

@@ -23,14 +23,25 @@ def _secret_page(response) -> tuple[str, str]:
 
 
 def _works(client, identifier, secret) -> bool:
-    return client.post(API, data={"action": "GetOrderStatuses", "identifier": identifier,
-                                  "secret": secret}).status_code == 200
+    return (
+        client.post(
+            API, data={"action": "GetOrderStatuses", "identifier": identifier, "secret": secret}
+        ).status_code
+        == 200
+    )
 
 
 def test_create_shows_the_secret_once_and_stores_only_its_hash(admin_client, app_ctx):
     role = db.session.scalar(select(Role).where(Role.name == "Full Administrator"))
-    response = admin_client.post(CREDENTIALS + "new/", data={
-        "description": "Storefront", "role": str(role.id), "ip_allowlist": "127.0.0.1\n10.0.0.0/8", "active": "y"})
+    response = admin_client.post(
+        CREDENTIALS + "new/",
+        data={
+            "description": "Storefront",
+            "role": str(role.id),
+            "ip_allowlist": "127.0.0.1\n10.0.0.0/8",
+            "active": "y",
+        },
+    )
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     identifier, secret = _secret_page(response)
     credential = db.session.scalar(select(ApiCredential).where(ApiCredential.identifier == identifier))
@@ -45,7 +56,9 @@ def test_create_shows_the_secret_once_and_stores_only_its_hash(admin_client, app
 
 def test_bad_allow_list_is_refused_with_a_message(admin_client, app_ctx):
     role = db.session.scalar(select(Role).where(Role.name == "Full Administrator"))
-    response = admin_client.post(CREDENTIALS + "new/", data={"role": str(role.id), "ip_allowlist": "10.0.0.300"})
+    response = admin_client.post(
+        CREDENTIALS + "new/", data={"role": str(role.id), "ip_allowlist": "10.0.0.300"}
+    )
     assert "10.0.0.300 is not an IP address or CIDR range." in response.get_data(as_text=True)
     assert db.session.scalar(select(ApiCredential.id)) is None
 
@@ -57,7 +70,9 @@ def test_rotate_and_revoke(admin_client, app_ctx):
     db.session.commit()
     api = app_ctx.test_client()
     assert _works(api, credential.identifier, old_secret)
-    identifier, new_secret = _secret_page(admin_client.post(CREDENTIALS + "rotate/", data={"id": credential.id}))
+    identifier, new_secret = _secret_page(
+        admin_client.post(CREDENTIALS + "rotate/", data={"id": credential.id})
+    )
     assert identifier == credential.identifier and new_secret != old_secret
     assert not _works(api, identifier, old_secret) and _works(api, identifier, new_secret)
     response = admin_client.post(CREDENTIALS + "revoke/", data={"id": credential.id})
@@ -86,18 +101,26 @@ def test_api_log_lists_and_filters(admin_client, app_ctx):
 def test_legacy_api_password_is_set_on_the_admin_form(admin_client, app_ctx):
     other = factories.make_admin("Full Administrator", email="scripts@example.com")
     db.session.commit()
-    form = {"email": other.email, "name": "Scripts", "role": str(other.role_id), "active": "y",
-            "legacy_api_password": "legacy-pass-123"}
+    form = {
+        "email": other.email,
+        "name": "Scripts",
+        "role": str(other.role_id),
+        "active": "y",
+        "legacy_api_password": "legacy-pass-123",
+    }
     admin_client.post(f"/admin/admin_users/edit/?id={other.id}", data=form)
     md5 = hashlib.md5(b"legacy-pass-123").hexdigest()
     api = app_ctx.test_client()
     data = {"action": "GetOrderStatuses", "username": other.email, "password": md5}
     assert api.post(API, data=data).status_code == 200
-    refused = admin_client.post(f"/admin/admin_users/edit/?id={other.id}",
-                                data={**form, "legacy_api_password": factories.PASSWORD})
+    refused = admin_client.post(
+        f"/admin/admin_users/edit/?id={other.id}", data={**form, "legacy_api_password": factories.PASSWORD}
+    )
     assert "must differ from the login password" in refused.get_data(as_text=True)
-    admin_client.post(f"/admin/admin_users/edit/?id={other.id}",
-                      data={**form, "legacy_api_password": "", "remove_legacy_api_password": "y"})
+    admin_client.post(
+        f"/admin/admin_users/edit/?id={other.id}",
+        data={**form, "legacy_api_password": "", "remove_legacy_api_password": "y"},
+    )
     db.session.expire_all()
     assert db.session.get(AdminUser, other.id).legacy_api_password_hash is None
     assert api.post(API, data=data).status_code == 403
@@ -105,8 +128,19 @@ def test_legacy_api_password_is_set_on_the_admin_form(admin_client, app_ctx):
 
 def test_cli_create_api_credential_prints_identifier_and_secret(app_ctx):
     runner = app_ctx.test_cli_runner()
-    result = runner.invoke(args=["create-api-credential", "--role", "Full Administrator", "--allow-ip",
-                                 "127.0.0.1", "--allow-ip", "192.0.2.0/24", "--description", "scripts"])
+    result = runner.invoke(
+        args=[
+            "create-api-credential",
+            "--role",
+            "Full Administrator",
+            "--allow-ip",
+            "127.0.0.1",
+            "--allow-ip",
+            "192.0.2.0/24",
+            "--description",
+            "scripts",
+        ]
+    )
     assert result.exit_code == 0, result.output
     identifier = re.search(r"^identifier: (\S+)$", result.output, re.M).group(1)
     secret = re.search(r"^secret: (\S+)$", result.output, re.M).group(1)

@@ -26,25 +26,51 @@ def live(tmp_path):
         factories.make_tld(".com")
         db.session.commit()
         with serving(app) as base:
-            yield {"url": f"{base}/includes/api.php", "identifier": credential.identifier, "secret": secret,
-                   "products": [p.id for p in products], "app": app}
+            yield {
+                "url": f"{base}/includes/api.php",
+                "identifier": credential.identifier,
+                "secret": secret,
+                "products": [p.id for p in products],
+                "app": app,
+            }
 
 
 def test_whmcspy_order_story(live):
     w = whmcspy.WHMCS(live["url"], live["identifier"], live["secret"])
     one, two = live["products"]
-    client_id = w.add_client("Grace", "Hopper", "grace@example.com", "1 Navy Way", "Arlington", "VA", "22201",
-                             "US", "+1 703 555 0100", "client-area-password")
+    client_id = w.add_client(
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "1 Navy Way",
+        "Arlington",
+        "VA",
+        "22201",
+        "US",
+        "+1 703 555 0100",
+        "client-area-password",
+    )
     assert isinstance(client_id, int)
 
-    placed = w.add_order(client_id, products=[{"id": one, "domain": "shop.com"}, {"id": two, "domain": "blog.com"}],
-                         paymentmethod="mailin", billingcycle=["monthly", "monthly"], domaintype=["register"])
+    placed = w.add_order(
+        client_id,
+        products=[{"id": one, "domain": "shop.com"}, {"id": two, "domain": "blog.com"}],
+        paymentmethod="mailin",
+        billingcycle=["monthly", "monthly"],
+        domaintype=["register"],
+    )
     first = int(placed["orderid"])
     assert len(placed["serviceids"].split(",")) == 2 and len(placed["domainids"].split(",")) == 1
     assert placed["productids"] == placed["serviceids"] and placed["invoiceid"] > 0
 
-    others = [int(w.add_order(client_id, products=[{"id": one, "domain": ""}], paymentmethod="banktransfer",
-                              noemail=True)["orderid"]) for _ in range(119)]
+    others = [
+        int(
+            w.add_order(
+                client_id, products=[{"id": one, "domain": ""}], paymentmethod="banktransfer", noemail=True
+            )["orderid"]
+        )
+        for _ in range(119)
+    ]
     listed = [order["id"] for order in w.get_orders()]  # limitstart paging, 25 a page, until numreturned 0
     assert len(listed) == 120 and set(listed) == {first, *others}
     assert listed == sorted(listed, reverse=True)
@@ -65,10 +91,16 @@ def test_whmcspy_order_story(live):
 
     with live["app"].app_context():
         assert db.session.get(Order, first) is None
-        events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == first)
-                                    .order_by(OrderEvent.id)).all()
-        assert [e.verb for e in events] == ["order_placed", "order_accepted", "order_set_pending",
-                                            "order_set_fraud", "order_deleted"]
+        events = db.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == first).order_by(OrderEvent.id)
+        ).all()
+        assert [e.verb for e in events] == [
+            "order_placed",
+            "order_accepted",
+            "order_set_pending",
+            "order_set_fraud",
+            "order_deleted",
+        ]
         assert {(e.actor_type, e.actor_name) for e in events} == {("api", live["identifier"])}
         assert db.session.get(Invoice, placed["invoiceid"]) is None
         assert {o.source for o in db.session.scalars(select(Order))} == {"api"}
@@ -77,15 +109,34 @@ def test_whmcspy_order_story(live):
 def test_whmcs_api_client_dialect(live):
     from whmcs_client.exceptions import ForbiddenException
 
-    api = whmcs_client.DefaultApi(whmcs_client.ApiClient(whmcs_client.Configuration(
-        host=live["url"].rsplit("/api.php", 1)[0])))
+    api = whmcs_client.DefaultApi(
+        whmcs_client.ApiClient(whmcs_client.Configuration(host=live["url"].rsplit("/api.php", 1)[0]))
+    )
     ident, secret = live["identifier"], live["secret"]
     one, two = live["products"]
-    added = api.add_client(ident, secret, "Ada", "Lovelace", "ada@example.com", "12 St James's Square", "London",
-                           "London", "SW1Y 4JH", "GB", "+44 20 7946 0000")
+    added = api.add_client(
+        ident,
+        secret,
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        "12 St James's Square",
+        "London",
+        "London",
+        "SW1Y 4JH",
+        "GB",
+        "+44 20 7946 0000",
+    )
     assert added.result == "success" and added.owner_user_id == added.clientid
-    placed = api.add_order(ident, secret, clientid=added.clientid, paymentmethod="mailin", pid=[one, two],
-                           billingcycle=["monthly", "monthly"], noinvoice=True)
+    placed = api.add_order(
+        ident,
+        secret,
+        clientid=added.clientid,
+        paymentmethod="mailin",
+        pid=[one, two],
+        billingcycle=["monthly", "monthly"],
+        noinvoice=True,
+    )
     assert placed.result == "success" and len(placed.productids) == 2 and placed.invoiceid == "0"
     found = api.get_orders(ident, secret, id=int(placed.orderid))
     assert found.numreturned == 1 and found.orders["order"][0]["status"] == OrderStatus.PENDING

@@ -34,9 +34,19 @@ def test_two_accept_order_calls_at_once_one_wins(postgres_url, app_ctx):
 
             def accept(order_id=order_id, barrier=barrier, answers=answers):
                 barrier.wait()
-                answers.append(requests.post(url, timeout=30, data={
-                    "identifier": identifier, "secret": secret, "action": "AcceptOrder",
-                    "orderid": order_id, "autosetup": "0"}).json())
+                answers.append(
+                    requests.post(
+                        url,
+                        timeout=30,
+                        data={
+                            "identifier": identifier,
+                            "secret": secret,
+                            "action": "AcceptOrder",
+                            "orderid": order_id,
+                            "autosetup": "0",
+                        },
+                    ).json()
+                )
 
             callers = [threading.Thread(target=accept) for _ in range(2)]
             for caller in callers:
@@ -45,7 +55,8 @@ def test_two_accept_order_calls_at_once_one_wins(postgres_url, app_ctx):
                 caller.join()
             assert sorted(a["result"] for a in answers) == ["error", "success"], answers
             assert [a["message"] for a in answers if a["result"] == "error"] == [
-                "Order ID not found or Status not Pending"]
+                "Order ID not found or Status not Pending"
+            ]
         db.session.expire_all()
         assert {o.status for o in db.session.scalars(select(Order))} == {OrderStatus.ACTIVE}
         accepted = db.session.scalars(select(OrderEvent).where(OrderEvent.verb == "order_accepted")).all()

@@ -22,9 +22,17 @@ from tests import factories
 from tests.api_support import API, ORDER_API_PERMISSIONS, ensure_gateway, fresh_throttle, make_credential  # noqa: F401
 
 EXAMPLES = 120
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 def _php(value) -> bytes:
@@ -40,20 +48,48 @@ def _php(value) -> bytes:
     return b"N;"
 
 
-php_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=8),
-                          lambda inner: st.dictionaries(st.integers(0, 5) | st.text(max_size=3), inner, max_size=3),
-                          max_leaves=6)
+php_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8),
+    lambda inner: st.dictionaries(st.integers(0, 5) | st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
 blobs = st.one_of(
     php_values.map(lambda v: base64.b64encode(_php(v)).decode()),
     st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
-    st.sampled_from(["YToxOntpOjE7czo2OiJHb29nbGUiO30=", "Tzo4OiJzdGRDbGFzcyI6MDp7fQ==", "YTowOnt9", "%%%", ""]),
+    st.sampled_from(
+        ["YToxOntpOjE7czo2OiJHb29nbGUiO30=", "Tzo4OiJzdGRDbGFzcyI6MDp7fQ==", "YTowOnt9", "%%%", ""]
+    ),
 )
 words = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "0", "1", "-1", "True", "False", "yes", "maybe", "1e9", "99999999999999999999",
-                     "2147483648", "12.345", "NaN", "monthly", "free", "register", "transfer", "Pending",
-                     "a\x00b", "line\r\nbreak", "x" * 300, "shop.com", "127.0.0.1"]),
-    st.integers(-2**64, 2**64).map(str),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "-1",
+            "True",
+            "False",
+            "yes",
+            "maybe",
+            "1e9",
+            "99999999999999999999",
+            "2147483648",
+            "12.345",
+            "NaN",
+            "monthly",
+            "free",
+            "register",
+            "transfer",
+            "Pending",
+            "a\x00b",
+            "line\r\nbreak",
+            "x" * 300,
+            "shop.com",
+            "127.0.0.1",
+        ]
+    ),
+    st.integers(-(2**64), 2**64).map(str),
 )
 
 
@@ -74,19 +110,28 @@ def calls(draw):
     spec = ACTIONS.get(action)
     pairs = [("action", draw(st.sampled_from([action, action.upper()])))]
     params = spec.params if spec else ()
-    for param in draw(st.lists(st.sampled_from(params), max_size=6, unique_by=lambda p: p.name)) if params else []:
+    for param in (
+        draw(st.lists(st.sampled_from(params), max_size=6, unique_by=lambda p: p.name)) if params else []
+    ):
         value = _value_for(param.type)
         if param.type.endswith("[]") or param.type == KEYED:
             style = draw(st.sampled_from(["indexed", "append", "repeat", "keyed", "nested"]))
             items = draw(st.lists(value, min_size=1, max_size=3))
             for i, item in enumerate(items):
-                name = {"indexed": f"{param.name}[{i}]", "append": f"{param.name}[]", "repeat": param.name,
-                        "keyed": f"{param.name}[k{i}]", "nested": f"{param.name}[{i}][x]"}[style]
+                name = {
+                    "indexed": f"{param.name}[{i}]",
+                    "append": f"{param.name}[]",
+                    "repeat": param.name,
+                    "keyed": f"{param.name}[k{i}]",
+                    "nested": f"{param.name}[{i}][x]",
+                }[style]
                 pairs.append((name, item))
         else:
             pairs.append((param.name, draw(value)))
     if draw(st.booleans()):
-        pairs.append((draw(st.sampled_from(["pid[", "[x]", "a]b", "pid[0][1][2][3][4][5]", "id"])), draw(words)))
+        pairs.append(
+            (draw(st.sampled_from(["pid[", "[x]", "a]b", "pid[0][1][2][3][4][5]", "id"])), draw(words))
+        )
     return pairs
 
 
@@ -96,8 +141,11 @@ def snapshot() -> dict:
     for table in db.metadata.sorted_tables:
         if table.name == ApiLogEntry.__tablename__:
             continue
-        columns = [c for c in table.columns if not (table.name == ApiCredential.__tablename__
-                                                      and c.name == "last_used_at")]
+        columns = [
+            c
+            for c in table.columns
+            if not (table.name == ApiCredential.__tablename__ and c.name == "last_used_at")
+        ]
         rows[table.name] = sorted(map(repr, db.session.execute(select(*columns)).all()))
     db.session.rollback()
     return rows
