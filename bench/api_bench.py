@@ -62,6 +62,8 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|")
         for name, make in (("GetOrders (limitnum 25)", get_orders), ("AddOrder", add_order)):
             load(name, server, make, args.seconds)
+        for action, message in FIRST_ERRORS.items():
+            print(f"first {action} error: {message}")
 
 
 def prepared(url: str, orders: int) -> dict:
@@ -117,10 +119,10 @@ def gunicorn(env: dict, workers: int):
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/includes/api.openapi.json", timeout=2)
+                requests.get(f"{base}/includes/api.openapi.json", timeout=10)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except requests.RequestException:  # workers still booting
+                time.sleep(0.5)
         yield {
             "url": f"{base}/includes/api.php",
             "identifier": env["BENCH_IDENTIFIER"],
@@ -140,7 +142,7 @@ def get_orders(server: dict, n: int) -> dict:
 
 
 def add_order(server: dict, n: int) -> dict:
-    # Demo clients start at id 1; products 1 (Starter) and TLD .com exist after seed-demo.
+    # Demo clients start at id 1; product 1 (Starter, needs a hostname) exists after seed-demo.
     return {
         **_auth(server),
         "action": "AddOrder",
@@ -153,10 +155,16 @@ def add_order(server: dict, n: int) -> dict:
     }
 
 
+FIRST_ERRORS: dict[str, str] = {}
+
+
 def _timed(session: requests.Session, server: dict, data: dict) -> tuple[float, bool]:
     started = time.perf_counter()
     body = session.post(server["url"], data=data, timeout=60).json()
-    return (time.perf_counter() - started) * 1000, body.get("result") == "success"
+    ok = body.get("result") == "success"
+    if not ok:
+        FIRST_ERRORS.setdefault(data["action"], body.get("message", ""))
+    return (time.perf_counter() - started) * 1000, ok
 
 
 def ratio(servers) -> None:
