@@ -36,7 +36,7 @@ CLIENT_CLOSED = "Unable to add order when client status is Closed"
 NO_ITEMS = "No items added to cart so order cannot proceed"
 INVALID_PAYMENT_METHOD = "Invalid Payment Method. Valid options include {options}"
 
-_NOT_SUPPORTED = "Orderdesk does not support it yet"
+_NOT_SUPPORTED = "orders have nowhere to keep it yet"
 
 PARAMS = (
     Param("clientid", INT, "The client the order is for.", required=True),
@@ -197,7 +197,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "promocode: <why the promotion does not apply>",
         "configoptions[<k>]: configurable options are not supported yet (...)",
         "addons[<k>]: product addons are not supported yet (...)",
-        "AddOrder: <parameter> is not supported yet (...)",
+        "AddOrder: <parameter> is not supported (...)",
     ),
 )
 def add_order(call: Call) -> dict:

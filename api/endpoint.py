@@ -128,4 +128,4 @@ def refuse_unsupported(action, params) -> None:
             continue
         carried = params.flag(param.name) if param.type == BOOL else params.given(param.name)
         if carried:
-            raise ApiError(f"{action.name}: {param.name} is not supported yet ({param.unsupported}).")
+            raise ApiError(f"{action.name}: {param.name} is not supported ({param.unsupported}).")

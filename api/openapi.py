@@ -60,7 +60,7 @@ def _param_schema(param: Param) -> dict:
         target["enum"] = list(param.enum)
     description = param.description
     if param.unsupported:
-        description += f" Not supported yet ({param.unsupported}): refused when given."
+        description += f" Not supported ({param.unsupported}): refused when given."
     schema["description"] = description
     return schema
 
@@ -202,7 +202,7 @@ def markdown_reference() -> str:
             lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
             for param in action.params:
                 description = param.description + (
-                    f" **Not supported yet** ({param.unsupported}): refused when given."
+                    f" **Not supported** ({param.unsupported}): refused when given."
                     if param.unsupported
                     else ""
                 )

@@ -84,7 +84,7 @@ def test_a_single_pid_is_a_one_element_array_and_keyed_arrays_keep_their_keys(ap
         paymentmethod="mailin",
         pid=one.id,
     )
-    assert message.startswith("AddOrder: domainrenewals is not supported yet")
+    assert message.startswith("AddOrder: domainrenewals is not supported (renewals are invoiced")
 
 
 def test_domains_with_types_periods_epp_codes_addons_and_overrides(api, catalog):
