@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
 from api.formats import ZERO_RATE, collection, currency, day, moment, money
-from api.order_queries import page_of
+from api.listing import ordering, page_of
 from api.registry import (
     INT,
     PAGE_FIELDS,
@@ -226,20 +226,14 @@ def get_invoices(call: Call) -> dict:
             conditions.append(Invoice.status == known[status.lower()])
         else:
             raise ApiError(f"Invalid status {status}")
-    column = SORTABLE.get(p.text("orderby", max_length=32).lower() or "id")
-    if column is None:
-        raise ApiError("orderby must be one of " + ", ".join(SORTABLE))
-    direction = p.text("order", max_length=8).lower() or "asc"
-    if direction not in ("asc", "desc"):
-        raise ApiError("order must be asc or desc")
-    ordering = [column.desc(), Invoice.id.desc()] if direction == "desc" else [column.asc(), Invoice.id.asc()]
+    ordering_ = ordering(p, SORTABLE, Invoice.id, by="orderby", direction="order")
     session = call.session
     total = session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
     invoices = (
         session.scalars(
             select(Invoice)
             .where(*conditions)
-            .order_by(*ordering)
+            .order_by(*ordering_)
             .offset(start)
             .limit(size)
             .options(selectinload(Invoice.client))

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from actions.clients import ClientDetails, ClientError, add_client
 from api.errors import ApiError
 from api.formats import collection, day
-from api.order_queries import page_of
+from api.listing import ordering, page_of
 from api.phpserial import SerializedValueError, decode_base64_serialized
 from api.registry import (
     BOOL,
@@ -226,17 +226,11 @@ def get_clients(call: Call) -> dict:
     term = p.text("search", max_length=255)
     if term:
         query = _search(query, term)
-    column = CLIENT_SORT.get(p.text("orderby", max_length=32).lower() or "id")
-    if column is None:
-        raise ApiError("orderby must be one of " + ", ".join(CLIENT_SORT))
-    sorting = p.text("sorting", max_length=4).upper() or "ASC"
-    if sorting not in ("ASC", "DESC"):
-        raise ApiError("sorting must be ASC or DESC")
-    ordering = [column.desc(), Client.id.desc()] if sorting == "DESC" else [column.asc(), Client.id.asc()]
+    ordering_ = ordering(p, CLIENT_SORT, Client.id, by="orderby", direction="sorting", words=("ASC", "DESC"))
     session = call.session
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     clients = (
-        session.scalars(query.order_by(*ordering).offset(start).limit(size)).all() if start < total else []
+        session.scalars(query.order_by(*ordering_).offset(start).limit(size)).all() if start < total else []
     )
     rows = [
         {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
 from api.formats import collection, currency, moment, money
+from api.listing import page_of
 from api.registry import INT, PAGE_FIELDS, PAGE_PARAMS, STRING, Call, Param, api_action, integer, obj, string
 from api.registry import collection as collection_schema
 from api.registry import money as money_schema
@@ -32,9 +33,6 @@ DOMAIN_PRODUCT_TYPE = {
     DomainOrderType.REGISTER: "Domain Registration",
     DomainOrderType.TRANSFER: "Domain Transfer",
 }
-DEFAULT_PAGE = 25
-MAX_PAGE = 1000
-MAX_OFFSET = 2**31 - 1
 
 LINE_ITEM_FIELDS = {
     "type": string("product or domain"),
@@ -80,14 +78,6 @@ ORDER_FIELDS = {
     "validationdata": string("Always empty."),
     "lineitems": collection_schema("The order's services and domains.", "lineitem", LINE_ITEM_FIELDS),
 }
-
-
-def page_of(call: Call) -> tuple[int, int]:
-    p = call.params
-    return (
-        p.int("limitstart", minimum=0, maximum=MAX_OFFSET, default=0),
-        p.int("limitnum", minimum=1, maximum=MAX_PAGE, default=DEFAULT_PAGE),
-    )
 
 
 def order_status_title(call: Call, name: str) -> str:
