@@ -149,6 +149,7 @@ def add_order(server: dict, n: int) -> dict:
         "clientid": str(1 + n % 500),
         "paymentmethod": "banktransfer",
         "pid[0]": "1",
+        "domain[0]": f"bench{n}.example.com",
         "billingcycle[0]": "monthly",
         "noemail": "1",
         "noinvoiceemail": "1",
