@@ -4,6 +4,7 @@
     flask --app app create-admin     create an admin user
     flask --app app seed-demo        load demo data
     flask --app app worker / sweep / audit-side-effects   side effects (docs/side-effects.md)
+    flask --app app create-api-credential --role R [--allow-ip CIDR]   an API identifier + secret
 """
 
 import sqlite3
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 import models  # noqa: F401 - registers every table on the metadata
 from actions.daily_stats import keep_daily_stats_current
 from config import load_config, side_effect_settings_problem
-from extensions import csrf, db, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
 
 
@@ -49,12 +50,19 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: still throttled
+    limiter.init_app(app)
 
     from admin import init_admin
     from admin.errors import init_error_pages
 
     init_error_pages(app)
     init_admin(app)
+    from api import init_api
+
+    init_api(app)
     from jobs.dashboard import init_rq_dashboard
     from jobs.dispatcher import init_dispatcher
 
@@ -106,6 +114,27 @@ def register_commands(app: Flask) -> None:
         click.echo(f"  login:    {user.email}")
         click.echo(f"  password: {password}")
         click.echo("=" * 64)
+
+    @app.cli.command("create-api-credential")
+    @click.option("--role", required=True,
+                  help="Role name; it needs API Access and each action's permission.")
+    @click.option("--allow-ip", "allow_ip", multiple=True, help="IP or CIDR range allowed (repeatable; "
+                  "none: API_ALLOWED_IPS).")
+    @click.option("--description", default="", help="What the credential is for.")
+    def create_api_credential_command(role, allow_ip, description):
+        """Create an API credential and print its identifier and secret (shown this once)."""
+        from actions.api_credentials import ApiCredentialError, create_api_credential
+        from actions.reference_data import ensure_reference_data
+
+        ensure_reference_data(db.session)
+        try:
+            credential, secret = create_api_credential(db.session, role, "\n".join(allow_ip), description)
+        except ApiCredentialError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"identifier: {credential.identifier}")
+        click.echo(f"secret: {secret}")
 
     demo_count = click.IntRange(0, 10_000_000)  # a million takes minutes; ten a working day
 

@@ -68,6 +68,17 @@ def load_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         "WTF_CSRF_ENABLED": True,
+        # The WHMCS-compatible API (docs/api.md). Callers whose credential has no IP allow-list of
+        # its own (and legacy admin logins) must come from one of these (IPs or CIDR ranges).
+        "API_ALLOWED_IPS": os.environ.get("API_ALLOWED_IPS", "127.0.0.1 ::1"),
+        # WHMCS's $api_access_key: a request carrying it as `accesskey` skips the IP check. Unset: off.
+        "API_ACCESS_KEY": os.environ.get("API_ACCESS_KEY") or None,
+        # Failed API logins per caller IP before further calls are refused (Flask-Limiter syntax).
+        "API_AUTH_FAILURE_LIMIT": os.environ.get("API_AUTH_FAILURE_LIMIT", "10 per minute"),
+        "API_MAX_BODY_BYTES": int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024))),
+        # Throttling counters (Flask-Limiter): Redis when REDIS_URL is set (shared by every
+        # process), else this process's memory. create_app fills it in when not given.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,
     }
 
 

@@ -1,5 +1,7 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +13,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: only the views that ask are throttled (the API's failed logins).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -31,6 +31,8 @@ class CartDomain:
     dns_management: bool = False
     email_forwarding: bool = False
     id_protection: bool = False
+    price_override: Decimal | None = None  # replaces the registration/transfer price of the period
+    renewal_override: Decimal | None = None  # replaces the renewal price
 
 
 @dataclass

@@ -230,6 +230,11 @@ def _price_domain(quote: Quote, index: int, line, catalog: Catalog) -> None:
         ZERO,
     )
     renewal = row.renew_price if row.renew_price is not None else price
+    # Overrides (the API's domainpriceoverride / domainrenewoverride) replace the TLD's prices.
+    if line.price_override is not None:
+        price = line.price_override
+    if line.renewal_override is not None:
+        renewal = line.renewal_override
     quote.domains.append(
         DomainQuote(
             line=index,

@@ -7,6 +7,7 @@ from extensions import db
 
 def register_views(admin: Admin) -> None:
     from admin.add_order import AddOrderView
+    from admin.api_access import ApiCredentialView, ApiLogView
     from admin.billing import InvoiceView
     from admin.catalog import ProductView, PromotionView, TldView
     from admin.client_summary import ClientSummaryView
@@ -15,10 +16,11 @@ def register_views(admin: Admin) -> None:
     from admin.orders import OrderView, orders_menu
     from admin.settings import EmailLogView, EmailTemplateView, GatewayView, ServerView, SettingView
     from admin.statuses import OrderStatusView
-    from admin.users import AdminUserView, ApiCredentialView, RoleView
+    from admin.users import AdminUserView, RoleView
     from models import (
         AdminUser,
         ApiCredential,
+        ApiLogEntry,
         Client,
         Domain,
         EmailLog,
@@ -81,6 +83,8 @@ def register_views(admin: Admin) -> None:
 
     admin.add_view(ActivityLogView(OrderEvent, db, name="Activity Log", category="Logs",
                                    endpoint="activity_log", url="/admin/activity-log"))
+    admin.add_view(ApiLogView(ApiLogEntry, db, name="API Log", category="Logs", endpoint="api_log",
+                              url="/admin/api-log"))
 
     from admin.side_effects import JobsDashboardLink, SideEffectView, failed_menu_link
     from models import SideEffect

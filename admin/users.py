@@ -1,21 +1,17 @@
 """Admin users, roles (named permissions) and API credentials."""
 
-import ipaddress
-import secrets
-
-from flask import flash
 from flask_admin.form import Select2Widget
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import PasswordField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectMultipleField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from actions.admin_users import MIN_PASSWORD_LENGTH
 from admin.base import SecureModelView
 from extensions import db
-from models import AdminUser, ApiCredential, Permission, hash_secret
+from models import AdminUser, ApiCredential, Permission
 from models.permissions import ALL_PERMISSIONS
 
 ROLE_PICKER = {"fields": ("name",), "page_size": 10}
@@ -29,11 +25,21 @@ class AdminUserView(SecureModelView):
     column_labels = {"id": "ID"}
     column_searchable_list = ("email", "name")
     column_filters = ("active", "role_id")
-    column_details_exclude_list = ("password_hash",)
-    form_columns = ("email", "name", "role", "active", "new_password")
-    form_extra_fields = {"new_password": PasswordField(
-        "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
-        description="Required for a new admin; leave blank to keep the current password.")}
+    column_details_exclude_list = ("password_hash", "legacy_api_password_hash")
+    form_columns = ("email", "name", "role", "active", "new_password", "legacy_api_password",
+                    "remove_legacy_api_password")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+            description="Required for a new admin; leave blank to keep the current password."),
+        # docs/api.md: legacy clients (pywhmcs, PHP scripts) send this admin's email and md5 of it.
+        "legacy_api_password": PasswordField(
+            "Legacy API password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+            description="Opt-in, for old API clients that log in with an admin's username and md5 of a "
+                        "password: set one here, different from the login password (the role still needs "
+                        "API Access). Leave blank to keep it as it is."),
+        "remove_legacy_api_password": BooleanField("Turn off the legacy API login"),
+    }
     form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]}}
     form_ajax_refs = {"role": ROLE_PICKER}
     unique_messages = {"email": "An admin with email {value} already exists."}
@@ -42,6 +48,13 @@ class AdminUserView(SecureModelView):
         return super().get_query().options(selectinload(AdminUser.role))
 
     def on_model_change(self, form, model, is_created):
+        if form.remove_legacy_api_password.data:
+            model.set_legacy_api_password(None)
+        elif form.legacy_api_password.data:
+            if form.legacy_api_password.data == form.new_password.data or (
+                    model.password_hash and model.check_password(form.legacy_api_password.data)):
+                raise ValidationError("The legacy API password must differ from the login password.")
+            model.set_legacy_api_password(form.legacy_api_password.data)
         if form.new_password.data:
             model.set_password(form.new_password.data)
         elif is_created:
@@ -80,41 +93,3 @@ class RoleView(SecureModelView):
                   select(ApiCredential.id).where(ApiCredential.role_id == model.id).limit(1))
         if any(db.session.scalar(query) for query in in_use):
             raise ValidationError(f"Role {model.name} is assigned to admins or API credentials.")
-
-
-def _check_allowlist(form, field):
-    for line in (field.data or "").split():
-        try:
-            ipaddress.ip_network(line, strict=False)
-        except ValueError:
-            raise ValidationError(f"{line} is not an IP address or CIDR range.") from None
-
-
-class ApiCredentialView(SecureModelView):
-    permission = create_permission = edit_permission = delete_permission = (
-        Permission.MANAGE_API_CREDENTIALS)
-
-    column_list = ("identifier", "description", "role", "active", "created_at", "last_used_at")
-    column_searchable_list = ("identifier", "description")
-    column_filters = ("active", "role_id")
-    column_details_exclude_list = ("secret_hash",)
-    form_columns = ("description", "role", "ip_allowlist", "active")
-    form_args = {"ip_allowlist": {"label": "IP allow-list", "validators": [_check_allowlist],
-                                  "description": "One IP address or CIDR range per line; empty allows any."}}
-    form_ajax_refs = {"role": ROLE_PICKER}
-
-    def get_query(self):
-        return super().get_query().options(selectinload(ApiCredential.role))
-
-    def on_model_change(self, form, model, is_created):
-        if is_created:
-            model.identifier = secrets.token_urlsafe(24)
-            # Only the hash is stored; the secret is shown once, after the commit.
-            model.new_secret = secrets.token_urlsafe(32)
-            model.secret_hash = hash_secret(model.new_secret)
-
-    def after_model_change(self, form, model, is_created):
-        if is_created:
-            flash(Markup("API credential created. Identifier: <code>{}</code> Secret: <code>{}</code> "
-                         "&mdash; copy the secret now, it is not shown again.").format(
-                model.identifier, model.new_secret), "success")

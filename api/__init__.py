@@ -1,4 +1,33 @@
-"""The WHMCS-compatible HTTP API (POST /includes/api.php); it calls the same actions/ as the admin.
+"""The WHMCS-compatible HTTP API (/includes/api.php): a face that parses WHMCS's parameters, checks
+the caller's credential and permissions, and calls the same actions/ as the admin (docs/api.md)."""
 
-Not built yet: see ../shared/reference/whmcs-api.md for the wire contract it will follow.
-"""
+from flask import Flask
+
+ACTION_MODULES = (
+    "api.add_order",
+    "api.order_actions",
+    "api.order_queries",
+    "api.billing",
+    "api.clients",
+    "api.client_details",
+    "api.catalog",
+)
+
+
+def load_actions() -> None:
+    """Import every module that registers actions (api.registry.ACTIONS)."""
+    from importlib import import_module
+
+    for name in ACTION_MODULES:
+        import_module(name)
+
+
+def init_api(app: Flask) -> None:
+    from api.auth import parse_networks
+    from api.endpoint import blueprint
+    from extensions import csrf
+
+    load_actions()
+    parse_networks(app.config.get("API_ALLOWED_IPS") or "")  # a bad setting fails at start-up, not per call
+    csrf.exempt(blueprint)  # API callers authenticate with their credentials, not a session
+    app.register_blueprint(blueprint)

@@ -2,11 +2,13 @@
 
 from models.admin_sessions import AdminSession
 from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, verify_secret
+from models.api_log import ApiLogEntry
 from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
 from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
 from models.clients import Affiliate, Client
 from models.events import OrderEvent
+from models.order_counts import OrderStatusCount
 from models.orders import (
     CORE_ORDER_STATUSES,
     Domain,
@@ -43,12 +45,13 @@ from models.vocab import (
 )
 
 __all__ = [
-    "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "AutoSetup",
-    "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
+    "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
+    "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
-    "OrderSource", "OrderStatus", "OrderStatusDefinition", "PaymentStatus", "Permission", "Product",
+    "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",
+    "Product",
     "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
     "SavedView", "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
     "TldPrice", "Transaction", "hash_secret", "item_payment_status", "payment_status_is", "payment_status_of",

@@ -1,5 +1,6 @@
 """Admin users, roles with named permissions, and API credentials."""
 
+import hashlib
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -46,6 +47,9 @@ class AdminUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opt-in legacy API login (username + md5 of a password): argon2 of that md5, of a password of
+    # its own (never the login password). None: this admin cannot log in to the API that way.
+    legacy_api_password_hash: Mapped[str | None] = mapped_column(String(255))
 
     role: Mapped[Role] = relationship()
 
@@ -77,6 +81,11 @@ class AdminUser(Base):
 
     def check_password(self, password: str) -> bool:
         return verify_secret(self.password_hash, password)
+
+    def set_legacy_api_password(self, password: str | None) -> None:
+        """What legacy clients send is md5(password) in lower-case hex; keep only its argon2 hash."""
+        self.legacy_api_password_hash = (
+            None if password is None else hash_secret(hashlib.md5(password.encode()).hexdigest()))
 
     def has_permission(self, permission: str) -> bool:
         return self.active and self.role is not None and permission in (self.role.permissions or [])

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, prefix_search_index, utcnow
@@ -19,6 +19,8 @@ class Client(Base):
     company_name: Mapped[str] = mapped_column(String(200), default="", index=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     address1: Mapped[str] = mapped_column(String(255), default="")
+    # A server default, so writers that list their columns (seed-demo's batch inserts) need not name it.
+    address2: Mapped[str] = mapped_column(String(255), server_default=text("''"))
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(100), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")

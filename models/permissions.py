@@ -49,6 +49,7 @@ class Permission(StrEnum):
     VIEW_ACTIVITY_LOG = "View Activity Log"
     # Every row a list's filters select leaves the back office as a file.
     EXPORT_LISTS = "Export Lists"
+    VIEW_API_LOG = "View API Log"
     VIEW_JOBS = "View Background Jobs"
     MANAGE_JOBS = "Requeue, Delete and Empty Background Jobs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from actions.reference_data import ensure_reference_data
 from app import create_app
 from extensions import db
+from models import OrderStatusCount
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -141,6 +142,8 @@ def _truncate_all() -> None:
     # DELETE beats TRUNCATE on small tables (PostgreSQL: ~0.06 s against ~0.45 s per test).
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    # Deleting orders updates their status counters (models.order_counts): empty those last.
+    db.session.execute(OrderStatusCount.__table__.delete())
     if db.engine.dialect.name == "postgresql":
         query = text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
         for name in db.session.scalars(query).all():

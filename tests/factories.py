@@ -35,6 +35,10 @@ _seq = itertools.count(1)
 PASSWORD = "correct horse battery staple"
 
 
+def next_number() -> int:
+    return next(_seq)
+
+
 def make_admin(role_name: str = "Full Administrator", email: str | None = None) -> AdminUser:
     role = db.session.scalar(select(Role).where(Role.name == role_name))
     user = AdminUser(email=email or f"admin{next(_seq)}@example.com", name=role_name, role=role)
@@ -148,5 +152,5 @@ def make_promotion(code: str | None = None, type: str = "Percentage", value: str
     return promotion
 
 
-__all__ = ["PASSWORD", "make_admin", "make_client", "make_order", "make_product", "make_promotion",
-           "make_tld", "DomainStatus"]
+__all__ = ["PASSWORD", "make_admin", "next_number", "make_client", "make_order", "make_product",
+           "make_promotion", "make_tld", "DomainStatus"]

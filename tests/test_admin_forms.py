@@ -237,7 +237,8 @@ def test_api_secret_is_shown_once_and_stored_hashed(web, session):
         "description": "Storefront", "role": str(role_id), "ip_allowlist": "127.0.0.1\n10.0.0.0/8",
         "active": "y"}, follow_redirects=True)
     credential = session.scalar(select(ApiCredential))
-    secret = re.search(r"Secret: <code>([^<]+)</code>", _text(response)).group(1)
+    # The page answering the POST shows it (api_credential_secret.html), never a flash message.
+    secret = re.search(r'<code id="secret">([^<]+)</code>', _text(response)).group(1)
     assert credential.identifier in _text(response)
     assert verify_secret(credential.secret_hash, secret) and secret not in credential.secret_hash
     assert secret not in _text(web.get(f"/admin/api_credentials/details/?id={credential.id}"))

@@ -1,0 +1,107 @@
+"""Orders per status, kept current by database triggers, so an exact total is a sum of a few rows.
+
+The API's GetOrders must return `totalresults` exactly on every page, and GetOrderStatuses counts
+per status; a COUNT over a million orders per call is neither cheap nor flat. Triggers on `orders`
+(insert, delete, change of status; a renamed status cascades into orders and so is counted too)
+add +1/-1 to a counter row. Every writer is covered: the ORM, set-based bulk changes, seed-demo's
+batch inserts and hand-written SQL.
+
+PostgreSQL: each connection adds to its own shard (backend pid % SHARDS) so concurrent
+transactions never wait on one hot row; a shard may go negative, only the sum per status is
+meaningful. SQLite has one writer at a time: one shard.
+
+Anything that empties `orders` without row triggers (TRUNCATE) must empty this table too.
+"""
+
+from sqlalchemy import DDL, Integer, String, event, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base
+from models.orders import Order
+
+SHARDS = 32
+
+
+class OrderStatusCount(Base):
+    __tablename__ = "order_status_counts"
+
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _sqlite_upsert(status: str, delta: int) -> str:
+    return (
+        f"INSERT INTO order_status_counts (status, shard, orders) VALUES ({status}, 0, {delta}) "
+        f"ON CONFLICT (status, shard) DO UPDATE SET orders = orders + {delta};"
+    )
+
+
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER orders_count_insert AFTER INSERT ON orders BEGIN "
+    + _sqlite_upsert("NEW.status", 1)
+    + " END",
+    "CREATE TRIGGER orders_count_delete AFTER DELETE ON orders BEGIN "
+    + _sqlite_upsert("OLD.status", -1)
+    + " END",
+    "CREATE TRIGGER orders_count_update AFTER UPDATE OF status ON orders "
+    "WHEN OLD.status IS NOT NEW.status BEGIN "
+    + _sqlite_upsert("OLD.status", -1)
+    + " "
+    + _sqlite_upsert("NEW.status", 1)
+    + " END",
+]
+
+POSTGRESQL_TRIGGERS = [
+    f"""CREATE FUNCTION orders_count_status() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    my_shard integer := mod(pg_backend_pid(), {SHARDS});
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO order_status_counts (status, shard, orders) VALUES (OLD.status, my_shard, -1)
+        ON CONFLICT (status, shard) DO UPDATE SET orders = order_status_counts.orders - 1;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO order_status_counts (status, shard, orders) VALUES (NEW.status, my_shard, 1)
+        ON CONFLICT (status, shard) DO UPDATE SET orders = order_status_counts.orders + 1;
+    END IF;
+    RETURN NULL;
+END $$""",
+    "CREATE TRIGGER orders_count_insert AFTER INSERT ON orders "
+    "FOR EACH ROW EXECUTE FUNCTION orders_count_status()",
+    "CREATE TRIGGER orders_count_delete AFTER DELETE ON orders "
+    "FOR EACH ROW EXECUTE FUNCTION orders_count_status()",
+    "CREATE TRIGGER orders_count_update AFTER UPDATE OF status ON orders FOR EACH ROW "
+    "WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION orders_count_status()",
+]
+
+# The counts of the orders already there (a migration onto an existing database).
+BACKFILL = (
+    "INSERT INTO order_status_counts (status, shard, orders) "
+    "SELECT status, 0, count(*) FROM orders GROUP BY status"
+)
+
+for _statement in SQLITE_TRIGGERS:
+    event.listen(Order.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_TRIGGERS:
+    event.listen(Order.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+event.listen(
+    Order.__table__,
+    "after_drop",
+    DDL("DROP FUNCTION IF EXISTS orders_count_status()").execute_if(dialect="postgresql"),
+)
+
+
+def count_orders(session: Session, status: str | None = None) -> int:
+    """Exactly how many orders there are (with this status): a sum over at most SHARDS rows."""
+    query = select(func.coalesce(func.sum(OrderStatusCount.orders), 0))
+    if status is not None:
+        query = query.where(OrderStatusCount.status == status)
+    return int(session.scalar(query))
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(OrderStatusCount.status, func.sum(OrderStatusCount.orders)).group_by(OrderStatusCount.status)
+    )
+    return {status: int(total) for status, total in rows}

@@ -1,0 +1,56 @@
+"""The per-status order counters (models.order_counts) stay equal to COUNT(*) through every kind of
+write: placement, single actions, set-based bulk changes, deletes, a renamed status, seed-demo."""
+
+from actions.demo_data import seed_demo
+from sqlalchemy import func, select, update
+
+from actions.actor import SYSTEM
+from actions.bulk import bulk_change_status
+from actions.transitions import Action, run_order_action
+from extensions import db
+from models import Order, OrderStatusDefinition
+from models.order_counts import count_orders, counts_by_status
+from tests import factories
+
+
+def _truth() -> dict[str, int]:
+    return dict(db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
+
+
+def _check():
+    counted = {status: n for status, n in counts_by_status(db.session).items() if n}
+    assert counted == _truth()
+    assert count_orders(db.session) == sum(_truth().values())
+
+
+def test_counters_follow_every_write(session):
+    orders = [factories.make_order() for _ in range(6)]
+    session.commit()
+    _check()
+    run_order_action(session, Action.ACCEPT, orders[0].id, SYSTEM, options=None)
+    run_order_action(session, Action.SET_FRAUD, orders[1].id, SYSTEM)
+    run_order_action(session, Action.CANCEL, orders[2].id, SYSTEM)
+    session.commit()
+    _check()
+    bulk_change_status(session, [o.id for o in orders[3:]], Action.CANCEL, SYSTEM)
+    session.commit()
+    _check()
+    run_order_action(session, Action.DELETE, orders[1].id, SYSTEM)
+    session.commit()
+    _check()
+    session.add(OrderStatusDefinition(title="On Hold", color="#123456"))
+    session.flush()
+    session.execute(update(Order).where(Order.id == orders[0].id).values(status="On Hold"))
+    session.commit()
+    _check()
+    status = session.scalar(select(OrderStatusDefinition).where(OrderStatusDefinition.title == "On Hold"))
+    status.title = "Waiting"  # orders follow by ON UPDATE CASCADE, and so do their counts
+    session.commit()
+    _check()
+    assert count_orders(session, "Waiting") == 1 and count_orders(session, "On Hold") == 0
+    session.rollback()
+
+
+def test_counters_after_seed_demo(session):
+    seed_demo(session, orders=300)
+    _check()
