@@ -22,13 +22,10 @@ from sqlalchemy import Integer, Select, false, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import BadRequest
-from wtforms import PasswordField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import ValidationError
 
-from actions.actor import Actor
-from actions.record_edits import record_edit
-from actions.transitions import TransitionError
 from admin.errors import log_unexpected
+from admin.form_fields import SecretField, UniqueValue
 from admin.list_input import ListFilters, money_filters, parse_list_filters, primary_key_value
 from extensions import db
 from models.base import Money
@@ -152,33 +149,6 @@ class BoundedAjaxLoader(QueryAjaxModelLoader):
     def get_one(self, pk):
         value = primary_key_value(self.model, pk)
         return None if value is None else super().get_one(value)
-
-
-class UniqueValue(Unique):
-    """Flask-Admin's unique check, with a message naming the value ("... X already exists")."""
-
-    def __init__(self, original: Unique, template: str):
-        super().__init__(original.db_session, original.model, original.column)
-        self.template = template
-
-    def __call__(self, form, field):
-        try:
-            super().__call__(form, field)
-        except ValidationError:
-            raise ValidationError(self.template.format(value=field.data)) from None
-
-
-class SecretField(PasswordField):
-    """Write-only: never rendered back; left blank it keeps the stored value."""
-
-    def __init__(self, label=None, **kwargs):
-        kwargs.setdefault("validators", [Optional()])
-        kwargs.setdefault("description", "Write-only. Leave blank to keep the stored value.")
-        super().__init__(label, **kwargs)
-
-    def populate_obj(self, obj, name):
-        if self.data:
-            setattr(obj, name, self.data)
 
 
 class TypeDecoratorFilterConverter(FilterConverter):
@@ -402,17 +372,3 @@ class SecureModelView(PermissionMixin, ModelView):
                 field.errors = [f"Unknown {field.label.text.lower()}: no record with id {shown}."]
                 valid = False
         return valid
-
-
-class AuditedEditMixin:
-    """Edit forms of an order's records: each accepted change is written on the order's timeline
-    with the admin and before -> after (actions.record_edits), under the order's lock."""
-
-    def on_model_change(self, form, model, is_created):
-        super().on_model_change(form, model, is_created)
-        if is_created:
-            return
-        try:
-            record_edit(db.session, model, Actor.admin(current_user))
-        except TransitionError as exc:
-            raise ValidationError(exc.message) from None

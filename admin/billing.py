@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
-from admin.base import AuditedEditMixin, SecureModelView
+from admin.audited_edits import AuditedEditMixin
+from admin.base import SecureModelView
 from admin.list_views import GridToolsMixin
 from extensions import db
 from models import Gateway, Invoice, Permission

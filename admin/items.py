@@ -6,7 +6,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import AnyOf
 
-from admin.base import AuditedEditMixin, SecureModelView
+from admin.audited_edits import AuditedEditMixin
+from admin.base import SecureModelView
 from admin.list_views import GridToolsMixin
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
 from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS

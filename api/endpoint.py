@@ -91,7 +91,7 @@ def api_php():
         db.session.rollback()
         if isinstance(exc, AuthError) and exc.message in _LOGIN_FAILURES:
             request.environ[LOGIN_FAILED_KEY] = True
-        status, body = exc.status, {"result": "error", "message": exc.message}
+        status, body = exc.http_status, {"result": "error", "message": exc.message}
     except Exception:  # noqa: BLE001 - a bug still answers JSON, and is logged with its traceback
         db.session.rollback()
         log.exception("API action %s failed", action_name)

@@ -6,7 +6,7 @@ class ApiError(Exception):
     def __init__(self, message: str, status: int = 200):
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.http_status = status
 
 
 class AuthError(ApiError):
