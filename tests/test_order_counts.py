@@ -1,12 +1,12 @@
 """The per-status order counters (models.order_counts) stay equal to COUNT(*) through every kind of
 write: placement, single actions, set-based bulk changes, deletes, a renamed status, seed-demo."""
 
-from actions.demo_data import seed_demo
 from sqlalchemy import func, select, update
 
 from actions.actor import SYSTEM
 from actions.bulk import bulk_change_status
 from actions.transitions import Action, run_order_action
+from demo import seed_demo
 from extensions import db
 from models import Order, OrderStatusDefinition
 from models.order_counts import count_orders, counts_by_status
