@@ -34,7 +34,14 @@ def init_error_pages(app: Flask) -> None:
     app.register_error_handler(InternalServerError, _unexpected_error_page)
 
 
+# Blueprints that check their own parameters and answer in their own terms (the WHMCS API answers
+# JSON with WHMCS's messages; api/params.py and api/auth.py refuse control characters there).
+SELF_CHECKING_BLUEPRINTS = {"api"}
+
+
 def refuse_control_characters() -> None:
+    if request.blueprint in SELF_CHECKING_BLUEPRINTS:
+        return
     for name, value in (request.view_args or {}).items():
         _check(str(value), f"The address part {name!r}", line_breaks=False)
     for name in request.args:
@@ -42,6 +49,10 @@ def refuse_control_characters() -> None:
         for value in request.args.getlist(name):
             _check(value, f"The address parameter {_shown(name)}", line_breaks=False)
     if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # Keep the raw body for whoever reads it after us (the API parses it itself): parsing
+            # the form from a cached body leaves request.get_data() intact.
+            request.get_data(cache=True)
         for name in request.form:
             _check(name, "A form field name", line_breaks=False)
             for value in request.form.getlist(name):
@@ -77,6 +88,8 @@ def _http_error_page(exc: HTTPException):
         return _unexpected_error_page(exc)
     if exc.code < 400:  # a RequestRedirect (trailing slash) and friends answer as they are
         return exc
+    if exc.response is not None:  # a response of its own (the API's JSON 429): that is the answer
+        return exc.response
     response = exc.get_response()
     response.set_data(render_template("admin/error.html", title=_TITLES.get(exc.code, exc.name),
                                       message=exc.description, reference=None))
