@@ -20,7 +20,7 @@ class Client(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     address1: Mapped[str] = mapped_column(String(255), default="")
     # A server default, so writers that list their columns (seed-demo's batch inserts) need not name it.
-    address2: Mapped[str] = mapped_column(String(255), server_default=text("''"))
+    address2: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(100), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")
