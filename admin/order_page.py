@@ -45,7 +45,7 @@ from models import (
     SideEffect,
     item_payment_status,
 )
-from models.bounds import InvalidInput, parse_id, parse_int, parse_optional_id
+from models.bounds import MAX_INT, InvalidInput, parse_id, parse_int, parse_optional_id
 from models.permissions import permissions_to_cancel
 from modules.registry import available_registrar_modules
 
@@ -224,7 +224,7 @@ class OrderPageMixin:
                   else "No order was given.", "error")
             return redirect(self.get_url(".index_view"))
         try:
-            version = parse_int(request.form.get("expected_version"), minimum=1, maximum=2**31 - 1,
+            version = parse_int(request.form.get("expected_version"), minimum=1, maximum=MAX_INT,
                                 what="The page's version")
         except InvalidInput:
             flash(f"Order #{order.order_number}: {OUT_OF_DATE}", "error")
@@ -278,8 +278,8 @@ class OrderPageMixin:
         except InvalidInput:
             abort(404)
         effect = db.session.get(SideEffect, effect_id)
-        order = self.get_one(request.form.get("id"))
-        if effect is None or order is None or effect.order_id != order.id:
+        # The posted order must be the effect's; _post then loads it (once) and checks the version.
+        if effect is None or effect.order_id != primary_key_value(Order, request.form.get("id")):
             abort(404)
         if verb == "retry":
             return self._post((), "side effect queued again",
