@@ -64,6 +64,10 @@ def load_config() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") == "1",
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "orders@orderdesk.local"),
+        # An admin's login ends after this many minutes without a request, and this many hours
+        # after it began whatever the activity (actions/admin_sessions.py).
+        "ADMIN_SESSION_IDLE_MINUTES": float(os.environ.get("ADMIN_SESSION_IDLE_MINUTES", "60")),
+        "ADMIN_SESSION_LIFETIME_HOURS": float(os.environ.get("ADMIN_SESSION_LIFETIME_HOURS", "12")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",

@@ -2,10 +2,11 @@
 
     start_admin_session(session, admin, ip_address="", user_agent="") -> (AdminSession, token)
         a new live row; the raw token goes into the login cookie, only its hash is stored
-    signed_in_admin(session, token) -> (AdminUser | None, touched)
+    signed_in_admin(session, token, limits=SessionLimits()) -> (AdminUser | None, touched)
         the admin a cookie's token signs in, when its session is live (and the admin active); the
         admin carries session_token / session_id for this request. touched: last_seen_at was
-        moved on (at most once a minute); the face commits it
+        moved on (at most once a minute), or the session was just ended as expired; the face
+        commits it. An expired session's reason is left in session.info[EXPIRED_KEY]
     end_admin_session(session, session_id, reason) -> None          logout
     end_admin_sessions(session, admin_id, reason, keep_session_id=None) -> int
 
@@ -14,13 +15,15 @@ changes, whatever changes it (the admin form, the CLI, a later API): a before_fl
 watches those columns. The session the change is made from (the admin editing their own
 password) is kept.
 
-Issue 17 adds its rules in `session_refusal`: idle timeout (last_seen_at), absolute lifetime
-(created_at), a second factor or a recent re-authentication (authenticated_at).
+`session_refusal` holds the rules: ended, admin deactivated, idle longer than limits.idle
+(last_seen_at), older than limits.lifetime (created_at). A session refused for its age is ended
+(end_reason "idle timeout" / "lifetime reached"), so the refusal is on record.
 Flushes, never commits.
 """
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
@@ -39,6 +42,19 @@ LOGGED_OUT = "logged out"
 PASSWORD_CHANGED = "password changed"
 ROLE_CHANGED = "role changed"
 DEACTIVATED = "deactivated"
+IDLE_TIMEOUT = "idle timeout"
+LIFETIME_REACHED = "lifetime reached"
+
+# Session.info key: why this request's session was just ended as expired (the face tells the admin).
+EXPIRED_KEY = "orderdesk.admin_session_expired"
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a login lasts: `idle` without a request, `lifetime` in all (config.py)."""
+
+    idle: timedelta = timedelta(minutes=60)
+    lifetime: timedelta = timedelta(hours=12)
 
 # AdminUser column -> the end reason a change of it gives the admin's other sessions.
 # (The role relationship too: its foreign key is only synced during the flush.)
@@ -60,16 +76,27 @@ def start_admin_session(
     return row, token
 
 
-def session_refusal(row: AdminSession, admin: AdminUser | None) -> str | None:
+def session_expiry(row: AdminSession, limits: SessionLimits, now: datetime) -> str | None:
+    """IDLE_TIMEOUT or LIFETIME_REACHED when a live session is too old to use, else None."""
+    if now - row.created_at >= limits.lifetime:
+        return LIFETIME_REACHED
+    if now - row.last_seen_at >= limits.idle:
+        return IDLE_TIMEOUT
+    return None
+
+
+def session_refusal(row: AdminSession, admin: AdminUser | None, limits: SessionLimits,
+                    now: datetime) -> str | None:
     """Why this session no longer signs anyone in, or None while it is live."""
     if row.ended_at is not None:
         return f"ended ({row.end_reason})"
     if admin is None or not admin.active:
         return "the admin is deactivated"
-    return None
+    return session_expiry(row, limits, now)
 
 
-def signed_in_admin(session: Session, token: str | None) -> tuple[AdminUser | None, bool]:
+def signed_in_admin(session: Session, token: str | None,
+                    limits: SessionLimits = SessionLimits()) -> tuple[AdminUser | None, bool]:
     if not token or not isinstance(token, str) or len(token) > 100:
         return None, False
     found = session.execute(  # one query per request, as loading the admin alone was
@@ -79,9 +106,14 @@ def signed_in_admin(session: Session, token: str | None) -> tuple[AdminUser | No
     if found is None:
         return None, False
     row, admin = found
-    if session_refusal(row, admin) is not None:
-        return None, False
     now = utcnow()
+    refusal = session_refusal(row, admin, limits, now)
+    if refusal is not None:
+        if row.ended_at is None and refusal in (IDLE_TIMEOUT, LIFETIME_REACHED):
+            row.ended_at, row.end_reason = now, refusal
+            session.info[EXPIRED_KEY] = refusal
+            return None, True
+        return None, False
     touched = now - row.last_seen_at >= TOUCH_INTERVAL
     if touched:
         row.last_seen_at = now
