@@ -5,6 +5,7 @@
     flask --app app seed-demo        load demo data
     flask --app app worker / sweep / audit-side-effects   side effects (docs/side-effects.md)
     flask --app app create-api-credential --role R [--allow-ip CIDR]   an API identifier + secret
+    flask --app app rotate-encryption-key [--batch-size N]   re-encrypt secrets with ENCRYPTION_KEY
 """
 
 import sqlite3
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 import models  # noqa: F401 - registers every table on the metadata
 from actions.daily_stats import keep_daily_stats_current
-from config import load_config, side_effect_settings_problem
+from config import key_settings, load_config, side_effect_settings_problem
 from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
 
@@ -45,7 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("connect_args", {"options": "-c timezone=utc"})
 
-    configure_encryption(app.config.get("ENCRYPTION_KEY") or app.config["SECRET_KEY"])
+    app.config["SECRET_KEY"], app.config["ENCRYPTION_KEY"], app.config["ENCRYPTION_OLD_KEYS"] = (
+        key_settings(app.config))
+    configure_encryption(app.config["ENCRYPTION_KEY"], app.config["ENCRYPTION_OLD_KEYS"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
@@ -135,6 +138,35 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"identifier: {credential.identifier}")
         click.echo(f"secret: {secret}")
+
+    @app.cli.command("rotate-encryption-key")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+                  help="Rows re-encrypted per transaction.")
+    def rotate_encryption_key_command(batch_size):
+        """Re-encrypt every stored secret with ENCRYPTION_KEY (ENCRYPTION_OLD_KEYS still decrypt).
+        Commits each batch: safe to stop and run again, it goes on where it was."""
+        from actions.encryption_rotation import rotation_batches
+
+        old_keys = app.config["ENCRYPTION_OLD_KEYS"]
+        if not old_keys:
+            click.echo("ENCRYPTION_OLD_KEYS is empty: checking ENCRYPTION_KEY reads every secret.")
+        totals = {"rotated": 0, "current": 0, "changed_meanwhile": 0}
+        unreadable: list[str] = []
+        for batch in rotation_batches(db.session, app.config["ENCRYPTION_KEY"], old_keys, batch_size):
+            db.session.commit()
+            for name in totals:
+                totals[name] += getattr(batch, name)
+            unreadable += [f"{batch.column} id {row_id}" for row_id in batch.unreadable_ids]
+            click.echo(f"{batch.column} up to id {batch.last_id}: {batch.rotated} re-encrypted, "
+                       f"{batch.current} already current, {len(batch.unreadable_ids)} unreadable (committed)")
+        click.echo(f"Done: {totals['rotated']} re-encrypted, {totals['current']} already current, "
+                   f"{totals['changed_meanwhile']} changed by the app meanwhile, "
+                   f"{len(unreadable)} unreadable.")
+        if unreadable:
+            click.echo("No key reads these (left as they are): " + ", ".join(unreadable[:50])
+                       + (" ..." if len(unreadable) > 50 else ""))
+            raise SystemExit(1)
+        click.echo("Every secret is under ENCRYPTION_KEY: ENCRYPTION_OLD_KEYS can be removed.")
 
     demo_count = click.IntRange(0, 10_000_000)  # a million takes minutes; ten a working day
 

@@ -35,9 +35,17 @@ def _database_url() -> str:
 def load_config() -> dict:
     """The configuration mapping create_app() starts from."""
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret_key(),
-        # Encrypts service passwords, EPP codes and gateway secrets; defaults to SECRET_KEY.
+        # "production": SECRET_KEY and ENCRYPTION_KEY must be given (never generated); anything
+        # else is the embedded mode (`make run`), which keeps a generated key in instance/.
+        "ORDERDESK_ENV": os.environ.get("ORDERDESK_ENV", "embedded"),
+        # None: create_app uses instance/secret_key (embedded mode) or refuses to start (production).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        # Encrypts service passwords, EPP codes and gateway secrets; defaults to SECRET_KEY
+        # outside production.
         "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY"),
+        # Keys that still decrypt (comma- or space-separated) while `rotate-encryption-key`
+        # re-encrypts everything with ENCRYPTION_KEY; drop them once it reports nothing left.
+        "ENCRYPTION_OLD_KEYS": os.environ.get("ENCRYPTION_OLD_KEYS", ""),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -84,6 +92,21 @@ def load_config() -> dict:
         # process), else this process's memory. create_app fills it in when not given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,
     }
+
+
+def key_settings(config) -> tuple[str, str, list[str]]:
+    """(SECRET_KEY, encryption key, old encryption keys) for create_app. Production refuses to start
+    without its keys rather than generate one: a generated key would sign sessions no other process
+    accepts and encrypt secrets no other process can read."""
+    production = config.get("ORDERDESK_ENV") == "production"
+    missing = [name for name in ("SECRET_KEY", "ENCRYPTION_KEY") if not config.get(name)]
+    if production and missing:
+        raise RuntimeError(f"Configuration refused: ORDERDESK_ENV=production needs {' and '.join(missing)} "
+                           "set (never generated in production)")
+    secret_key = config.get("SECRET_KEY") or _instance_secret_key()
+    old = config.get("ENCRYPTION_OLD_KEYS") or ""
+    old_keys = old.replace(",", " ").split() if isinstance(old, str) else list(old)
+    return secret_key, config.get("ENCRYPTION_KEY") or secret_key, old_keys
 
 
 def side_effect_settings_problem(config) -> str | None:

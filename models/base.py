@@ -2,10 +2,11 @@
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import DateTime, Index, Integer, MetaData, Numeric, Text, func
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import operators
@@ -145,24 +146,35 @@ def prefix_search_index(name: str, *columns) -> Index:
 
 # --- encryption at rest (service passwords, EPP codes, gateway secrets) ----------------------
 
-_fernet: Fernet | None = None
+_fernet: MultiFernet | None = None
 
 
-def configure_encryption(key: str) -> None:
-    """Derive the Fernet key from the app's ENCRYPTION_KEY (or SECRET_KEY); called by create_app."""
-    global _fernet
+def fernet_for(key: str) -> Fernet:
+    """The Fernet cipher one ENCRYPTION_KEY (or SECRET_KEY) string stands for."""
     digest = hashlib.sha256(("orderdesk-encryption:" + key).encode()).digest()
-    _fernet = Fernet(base64.urlsafe_b64encode(digest))
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def _cipher() -> Fernet:
+def encryption_ciphers(key: str, old_keys: Sequence[str] = ()) -> MultiFernet:
+    """Encrypts with `key`; decrypts with it or any of the old keys (key rotation)."""
+    return MultiFernet([fernet_for(key), *(fernet_for(old) for old in old_keys if old != key)])
+
+
+def configure_encryption(key: str, old_keys: Sequence[str] = ()) -> None:
+    """Called by create_app with ENCRYPTION_KEY (or SECRET_KEY) and ENCRYPTION_OLD_KEYS."""
+    global _fernet
+    _fernet = encryption_ciphers(key, old_keys)
+
+
+def _cipher() -> MultiFernet:
     if _fernet is None:
         raise RuntimeError("Encryption is not configured: create the app first.")
     return _fernet
 
 
 class EncryptedText(TypeDecorator):
-    """Text encrypted with Fernet (AES + HMAC); the database only ever sees ciphertext."""
+    """Text encrypted with Fernet (AES + HMAC); the database only ever sees ciphertext. Written
+    with the current key, read with it or an old one (`flask --app app rotate-encryption-key`)."""
 
     impl = Text
     cache_ok = True
@@ -178,4 +190,5 @@ class EncryptedText(TypeDecorator):
         try:
             return _cipher().decrypt(value.encode()).decode()
         except InvalidToken:
-            raise RuntimeError("Cannot decrypt a secret: ENCRYPTION_KEY changed?") from None
+            raise RuntimeError("Cannot decrypt a secret: its key is neither ENCRYPTION_KEY nor one of "
+                               "ENCRYPTION_OLD_KEYS") from None
