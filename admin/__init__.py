@@ -8,17 +8,20 @@ from admin.auth import auth_blueprint, init_login
 from admin.index import DashboardView
 from admin.redirects import use_strict_redirects
 from admin.registry import register_views
+from admin.security_headers import csp_nonce, init_security_headers
 
 
 def init_admin(app: Flask) -> Admin:
     use_strict_redirects()
     init_login(app)
     app.register_blueprint(auth_blueprint)
+    init_security_headers(app)
     admin = Admin(
         app,
         name="Orderdesk",
         theme=Bootstrap4Theme(fluid=True, base_template="admin/orderdesk_base.html"),
         index_view=DashboardView(name="Dashboard", url="/admin", endpoint="admin"),
+        csp_nonce_generator=csp_nonce,
     )
     register_views(admin)
     return admin
