@@ -10,11 +10,14 @@ import threading
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from actions.reference_data import ensure_reference_data
 from extensions import db
 from models import Product
+from tests import factories
 from tests.browser_support import browser_app, browser_page, log_in, serving
-from tests.conftest import sign_in
+from tests.conftest import make_test_app, sign_in
 from tests.crawl_support import discover, seed_world
+from tests.jobs_support import TEST_REDIS_URL, connect_redis, job_config
 
 pytestmark = pytest.mark.browser
 
@@ -147,3 +150,29 @@ def test_a_page_framed_by_another_origin_is_refused(crawled):
     finally:
         other.shutdown()
         thread.join(timeout=10)
+
+
+def test_the_job_dashboard_runs_under_its_own_policy(tmp_path):
+    """rq-dashboard (REDIS_URL set): its nonce'd inline script runs and its row templates render
+    (underscore's _.template: 'unsafe-eval' on its pages only), with no violation."""
+    from playwright.sync_api import expect
+
+    connect_redis()
+    app = make_test_app(f"sqlite:///{tmp_path / 'jobs.db'}",
+                        **job_config(TEST_REDIS_URL, WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data(db.session)
+        email = factories.make_admin("Full Administrator").email
+        db.session.commit()
+    with serving(app) as base, browser_page() as page:
+        violations = _watch(page)
+        log_in(page, base, email)
+        page.wait_for_url(f"{base}/admin/")
+        page.goto(f"{base}/admin/rq/")
+        expect(page.locator("table#queues tbody tr").first).to_be_visible()  # rendered by its script
+        page.click("a.nav-link:text-is('Workers')")
+        expect(page.locator("table#workers tbody tr").first).to_be_visible()
+        page.click("a.nav-link:text-is('Jobs')")
+        page.wait_for_load_state("load")
+        assert not violations, violations
