@@ -124,3 +124,24 @@ def test_logout_by_get_is_refused_and_signs_nobody_out(app_ctx, full_admin, sess
     assert _the_session(full_admin).ended_at is None
     assert client.post("/admin/logout/").status_code == 302
     assert _the_session(full_admin).end_reason == "logged out"
+
+
+@pytest.mark.parametrize("change, reason", [("password", "password changed"), ("role", "role changed"),
+                                            ("disable", "deactivated")])
+def test_a_change_made_outside_any_session_ends_every_session(app_ctx, full_admin, session, change, reason):
+    """The CLI or a script (no signed-in request): nothing to keep, every session of the admin ends."""
+    target = factories.make_admin("Sales Operator")
+    session.commit()
+    laptop, phone = _login(app_ctx, target), _login(app_ctx, target)
+    admin = session.get(type(target), target.id)
+    if change == "password":
+        admin.set_password("an entirely new passphrase")
+    elif change == "role":
+        admin.role = full_admin.role
+    else:
+        admin.active = False
+    session.commit()
+    assert laptop.get("/admin/").status_code == 302 and phone.get("/admin/").status_code == 302
+    session.expire_all()
+    rows = session.scalars(select(AdminSession).where(AdminSession.admin_id == target.id)).all()
+    assert len(rows) == 2 and {row.end_reason for row in rows} == {reason}
