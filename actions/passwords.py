@@ -4,6 +4,8 @@ knows common passwords, names, dates, keyboard walks and the admin's own email),
     password_problem(password, email, name="") -> str | None    why it is refused, None if fine
 """
 
+import re
+
 from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 10
@@ -22,7 +24,9 @@ def password_problem(password: str, email: str, name: str = "") -> str | None:
     local_part = email.split("@")[0]
     if password.strip().lower() in {email, local_part}:
         return "Password must not be the email address"
-    verdict = zxcvbn(password[:_ANALYSED], user_inputs=[part for part in (email, local_part, name) if part])
+    # The email's words too ("ops", "example"): "opsexample2024" is not a strong password for it.
+    words = re.split(r"[^a-z0-9]+", f"{email} {name.lower()}")
+    verdict = zxcvbn(password[:_ANALYSED], user_inputs=[w for w in {email, local_part, *words} if w])
     if verdict["score"] < MIN_STRENGTH:
         advice = " ".join(filter(None, [verdict["feedback"]["warning"], *verdict["feedback"]["suggestions"]]))
         return "Password is too easy to guess" + (f": {advice}" if advice else "")

@@ -41,6 +41,7 @@ class AdminUserView(ReauthenticatedViewMixin, SecureModelView):
     column_filters = ("active", "role_id")
     column_details_exclude_list = ("password_hash", "legacy_api_password_hash", "totp_secret",
                                    "totp_last_step")
+    list_template = "admin/admin_user_list.html"
     column_extra_row_actions = [TemplateLinkRowAction("admin_user_macros.row_actions", "Reset two-factor")]
     form_columns = ("email", "name", "role", "active", "new_password", "legacy_api_password",
                     "remove_legacy_api_password")
