@@ -137,6 +137,8 @@ def reset_two_factor(session: Session, admin: AdminUser, actor: Actor) -> None:
 
 
 def remember_browser(session: Session, admin: AdminUser, user_agent: str, days: int) -> str:
+    session.execute(delete(TrustedBrowser).where(TrustedBrowser.admin_id == admin.id,
+                                                 TrustedBrowser.expires_at <= utcnow()))
     token = secrets.token_urlsafe(32)
     session.add(TrustedBrowser(admin_id=admin.id, token_hash=hash_one_time_secret(token),
                                expires_at=utcnow() + timedelta(days=days),

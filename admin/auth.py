@@ -69,8 +69,9 @@ def _next_page() -> str:
 
 
 def _finish(admin: AdminUser, method: str, next_url: str):
-    """Every factor passed: the session, the cookie, the activity log."""
-    session.pop(PENDING_KEY, None)
+    """Every factor passed: the session, the cookie, the activity log. The one place a login
+    completes; a new Flask session starts here (nothing from before it carries over)."""
+    session.clear()
     complete_login(db.session, admin, request_client(), method)
     login_user(admin)
     db.session.commit()
@@ -144,10 +145,10 @@ def two_factor():
             if form.remember.data:
                 token = remember_browser(db.session, admin, client.user_agent,
                                          current_app.config["TWO_FACTOR_REMEMBER_DAYS"])
+            response = _finish(admin, f"password + {method}", next_url)
             if method == "recovery code":
                 flash(f"You logged in with a recovery code: {remaining_recovery_codes(db.session, admin)} "
                       "left. Make new ones under Two-factor authentication.", "warning")
-            response = _finish(admin, f"password + {method}", next_url)
             if token:
                 response.set_cookie(REMEMBER_COOKIE, token, path=url_for("auth.login"), httponly=True,
                                     samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
