@@ -79,7 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
 def register_commands(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.argument("email")
-    @click.option("--password", default=None, help="At least 10 characters; generated if omitted.")
+    @click.option("--password", default=None,
+                  help="At least 10 characters, hard to guess, not the email; generated if omitted.")
     @click.option("--role", default="Full Administrator", show_default=True)
     @click.option("--name", default="")
     def create_admin_command(email, password, role, name):

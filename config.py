@@ -87,6 +87,12 @@ def load_config() -> dict:
         "API_ACCESS_KEY": os.environ.get("API_ACCESS_KEY") or None,
         # Failed API logins per caller IP before further calls are refused (Flask-Limiter syntax).
         "API_AUTH_FAILURE_LIMIT": os.environ.get("API_AUTH_FAILURE_LIMIT", "10 per minute"),
+        # Failed admin logins (wrong password or second-factor code) before the login form refuses,
+        # without checking the password, until the window ends: per account and per client IP.
+        "LOGIN_ACCOUNT_FAILURE_LIMIT": os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "5 per 15 minutes"),
+        "LOGIN_IP_FAILURE_LIMIT": os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20 per 15 minutes"),
+        # "Remember this browser" at the second factor (off unless the admin ticks it) lasts this long.
+        "TWO_FACTOR_REMEMBER_DAYS": int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30")),
         "API_MAX_BODY_BYTES": int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024))),
         # Throttling counters (Flask-Limiter): Redis when REDIS_URL is set (shared by every
         # process), else this process's memory. create_app fills it in when not given.

@@ -6,15 +6,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.passwords import password_problem
 from models import AdminUser, Role
 from models.permissions import FULL_ADMINISTRATOR
 
 
 class AdminUserError(ValueError):
     pass
-
-
-MIN_PASSWORD_LENGTH = 10
 
 
 def create_admin_user(
@@ -34,8 +32,8 @@ def create_admin_user(
         raise AdminUserError(f"Unknown role {role_name!r}; roles: {known}")
     if password is None:
         password = secrets.token_urlsafe(12)
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminUserError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+    elif problem := password_problem(password, email, name):
+        raise AdminUserError(problem)
     user = AdminUser(email=email, name=name or email.split("@")[0], role=role)
     user.set_password(password)
     session.add(user)

@@ -36,6 +36,11 @@ class Verb(StrEnum):
     SIDE_EFFECT_RETRIED = "side_effect_retried"
     SIDE_EFFECT_CANCELLED = "side_effect_cancelled"
     TERMINATE_REQUESTED = "terminate_requested"
+    ADMIN_LOGGED_IN = "admin_logged_in"
+    ADMIN_LOGIN_FAILED = "admin_login_failed"
+    ADMIN_REAUTHENTICATED = "admin_reauthenticated"
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
 
 
 def jsonable(value):
@@ -157,6 +162,36 @@ def list_exported(session, actor, list_name: str, fmt: str, filters: dict, rows:
     """Not about one order: the activity log's own row (order_id NULL)."""
     return _add(session, None, actor, Verb.LIST_EXPORTED,
                 details={"list": list_name, "format": fmt, "filters": filters, "rows": rows})
+
+
+def admin_logged_in(session, actor, ip_address: str, user_agent: str, method: str) -> OrderEvent:
+    """`method`: how the login was proven ("password", "password + authenticator app", ...)."""
+    return _add(session, None, actor, Verb.ADMIN_LOGGED_IN,
+                details={"ip_address": ip_address, "user_agent": user_agent, "method": method})
+
+
+def admin_login_failed(
+    session, actor, email: str, ip_address: str, user_agent: str, reason: str
+) -> OrderEvent:
+    """`reason` is for the log's reader; the login form itself says only "Invalid email or password"."""
+    return _add(session, None, actor, Verb.ADMIN_LOGIN_FAILED,
+                details={"email": email, "ip_address": ip_address, "user_agent": user_agent,
+                         "reason": reason})
+
+
+def admin_reauthenticated(session, actor, ip_address: str, method: str) -> OrderEvent:
+    return _add(session, None, actor, Verb.ADMIN_REAUTHENTICATED,
+                details={"ip_address": ip_address, "method": method})
+
+
+def two_factor_enabled(session, actor, admin_id: int) -> OrderEvent:
+    return _add(session, None, actor, Verb.TWO_FACTOR_ENABLED, details={"admin_id": admin_id})
+
+
+def two_factor_reset(session, actor, admin_id: int, admin_email: str) -> OrderEvent:
+    """Another admin's (or one's own) two-factor turned off: its secret, codes and browsers gone."""
+    return _add(session, None, actor, Verb.TWO_FACTOR_RESET,
+                details={"admin_id": admin_id, "admin_email": admin_email})
 
 
 def _effect_event(

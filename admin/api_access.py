@@ -19,6 +19,7 @@ from actions.api_credentials import (
     rotate_api_credential,
 )
 from admin.base import SecureModelView, has_permission
+from admin.reauth import ReauthenticatedViewMixin
 from admin.users import ROLE_PICKER
 from extensions import db
 from models import ApiCredential, Permission
@@ -32,8 +33,9 @@ def _valid_allowlist(form, field):
         raise ValidationError(str(exc)) from None
 
 
-class ApiCredentialView(SecureModelView):
+class ApiCredentialView(ReauthenticatedViewMixin, SecureModelView):
     permission = create_permission = edit_permission = delete_permission = Permission.MANAGE_API_CREDENTIALS
+    reauthenticated_views = ReauthenticatedViewMixin.reauthenticated_views + ("rotate_view", "revoke_view")
 
     list_template = "admin/api_credential_list.html"
     column_list = ("identifier", "description", "role", "active", "created_at", "last_used_at")

@@ -16,6 +16,7 @@ from actions.bulk import bulk_change_status, bulk_each
 from actions.transitions import TRANSITIONS, Transition, TransitionError
 from admin.filters import order_statuses
 from admin.order_page import row_permitted
+from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import Order
@@ -60,6 +61,9 @@ class OrderBulkMixin:
             row = bulk_row(request.form.get("action", ""))
             if row is not None and not row_permitted(row):
                 abort(403)
+            if row is not None:  # Delete: a recent login (admin/reauth.py)
+                back = get_redirect_target() or self.get_url(".index_view")
+                return reauthentication_redirect(row.permissions, back)
         return None
 
     def matching_orders(self):

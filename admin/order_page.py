@@ -29,6 +29,7 @@ from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, Transiti
 from admin.base import has_permission
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
+from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import (
@@ -215,8 +216,12 @@ class OrderPageMixin:
 
     def _post(self, permissions, done: str, run):
         """An order-page POST: the permissions (403), the posted order and the version the admin saw,
-        then run(order, actor, expected_version) through _commit."""
+        then run(order, actor, expected_version) through _commit. Delete and refunds need a recent
+        login (admin/reauth.py)."""
         self._require(*permissions)
+        denied = reauthentication_redirect(permissions, self._return_url())
+        if denied is not None:
+            return denied
         raw_id = request.form.get("id", "")
         order = self.get_one(raw_id)
         if order is None:

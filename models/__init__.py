@@ -24,6 +24,7 @@ from models.permissions import BUILTIN_ROLES, Permission
 from models.saved_views import SavedView
 from models.settings import DEFAULT_SETTINGS, EmailLog, EmailTemplate, Setting
 from models.stats import DailyOrderCount, DailyRevenue
+from models.two_factor import RecoveryCode, TrustedBrowser
 from models.vocab import (
     ActorType,
     AutoSetup,
@@ -52,8 +53,9 @@ __all__ = [
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",
     "Product",
-    "ProductPrice", "ProductType", "Promotion", "PromotionType", "Role", "Server", "Service",
+    "ProductPrice", "ProductType", "Promotion", "PromotionType", "RecoveryCode", "Role", "Server", "Service",
     "SavedView", "ServiceStatus", "Setting", "SideEffect", "SideEffectKind", "SideEffectStatus", "Tld",
-    "TldPrice", "Transaction", "hash_secret", "item_payment_status", "payment_status_is", "payment_status_of",
+    "TldPrice", "Transaction", "TrustedBrowser", "hash_secret", "item_payment_status", "payment_status_is",
+    "payment_status_of",
     "utcnow", "verify_secret",
 ]

@@ -58,6 +58,8 @@ class Permission(StrEnum):
     CANCEL_TERMINATIONS_AND_REFUNDS = "Cancel Queued Terminations and Refunds"
     API_ACCESS = "API Access"
     MANAGE_API_CREDENTIALS = "Manage API Credentials"
+    # Turning another admin's two-factor off lets whoever holds their password in.
+    RESET_TWO_FACTOR = "Reset Administrators' Two-Factor Authentication"
 
 
 ALL_PERMISSIONS = [p.value for p in Permission]
@@ -104,6 +106,14 @@ BUILTIN_ROLES: dict[str, list[str]] = {
     SALES_OPERATOR: [p.value for p in _SALES],
     SUPPORT: [p.value for p in _READ_ONLY],
 }
+
+
+# What these allow (deleting orders, giving money back, changing who may do what) needs the admin
+# to have proven who they are within the last few minutes (actions.admin_login.REAUTH_WINDOW).
+REAUTHENTICATE_FOR = frozenset({
+    Permission.DELETE_ORDER, Permission.REFUND_INVOICE_PAYMENTS, Permission.CONFIGURE_ADMINISTRATORS,
+    Permission.CONFIGURE_ADMIN_ROLES, Permission.MANAGE_API_CREDENTIALS, Permission.RESET_TWO_FACTOR,
+})
 
 
 # Side effects whose cancellation undoes protection already promised (an account taken down, money

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from actions.reference_data import ensure_reference_data
 from app import create_app
-from extensions import db
+from extensions import db, limiter
 from models import OrderStatusCount
 from tests import factories
 
@@ -160,6 +160,7 @@ def app_ctx(app):
         _truncate_all()
         ensure_reference_data(db.session)
         db.session.commit()
+        limiter.reset()  # throttling counts (failed logins) start at zero in every test
         yield app
         db.session.rollback()
         db.session.remove()

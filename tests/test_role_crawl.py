@@ -29,6 +29,15 @@ _CUSTOM = {
     "add_order.index": (Permission.ADD_NEW_ORDER,),
     "add_order.preview": (Permission.ADD_NEW_ORDER,),
     "auth.login": (),  # signing in needs no permission (a signed-in admin is sent on)
+    # The login's second step and forced two-factor set-up: a pending login, not a permission.
+    "auth.two_factor": (),
+    "auth.two_factor_setup": (),
+    # The admin's own two-factor and re-authentication: a login is all it takes.
+    "account.setup_view": (),
+    "account.recovery_codes_view": (),
+    "account.turn_off_view": (),
+    "account.reauthenticate_view": (),
+    "admin_users.reset_two_factor_view": (Permission.RESET_TWO_FACTOR,),
     # The WHMCS API ignores the admin's session: its own credentials decide (tests/test_api_*.py).
     "api.api_php": (),
 }
