@@ -6,6 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin.auth import auth_blueprint, init_login
 from admin.index import DashboardView
+from admin.presentation import register_filters
 from admin.redirects import use_strict_redirects
 from admin.registry import register_views
 
@@ -13,6 +14,7 @@ from admin.registry import register_views
 def init_admin(app: Flask) -> Admin:
     use_strict_redirects()
     init_login(app)
+    register_filters(app)
     app.register_blueprint(auth_blueprint)
     admin = Admin(
         app,

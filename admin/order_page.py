@@ -30,6 +30,7 @@ from admin.base import has_permission
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.redirects import redirect_target as get_redirect_target
+from admin.timeline import describe
 from extensions import db
 from models import (
     Affiliate,
@@ -120,6 +121,12 @@ class OrderPageMixin:
                 if (rows_filter is None or rows_filter(row)) and row_permitted(row)
                 and row.refusal(db.session, order) is None]
 
+    def unavailable_actions(self, order: Order) -> list[tuple[Transition, str]]:
+        """Rows the admin has the permissions for that this order refuses, each with the reason."""
+        permitted = (row for row in TRANSITIONS.values() if row_permitted(row))
+        refused = ((row, row.refusal(db.session, order)) for row in permitted)
+        return [(row, found.message) for row, found in refused if found is not None]
+
     def row_actions(self, order: Order) -> list[Transition]:
         return self.available_actions(order, lambda row: row.row_action)
 
@@ -161,6 +168,8 @@ class OrderPageMixin:
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
             actions=self.available_actions(order),
+            unavailable=self.unavailable_actions(order),
+            describe=describe,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),

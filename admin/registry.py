@@ -59,6 +59,9 @@ def register_views(admin: Admin) -> None:
     from admin.search import SearchView
 
     admin.add_view(SearchView(name="Search", endpoint="search", url="/admin/search"))
+    from admin.profile import ProfileView
+
+    admin.add_view(ProfileView(name="My profile", endpoint="profile", url="/admin/profile"))
 
     admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
     admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))

@@ -5,11 +5,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, PasswordField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from actions.admin_users import MIN_PASSWORD_LENGTH
 from admin.base import SecureModelView
+from admin.profile import time_zone_choices
 from extensions import db
 from models import AdminUser, ApiCredential, Permission
 from models.permissions import ALL_PERMISSIONS
@@ -26,7 +27,7 @@ class AdminUserView(SecureModelView):
     column_searchable_list = ("email", "name")
     column_filters = ("active", "role_id")
     column_details_exclude_list = ("password_hash", "legacy_api_password_hash")
-    form_columns = ("email", "name", "role", "active", "new_password", "legacy_api_password",
+    form_columns = ("email", "name", "role", "active", "time_zone", "new_password", "legacy_api_password",
                     "remove_legacy_api_password")
     form_extra_fields = {
         "new_password": PasswordField(
@@ -40,7 +41,10 @@ class AdminUserView(SecureModelView):
                         "API Access). Leave blank to keep it as it is."),
         "remove_legacy_api_password": BooleanField("Turn off the legacy API login"),
     }
-    form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]}}
+    form_overrides = {"time_zone": SelectField}
+    form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]},
+                 "time_zone": {"choices": time_zone_choices, "default": "UTC",
+                               "description": "Times are shown to this admin in this zone."}}
     form_ajax_refs = {"role": ROLE_PICKER}
     unique_messages = {"email": "An admin with email {value} already exists."}
 

@@ -50,6 +50,8 @@ class AdminUser(Base):
     # Opt-in legacy API login (username + md5 of a password): argon2 of that md5, of a password of
     # its own (never the login password). None: this admin cannot log in to the API that way.
     legacy_api_password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The IANA zone (zoneinfo) the back office shows this admin's times in; times are stored UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     role: Mapped[Role] = relationship()
 
