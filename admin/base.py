@@ -27,6 +27,7 @@ from wtforms.validators import ValidationError
 
 from admin.errors import log_unexpected
 from admin.form_fields import SecretField, UniqueValue
+from admin.grid import FriendlyListMixin
 from admin.list_input import ListFilters, money_filters, parse_list_filters, primary_key_value
 from admin.presentation import date_type_formatter, datetime_type_formatter, gateway_column, money_column
 from extensions import db
@@ -193,7 +194,7 @@ def _enum_value(view, value, name) -> str:
     return str(value.value)
 
 
-class SecureModelView(PermissionMixin, ModelView):
+class SecureModelView(PermissionMixin, FriendlyListMixin, ModelView):
     """ModelView whose create/edit/delete each need their own named permission.
 
     View instances are shared across requests, so the can_* flags are properties read per request
@@ -206,6 +207,7 @@ class SecureModelView(PermissionMixin, ModelView):
     allow_create = allow_edit = allow_delete = True
 
     page_size = 50
+    list_template = "admin/grid.html"
     # datetime before date: a datetime is a date too (Flask-Admin takes the first isinstance match).
     _friendly_types = {Enum: _enum_value, datetime: datetime_type_formatter, date: date_type_formatter}
     column_type_formatters = {**typefmt.BASE_FORMATTERS, **_friendly_types}

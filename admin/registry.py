@@ -51,6 +51,10 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
 
     admin.add_view(ClientView(Client, db, name="Clients", category="Clients", endpoint="clients"))
+    from admin.affiliates import AffiliateView
+    from models import Affiliate
+
+    admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Clients", endpoint="affiliates"))
     admin.add_view(ClientSummaryView(name="Client Summary", endpoint="client_summary",
                                      url="/admin/client-summary"))
 
