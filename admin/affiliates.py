@@ -48,7 +48,6 @@ class AffiliateView(SecureModelView):
     column_filters = ("client_id",)
     form_columns = ("client",)
     form_ajax_refs = {"client": CLIENT_PICKER}
-    unique_messages = {"client_id": "That client is already an affiliate."}
     list_noun = "affiliates"
 
     def get_query(self):
@@ -57,8 +56,12 @@ class AffiliateView(SecureModelView):
     def on_model_change(self, form, model, is_created):
         if model.client is None:
             raise ValidationError("Pick the client who becomes an affiliate.")
-        taken = select(Affiliate.id).where(Affiliate.client_id == model.client.id, Affiliate.id != model.id)
-        if db.session.scalar(taken.limit(1)):
+        taken = select(Affiliate.id).where(Affiliate.client_id == model.client.id)
+        if model.id is not None:
+            taken = taken.where(Affiliate.id != model.id)
+        with db.session.no_autoflush:  # the new row is in the session already: do not find itself
+            found = db.session.scalar(taken.limit(1))
+        if found:
             raise ValidationError(f"{model.client} is already an affiliate.")
 
     def on_model_delete(self, model):
