@@ -29,6 +29,7 @@ _CUSTOM = {
     "add_order.index": (Permission.ADD_NEW_ORDER,),
     "add_order.preview": (Permission.ADD_NEW_ORDER,),
     "auth.login": (),  # signing in needs no permission (a signed-in admin is sent on)
+    "profile.index": (),  # an admin's own time zone: any signed-in admin, for their own account
     # The WHMCS API ignores the admin's session: its own credentials decide (tests/test_api_*.py).
     "api.api_php": (),
 }
