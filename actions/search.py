@@ -90,11 +90,9 @@ def _orders(session, term: str, number: int | None, clients: list[Client], limit
     if _is_ip_address(term):
         query = select(Order).where(Order.ip_address == term).order_by(Order.id.desc()).limit(limit)
         return list(session.scalars(query.options(*options)))
-    if not clients:
-        return []
-    query = (select(Order).where(Order.client_id.in_([c.id for c in clients]))
-             .order_by(Order.id.desc()).limit(limit))
-    return list(session.scalars(query.options(*options)))
+    # One (client_id, id) index range per client, newest first: an IN list would need a sort.
+    conditions = [(Order.client_id == client.id, Order.id.desc()) for client in clients]
+    return _first_matches(session, Order, conditions, limit, key=lambda o: -o.id, options=options)
 
 
 def _is_ip_address(term: str) -> bool:
