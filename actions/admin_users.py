@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from actions.passwords import password_problem
 from models import AdminUser, Role
+from models.bounds import parse_time_zone
 from models.permissions import FULL_ADMINISTRATOR
 
 
@@ -39,3 +40,10 @@ def create_admin_user(
     session.add(user)
     session.flush()
     return user, password
+
+
+def set_time_zone(session: Session, admin: AdminUser, time_zone: str) -> AdminUser:
+    """The admin's own profile setting: the zone the back office shows times in."""
+    admin.time_zone = parse_time_zone(time_zone)
+    session.flush()
+    return admin

@@ -5,10 +5,13 @@ Built to answer in milliseconds at 1,000,000 orders, so every lookup is one inde
 - a number matches order id, order # and invoice id exactly (primary keys, the unique order #);
 - text matches the *start* of client first/last name ("ada lov" = first name + last-name prefix),
   email and company, service hostname and username, and domain name, case-insensitively, through
-  the lower(column) indexes made by models.base.prefix_search_index.
+  the lower(column) indexes made by models.base.prefix_search_index;
+- orders are also found by IP address (exact, indexed) and by client: the newest orders of the
+  clients the text matches (the (client_id, id) index).
 Each group stops at `limit` rows and nothing is counted. Read-only.
 """
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -16,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from models import Client, Domain, Invoice, Order, Service
+from models import Affiliate, Client, Domain, Invoice, Order, Service
 from models.bounds import MAX_ID  # a larger number can match no id (and would defeat the index)
 
 LIMIT = 10
@@ -47,21 +50,20 @@ def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> Sear
     text = term.lower()
     prefix = _PrefixMatch(session.get_bind().dialect.name)
 
-    if "clients" in kinds:
+    clients = []
+    if "clients" in kinds or ("orders" in kinds and number is None):
         first, _, last = text.partition(" ")
         conditions = [prefix(Client.first_name, text), prefix(Client.last_name, text),
                       prefix(Client.email, text), prefix(Client.company_name, text)]
         if last:  # "ada lov": the first name, then the start of the last name (one composite index)
             last_name, by_last_name = prefix(Client.last_name, last)
             conditions.append((and_(func.lower(Client.first_name) == first, last_name), by_last_name))
-        results.clients = _first_matches(session, Client, conditions, limit, key=lambda c: (
+        clients = _first_matches(session, Client, conditions, limit, key=lambda c: (
             c.last_name.lower(), c.first_name.lower(), c.id))
-    if "orders" in kinds and number is not None:
-        conditions = [Order.order_number == number] if number in _ORDER_NUMBERS else []
-        if number <= MAX_ID:
-            conditions.append(Order.id == number)
-        results.orders = _first_matches(session, Order, conditions, limit, key=lambda o: o.id,
-                                        options=(selectinload(Order.client),))
+        if "clients" in kinds:
+            results.clients = clients
+    if "orders" in kinds:
+        results.orders = _orders(session, term, number, clients, limit)
     if "invoices" in kinds and number is not None and number <= MAX_ID:
         results.invoices = _first_matches(session, Invoice, [Invoice.id == number], limit,
                                           key=lambda i: i.id, options=(selectinload(Invoice.client),))
@@ -75,6 +77,30 @@ def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> Sear
                                          key=lambda d: (d.name.lower(), d.id),
                                          options=(selectinload(Domain.client),))
     return results
+
+
+def _orders(session, term: str, number: int | None, clients: list[Client], limit: int) -> list[Order]:
+    """By order id or order #; by IP address (exact); or the newest orders of the clients found."""
+    options = (selectinload(Order.client),)
+    if number is not None:
+        conditions = [Order.order_number == number] if number in _ORDER_NUMBERS else []
+        if number <= MAX_ID:
+            conditions.append(Order.id == number)
+        return _first_matches(session, Order, conditions, limit, key=lambda o: o.id, options=options)
+    if _is_ip_address(term):
+        query = select(Order).where(Order.ip_address == term).order_by(Order.id.desc()).limit(limit)
+        return list(session.scalars(query.options(*options)))
+    # One (client_id, id) index range per client, newest first: an IN list would need a sort.
+    conditions = [(Order.client_id == client.id, Order.id.desc()) for client in clients]
+    return _first_matches(session, Order, conditions, limit, key=lambda o: -o.id, options=options)
+
+
+def _is_ip_address(term: str) -> bool:
+    try:
+        ipaddress.ip_address(term)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_number(term: str) -> int | None:
@@ -132,3 +158,26 @@ def _first_matches(session, model, conditions, limit, key, options=()) -> list:
         for row in session.scalars(query):
             found[row.id] = row
     return sorted(found.values(), key=key)[:limit]
+
+
+def affiliates(session: Session, term: str, limit: int = LIMIT) -> list[Affiliate]:
+    """The affiliate picker: by affiliate id, or the start of the client's first or last name, email
+    or company (the same prefix indexes as the client search). At most `limit`, by client name."""
+    term = " ".join(term.split())
+    number = _as_number(term)
+    if number is not None:
+        return [found] if number <= MAX_ID and (found := session.get(Affiliate, number)) else []
+    if not term:
+        query = select(Affiliate).order_by(Affiliate.id.desc()).limit(limit)
+        return list(session.scalars(query.options(selectinload(Affiliate.client))))
+    prefix = _PrefixMatch(session.get_bind().dialect.name)
+    text = term.lower()
+    found = {}
+    for column in (Client.first_name, Client.last_name, Client.email, Client.company_name):
+        condition, _ = prefix(column, text)
+        query = (select(Affiliate).join(Affiliate.client).where(condition).limit(limit)
+                 .options(selectinload(Affiliate.client)))
+        for affiliate in session.scalars(query):
+            found[affiliate.id] = affiliate
+    return sorted(found.values(), key=lambda a: (a.client.last_name.lower(), a.client.first_name.lower(),
+                                                  a.id))[:limit]

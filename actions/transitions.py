@@ -180,7 +180,8 @@ TRANSITIONS: dict[str, Transition] = {
     Action.ACCEPT: _row(
         Action.ACCEPT, "Accept Order", OrderStatus.ACTIVE, verb=events.Verb.ORDER_ACCEPTED,
         perform="actions.accept:accept_order", permissions=(Permission.ACCEPT_ORDER,), done="accepted",
-        bulk_confirm="Accept the selected orders (status only)?", row_action=True, icon="fa-check",
+        confirm="Accept order #{number}?", bulk_confirm="Accept the selected orders (status only)?",
+        row_action=True, icon="fa-check",
         style="btn-success", page_form="accept_options"),
     Action.CANCEL: _row(
         Action.CANCEL, "Cancel Order", OrderStatus.CANCELLED, **_CANCEL_ITEMS,
@@ -207,7 +208,8 @@ TRANSITIONS: dict[str, Transition] = {
     Action.SET_PENDING: _row(
         Action.SET_PENDING, "Set Back to Pending", OrderStatus.PENDING, verb=events.Verb.ORDER_SET_PENDING,
         perform="actions.pending:set_order_pending", permissions=(Permission.SET_BACK_TO_PENDING,),
-        done="set back to Pending", bulk_confirm="Set the selected orders back to pending (status only)?",
+        done="set back to Pending", confirm="Set order #{number} back to pending?",
+        bulk_confirm="Set the selected orders back to pending (status only)?",
         row_action=True, icon="fa-undo", style="btn-secondary",
         cancels=(SideEffectKind.MODULE_TERMINATE,),  # the admin takes the order back
         services=ItemRule(ServiceStatus.PENDING),
@@ -221,7 +223,9 @@ TRANSITIONS: dict[str, Transition] = {
         bulk_confirm="Delete the selected orders for good?", style="btn-danger"),
     Action.CHANGE_STATUS: _row(
         Action.CHANGE_STATUS, "Change Status", None, perform="actions.status:change_order_status",
-        permissions=(Permission.CHANGE_ORDER_STATUS,), done="status changed", page_form="status_choice"),
+        permissions=(Permission.CHANGE_ORDER_STATUS,), done="status changed", page_form="status_choice",
+        confirm="Change the status of order #{number}?",
+        bulk_confirm="Change the status of the selected orders (status only)?"),
 }
 
 

@@ -6,6 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin.auth import auth_blueprint, init_login
 from admin.index import DashboardView
+from admin.presentation import register_filters
 from admin.redirects import use_strict_redirects
 from admin.registry import register_views
 from admin.security_headers import csp_nonce, init_security_headers
@@ -14,6 +15,7 @@ from admin.security_headers import csp_nonce, init_security_headers
 def init_admin(app: Flask) -> Admin:
     use_strict_redirects()
     init_login(app)
+    register_filters(app)
     app.register_blueprint(auth_blueprint)
     init_security_headers(app)
     admin = Admin(

@@ -1,6 +1,7 @@
 """Base views: every admin URL needs a login and a named permission."""
 
 import logging
+from datetime import date, datetime
 from enum import Enum
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
@@ -26,7 +27,9 @@ from wtforms.validators import ValidationError
 
 from admin.errors import log_unexpected
 from admin.form_fields import SecretField, UniqueValue
+from admin.grid import FriendlyListMixin
 from admin.list_input import ListFilters, money_filters, parse_list_filters, primary_key_value
+from admin.presentation import date_type_formatter, datetime_type_formatter, gateway_column, money_column
 from extensions import db
 from models.base import Money
 from models.bounds import MAX_LIST_PAGE, InvalidInput, check_money, integer_range, whole_number
@@ -191,7 +194,7 @@ def _enum_value(view, value, name) -> str:
     return str(value.value)
 
 
-class SecureModelView(PermissionMixin, ModelView):
+class SecureModelView(PermissionMixin, FriendlyListMixin, ModelView):
     """ModelView whose create/edit/delete each need their own named permission.
 
     View instances are shared across requests, so the can_* flags are properties read per request
@@ -204,8 +207,11 @@ class SecureModelView(PermissionMixin, ModelView):
     allow_create = allow_edit = allow_delete = True
 
     page_size = 50
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, Enum: _enum_value}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, Enum: _enum_value}
+    list_template = "admin/grid.html"
+    # datetime before date: a datetime is a date too (Flask-Admin takes the first isinstance match).
+    _friendly_types = {Enum: _enum_value, datetime: datetime_type_formatter, date: date_type_formatter}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, **_friendly_types}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **_friendly_types}
     simple_list_pager = True  # no COUNT(*) over the whole table on every list view
     can_view_details = True
     column_display_pk = True
@@ -338,10 +344,21 @@ class SecureModelView(PermissionMixin, ModelView):
     # Integer column -> (lowest, highest) its form accepts; others: what the column holds.
     number_limits: dict[str, tuple[int, int]] = {}
 
+    # Columns holding a payment method (a gateway's system name): shown by display name.
+    gateway_columns: tuple[str, ...] = ("payment_method", "gateway")
+
     def __init__(self, *args, **kwargs):
-        # Before super().__init__, which caches the formatters.
-        self.column_formatters = {**dict(self.column_formatters or {}),
-                                  **{name: _masked for name in self.secret_fields}}
+        # Before super().__init__, which caches the formatters. Money columns with the currency and
+        # gateways by display name, unless the view formats the column itself.
+        model = args[0] if args else kwargs.get("model")
+        friendly = {column.key: money_column for column in model.__table__.columns
+                    if isinstance(column.type, Money)}
+        friendly.update({name: gateway_column for name in self.gateway_columns
+                         if name in model.__table__.columns})
+        own = {**dict(self.column_formatters or {}), **{name: _masked for name in self.secret_fields}}
+        if self.column_formatters_export is None:  # exports keep plain numbers and system names
+            self.column_formatters_export = own
+        self.column_formatters = {**friendly, **own}
         super().__init__(*args, **kwargs)
 
     def scaffold_form(self):

@@ -12,7 +12,7 @@ from admin.audited_edits import AuditedEditMixin
 from admin.base import SecureModelView
 from admin.list_views import GridToolsMixin
 from extensions import db
-from models import Gateway, Invoice, Permission
+from models import Gateway, Invoice, Order, Permission
 
 
 def gateway_choices() -> list[tuple[str, str]]:
@@ -41,3 +41,11 @@ class InvoiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
 
     def get_query(self):
         return super().get_query().options(selectinload(Invoice.client))
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and "model" in kwargs:
+            # Back to the order this invoice was issued for (renewal invoices have none).
+            kwargs["invoice_order"] = db.session.execute(
+                select(Order.id, Order.order_number).where(Order.invoice_id == kwargs["model"].id).limit(1)
+            ).first()
+        return super().render(template, **kwargs)

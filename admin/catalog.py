@@ -6,6 +6,7 @@ from wtforms.validators import AnyOf, ValidationError
 
 from admin.base import MoneyInlineForm, SecureModelView
 from admin.items import registrar_choices
+from admin.presentation import promotion_value_column
 from models import (
     AutoSetup,
     BillingCycle,
@@ -82,6 +83,7 @@ class PromotionView(SecureModelView):
     column_list = ("id", "code", "type", "value", "recurring", "start_date", "expiration_date", "uses",
                    "max_uses")
     column_labels = {"id": "ID"}
+    column_formatters = {"value": promotion_value_column}
     column_default_sort = ("id", True)
     column_searchable_list = ("code",)
     column_filters = ("type", "recurring", "start_date", "expiration_date")

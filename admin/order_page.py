@@ -26,11 +26,13 @@ from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
 from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, TransitionError, run_order_action
+from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target as get_redirect_target
+from admin.timeline import describe
 from extensions import db
 from models import (
     Affiliate,
@@ -104,12 +106,16 @@ class OrderPageMixin:
     details_template = "admin/order_details.html"
     # One row-actions cell: every table row with row_action=True the admin may run on that order.
     column_extra_row_actions = [TemplateLinkRowAction("order_macros.row_actions", "Actions")]
+    # The order page's affiliate picker searches here (./ajax/lookup/?name=affiliate), with Edit Order.
+    form_ajax_refs = {"affiliate": AffiliateLoader()}
 
     def _handle_view(self, name, **kwargs):
         denied = super()._handle_view(name, **kwargs)
         if denied is not None:
             return denied
         if name == "details_view" and not has_permission(Permission.VIEW_ORDER_DETAILS):
+            abort(403)
+        if name == "ajax_lookup" and not has_permission(Permission.EDIT_ORDER):
             abort(403)
         return None
 
@@ -120,6 +126,12 @@ class OrderPageMixin:
         return [row for row in TRANSITIONS.values()
                 if (rows_filter is None or rows_filter(row)) and row_permitted(row)
                 and row.refusal(db.session, order) is None]
+
+    def unavailable_actions(self, order: Order) -> list[tuple[Transition, str]]:
+        """Rows the admin has the permissions for that this order refuses, each with the reason."""
+        permitted = (row for row in TRANSITIONS.values() if row_permitted(row))
+        refused = ((row, row.refusal(db.session, order)) for row in permitted)
+        return [(row, found.message) for row, found in refused if found is not None]
 
     def row_actions(self, order: Order) -> list[Transition]:
         return self.available_actions(order, lambda row: row.row_action)
@@ -161,7 +173,10 @@ class OrderPageMixin:
             client_url=_url_or_none("clients.details_view", id=order.client_id),
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
+            affiliate_lookup_url=self.get_url(".ajax_lookup", name="affiliate"),
             actions=self.available_actions(order),
+            unavailable=self.unavailable_actions(order),
+            describe=describe,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),

@@ -143,6 +143,25 @@ class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, GridToolsMixin
             count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
 
+    list_noun = "orders"
+
+    def filter_title(self, filters):
+        """The Orders menu's lists by their name: "Pending orders", "Fraud orders"."""
+        if len(filters) != 1:
+            return None
+        (name, value), = filters.items()
+        if name == "status_group_equals" and value in ("pending", "active", "cancelled"):
+            return f"{value.capitalize()} orders"
+        if name == "status_equals":  # a status that does not exist is a filter error, titled as one
+            return f"{value} orders"
+        return None
+
+    def empty_hint(self):
+        hint = Markup("Orders arrive from the storefront and the API")
+        if has_permission(Permission.ADD_NEW_ORDER):
+            hint += Markup(', or <a href="{}">add a new order</a>').format(url_for("add_order.index"))
+        return hint + "."
+
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()
         for items in (groups or {}).values():

@@ -51,6 +51,10 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
 
     admin.add_view(ClientView(Client, db, name="Clients", category="Clients", endpoint="clients"))
+    from admin.affiliates import AffiliateView
+    from models import Affiliate
+
+    admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Clients", endpoint="affiliates"))
     admin.add_view(ClientSummaryView(name="Client Summary", endpoint="client_summary",
                                      url="/admin/client-summary"))
 
@@ -59,6 +63,9 @@ def register_views(admin: Admin) -> None:
     from admin.search import SearchView
 
     admin.add_view(SearchView(name="Search", endpoint="search", url="/admin/search"))
+    from admin.profile import ProfileView
+
+    admin.add_view(ProfileView(name="My profile", endpoint="profile", url="/admin/profile"))
 
     admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
     admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))

@@ -8,13 +8,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, PasswordField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from actions.actor import Actor
 from actions.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from actions.two_factor import reset_two_factor
 from admin.base import SecureModelView, has_permission
+from admin.profile import time_zone_choices
 from admin.reauth import ReauthenticatedViewMixin
 from admin.redirects import redirect_target
 from extensions import db
@@ -43,7 +44,7 @@ class AdminUserView(ReauthenticatedViewMixin, SecureModelView):
                                    "totp_last_step")
     list_template = "admin/admin_user_list.html"
     column_extra_row_actions = [TemplateLinkRowAction("admin_user_macros.row_actions", "Reset two-factor")]
-    form_columns = ("email", "name", "role", "active", "new_password", "legacy_api_password",
+    form_columns = ("email", "name", "role", "active", "time_zone", "new_password", "legacy_api_password",
                     "remove_legacy_api_password")
     form_extra_fields = {
         "new_password": PasswordField(
@@ -58,7 +59,10 @@ class AdminUserView(ReauthenticatedViewMixin, SecureModelView):
                         "API Access). Leave blank to keep it as it is."),
         "remove_legacy_api_password": BooleanField("Turn off the legacy API login"),
     }
-    form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]}}
+    form_overrides = {"time_zone": SelectField}
+    form_args = {"email": {"validators": [Email(message="Enter a valid email address.")]},
+                 "time_zone": {"choices": time_zone_choices, "default": "UTC",
+                               "description": "Times are shown to this admin in this zone."}}
     form_ajax_refs = {"role": ROLE_PICKER}
     unique_messages = {"email": "An admin with email {value} already exists."}
 

@@ -68,6 +68,8 @@ class AdminUser(Base):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The IANA zone (zoneinfo) the back office shows this admin's times in; times are stored UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     role: Mapped[Role] = relationship()
 

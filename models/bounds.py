@@ -13,6 +13,7 @@ with a message that can be shown next to the field, never a database error.
     clean_text(value, max_length=255)            no NUL or other control characters but tab/CR/LF
     control_character_refusal(value, line_breaks=True) -> message | None   the request-wide check
     integer_range(column_type) -> (lowest, highest) an integer column holds
+    parse_time_zone("Europe/Paris") -> "Europe/Paris"   an IANA name zoneinfo knows
 """
 
 from decimal import Decimal, InvalidOperation
@@ -149,3 +150,14 @@ def clean_text(value, *, max_length: int, what: str = "The text", single_line: b
     if len(text) > max_length:
         raise InvalidInput(f"{what} must be at most {max_length:,} characters.")
     return text
+
+
+def parse_time_zone(value, what: str = "The time zone") -> str:
+    """An IANA time zone name zoneinfo knows ("Europe/Paris", "UTC")."""
+    from zoneinfo import available_timezones
+
+    name = _text(value)
+    if name not in available_timezones():
+        shown = name if len(name) <= 40 else name[:40] + "..."
+        raise InvalidInput(f"{what} {shown!r} is not a time zone name such as Europe/Paris or UTC.")
+    return name

@@ -31,6 +31,8 @@ class Permission(StrEnum):
     PERFORM_SERVER_OPERATIONS = "Perform Server Operations"
     PERFORM_REGISTRAR_OPERATIONS = "Perform Registrar Operations"
     LIST_INVOICES = "List Invoices"
+    LIST_AFFILIATES = "List Affiliates"
+    MANAGE_AFFILIATES = "Manage Affiliates"  # make a client an affiliate, or remove one
     MANAGE_INVOICE = "Manage Invoice"
     DELETE_INVOICE = "Delete Invoice"
     VIEW_PRODUCTS = "View Products/Services"
@@ -71,6 +73,7 @@ _READ_ONLY = [
     Permission.LIST_SERVICES,
     Permission.LIST_DOMAINS,
     Permission.LIST_INVOICES,
+    Permission.LIST_AFFILIATES,
     Permission.VIEW_PRODUCTS,
     Permission.VIEW_PROMOTIONS,
     Permission.VIEW_EMAIL_LOG,
@@ -92,6 +95,7 @@ _SALES = _READ_ONLY + [
     Permission.PERFORM_SERVER_OPERATIONS,
     Permission.PERFORM_REGISTRAR_OPERATIONS,
     Permission.MANAGE_INVOICE,
+    Permission.MANAGE_AFFILIATES,
     Permission.RETRY_SIDE_EFFECTS,
     Permission.CANCEL_SIDE_EFFECTS,
     Permission.EXPORT_LISTS,

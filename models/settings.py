@@ -14,7 +14,9 @@ DEFAULT_SETTINGS = {
     "company_name": "Orderdesk Demo Hosting",  # email merge fields
     "order_days_grace": "0",  # days from placement to the first invoice's due date
     "show_notes_on_checkout": "1",  # the order page shows the client's notes ("0": hidden)
-    "currency": "USD",  # gateways and email amounts
+    "currency": "USD",  # the default currency's ISO code: gateways, email amounts (models/currency.py)
+    "currency_prefix": "$",  # how the admin writes amounts: "$1,234.50 USD"
+    "currency_suffix": " USD",
 }
 
 

@@ -45,8 +45,9 @@ def serving(app):
 
 
 @contextmanager
-def browser_page():
-    """A Chromium tab (skipped locally, failed in CI, when Chromium is missing)."""
+def browser_page(accept_dialogs: bool = True):
+    """A Chromium tab (skipped locally, failed in CI, when Chromium is missing); it answers OK to
+    every confirm() unless accept_dialogs=False (the test then answers them itself)."""
     if not os.path.exists(CHROMIUM):
         service_missing("Chromium not found: apt-get install chromium")
     from playwright.sync_api import sync_playwright
@@ -59,7 +60,8 @@ def browser_page():
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.set_default_timeout(TIMEOUT_MS)
         tab = context.new_page()
-        tab.on("dialog", lambda dialog: dialog.accept())  # the confirm() of destructive actions
+        if accept_dialogs:
+            tab.on("dialog", lambda dialog: dialog.accept())  # the confirm() of state-changing actions
         try:
             yield tab
         finally:

@@ -38,6 +38,7 @@ _CUSTOM = {
     "account.turn_off_view": (),
     "account.reauthenticate_view": (),
     "admin_users.reset_two_factor_view": (Permission.RESET_TWO_FACTOR,),
+    "profile.index": (),  # an admin's own time zone: any signed-in admin, for their own account
     # The WHMCS API ignores the admin's session: its own credentials decide (tests/test_api_*.py).
     "api.api_php": (),
 }

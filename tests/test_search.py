@@ -64,7 +64,8 @@ def test_each_group_is_limited_and_only_the_asked_kinds_run(session):
     assert all("clients" in s for s in statements) and not any("count(" in s.lower() for s in statements)
 
 
-TERMS = ["ada", "Ada Lov", "ada.k@", "engines.example", "adaeng", "lovelace.org", "42", "%_x"]
+# Text also finds orders by client name (the clients' newest orders) and an address by IP.
+TERMS = ["ada", "Ada Lov", "ada.k@", "engines.example", "adaeng", "lovelace.org", "42", "%_x", "203.0.113.7"]
 
 
 def test_every_lookup_is_an_index_search_not_a_scan(session, data):

@@ -2,6 +2,7 @@
    Policy does not run: admin/security_headers.py). Loaded on every page by orderdesk_base.html.
 
    data-confirm="Question?"        a click goes on only when the question is confirmed
+   data-confirm-status-prefix/-suffix   ... with the form's chosen status put in the question
    data-confirm-all-matching       "Apply to all": restates the chosen action and what "all" is
    data-navigate (on a select)     choosing an option opens its value (a URL on this site)
    data-history-back               a link back to the previous page
@@ -16,13 +17,23 @@
     return event.target instanceof Element ? event.target.closest(selector) : null;
   }
 
+  function confirmQuestion(asking) {
+    var text = asking.dataset.confirm;
+    var status = asking.form && asking.form.elements.status;
+    if (status && asking.dataset.confirmStatusPrefix !== undefined) {
+      text += asking.dataset.confirmStatusPrefix + status.options[status.selectedIndex].text +
+        (asking.dataset.confirmStatusSuffix || '');
+    }
+    return text;
+  }
+
   // Capture phase: runs before any other handler, so a refused confirmation stops them all.
   document.addEventListener('click', function (event) {
     var link = closest(event, 'a[href^="javascript:"]');
     if (link) { event.preventDefault(); }
 
     var asking = closest(event, '[data-confirm]');
-    if (asking && !window.confirm(asking.dataset.confirm)) {
+    if (asking && !window.confirm(confirmQuestion(asking))) {
       event.preventDefault();
       event.stopImmediatePropagation();
       return;

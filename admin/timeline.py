@@ -1,0 +1,135 @@
+"""The order timeline for people: each event as a sentence and its changes as "before → after"
+lines; the event's JSON stays one click away (folded on the page). Reads only the event row."""
+
+from dataclasses import dataclass, field
+
+from admin.presentation import format_money, gateway_name
+from models import OrderEvent
+
+ARROW = "→"
+
+
+@dataclass
+class TimelineEntry:
+    sentence: str
+    changes: list[str] = field(default_factory=list)
+
+
+def _kind(details: dict) -> str:
+    return str(details.get("kind") or "side effect").replace("_", " ").capitalize()
+
+
+def _target(details: dict) -> str:
+    kind, number = details.get("target_type"), details.get("target_id")
+    return f" for {kind} #{number}" if kind and number else ""
+
+
+def _placed(d: dict) -> str:
+    items = []
+    for count, noun in ((d.get("services") or 0, "service"), (d.get("domains") or 0, "domain")):
+        if count:
+            items.append(f"{count} {noun}{'s' if count != 1 else ''}")
+    what = " and ".join(items) or "no items"
+    total = f", total {format_money(d['amount'])}" if d.get("amount") is not None else ""
+    source = f" ({d['source']})" if d.get("source") else ""
+    promo = f", promotion {d['promo_code']}" if d.get("promo_code") else ""
+    return f"Order placed{source} with {what}{total}{promo}."
+
+
+def _succeeded(d: dict) -> str:
+    message = f": {d['message']}" if d.get("message") else ""
+    return f"{_kind(d)}{_target(d)} succeeded{message}."
+
+
+def _failed(d: dict) -> str:
+    then = " No more tries." if d.get("final") else " It will be tried again."
+    return f"{_kind(d)}{_target(d)} failed (attempt {d.get('attempts', '?')}): {d.get('error', '')}.{then}"
+
+
+def _with_reason(text: str, d: dict) -> str:
+    return f"{text}: {d['reason']}." if d.get("reason") else f"{text}."
+
+
+def _bulk(d: dict) -> str:
+    action = str(d.get("action") or "").replace("_", " ")
+    return f"Status changed from the orders grid (bulk {action})." if action else \
+        "Status changed from the orders grid."
+
+
+def _exported(d: dict) -> str:
+    return (f"Exported the {d.get('list', '')} list as {str(d.get('format', '')).upper()} "
+            f"({d.get('rows', 0):,} rows).")
+
+
+_SENTENCES = {
+    "order_placed": _placed,
+    "order_accepted": lambda d: "Order accepted.",
+    "order_cancelled": lambda d: "Order cancelled.",
+    "order_refund_requested": lambda d: f"Refunds requested for {len(d.get('refunds') or [])} payment(s).",
+    "order_set_fraud": lambda d: "Order set as fraud.",
+    "order_set_pending": lambda d: "Order set back to pending.",
+    "order_deleted": lambda d: "Order deleted, with its items and invoice.",
+    "order_status_changed": lambda d: "Order status changed.",
+    "bulk_status_changed": _bulk,
+    "affiliate_assigned": lambda d: "Affiliate removed." if d.get("to") is None else "Affiliate assigned.",
+    "admin_notes_updated": lambda d: "Admin notes updated.",
+    "payment_method_changed": lambda d: "Payment method changed.",
+    "record_edited": lambda d: f"{str(d.get('record', 'Record')).capitalize()} #{d.get('record_id')} edited.",
+    "list_exported": _exported,
+    "side_effect_succeeded": _succeeded,
+    "side_effect_failed": _failed,
+    "side_effect_retried": lambda d: f"{_kind(d)}{_target(d)} queued again.",
+    "side_effect_cancelled": lambda d: _with_reason(f"{_kind(d)}{_target(d)} cancelled", d),
+    "terminate_requested": lambda d: _with_reason(f"Module terminate{_target(d)} requested", d),
+}
+
+
+def _shown(value) -> str:
+    return "(none)" if value in (None, "") else str(value)
+
+
+def _item_changes(noun: str, rows) -> list[str]:
+    lines = []
+    for row in rows or []:
+        if isinstance(row, dict) and row.get("from") != row.get("to"):
+            before, after = _shown(row.get("from")), _shown(row.get("to"))
+            lines.append(f"{noun} #{row.get('id')}: {before} {ARROW} {after}")
+    return lines
+
+
+def _changes(event: OrderEvent, d: dict) -> list[str]:
+    lines = []
+    if event.from_status or event.to_status:
+        lines.append(f"Order: {_shown(event.from_status)} {ARROW} {_shown(event.to_status)}")
+    lines += _item_changes("Service", d.get("services"))
+    lines += _item_changes("Domain", d.get("domains"))
+    invoice = d.get("invoice")
+    if isinstance(invoice, dict):
+        lines.append(f"Invoice #{invoice.get('id')}: {_shown(invoice.get('from'))} {ARROW} "
+                     f"{_shown(invoice.get('to'))}")
+    if d.get("terminate"):
+        lines.append(f"Module terminate queued for {len(d['terminate'])} account(s)")
+    if d.get("cancelled_side_effects"):
+        lines.append(f"{len(d['cancelled_side_effects'])} queued side effect(s) cancelled")
+    verb = event.verb
+    if verb == "affiliate_assigned":
+        before, after = (f"#{d[key]}" if d.get(key) else None for key in ("from", "to"))
+        lines.append(f"Affiliate: {_shown(before)} {ARROW} {_shown(after)}")
+    elif verb == "payment_method_changed":
+        lines.append(f"Payment method: {_shown(gateway_name(d.get('from')))} {ARROW} "
+                     f"{_shown(gateway_name(d.get('to')))}")
+    elif verb == "admin_notes_updated":
+        lines.append(f"Notes: {_shown(d.get('from'))} {ARROW} {_shown(d.get('to'))}")
+    elif verb == "record_edited" and isinstance(d.get("changes"), dict):
+        for name, change in d["changes"].items():
+            if isinstance(change, dict):
+                lines.append(f"{name.replace('_', ' ').capitalize()}: {_shown(change.get('from'))} {ARROW} "
+                             f"{_shown(change.get('to'))}")
+    return lines
+
+
+def describe(event: OrderEvent) -> TimelineEntry:
+    details = event.details if isinstance(event.details, dict) else {}
+    sentence = _SENTENCES.get(event.verb)
+    text = sentence(details) if sentence else f"{str(event.verb).replace('_', ' ').capitalize()}."
+    return TimelineEntry(text, _changes(event, details))
