@@ -64,6 +64,9 @@ def load_config() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") == "1",
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "orders@orderdesk.local"),
+        # Bulk Send Message: at most this many clients per message (each is an email log row and a
+        # job); a bigger campaign is split by filter.
+        "MASS_MAIL_MAX_RECIPIENTS": int(os.environ.get("MASS_MAIL_MAX_RECIPIENTS", "5000")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",

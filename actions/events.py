@@ -31,6 +31,7 @@ class Verb(StrEnum):
     PAYMENT_METHOD_CHANGED = "payment_method_changed"
     RECORD_EDITED = "record_edited"
     LIST_EXPORTED = "list_exported"
+    MASS_MAIL_SENT = "mass_mail_sent"
     SIDE_EFFECT_SUCCEEDED = "side_effect_succeeded"
     SIDE_EFFECT_FAILED = "side_effect_failed"
     SIDE_EFFECT_RETRIED = "side_effect_retried"
@@ -157,6 +158,14 @@ def list_exported(session, actor, list_name: str, fmt: str, filters: dict, rows:
     """Not about one order: the activity log's own row (order_id NULL)."""
     return _add(session, None, actor, Verb.LIST_EXPORTED,
                 details={"list": list_name, "format": fmt, "filters": filters, "rows": rows})
+
+
+def mass_mail_sent(session, actor, template: str, subject: str, selection: str, recipients: int
+                   ) -> OrderEvent:
+    """Bulk Send Message from the orders grid: the activity log's row (each message is in the email log)."""
+    return _add(session, None, actor, Verb.MASS_MAIL_SENT,
+                details={"template": template, "subject": subject, "selection": selection,
+                         "recipients": recipients})
 
 
 def _effect_event(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
 from admin.list_views import GridToolsMixin
+from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
@@ -58,7 +59,8 @@ def _client_link(view, context, model, name):
     )
 
 
-class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, GridToolsMixin, SecureModelView):
+class OrderView(ReviewQueueMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin, GridToolsMixin,
+                SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
