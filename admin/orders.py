@@ -73,6 +73,8 @@ class OrderView(ReviewQueueMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
     column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
     column_formatters = {"id": _order_link, "order_number": _order_link, "status": _status_badge,
                          "client": _client_link}
+    # The export writes plain values: the grid's links and badges cost a url_for per cell per row.
+    column_formatters_export: dict = {}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "order_number", "date", "amount", "status")
     named_filter_urls = True
