@@ -18,7 +18,7 @@ import re
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,33 +43,37 @@ def as_day(value):
 
 
 def figures_check(app) -> tuple[bool, int]:
-    """The dashboard's daily counts (last 365 days) against a direct GROUP BY; the pending COUNT."""
+    """The daily counts the dashboard draws (every day kept, and its 365-day window) against a
+    direct GROUP BY over the orders; the pending COUNT."""
     from sqlalchemy import func, select
 
     from actions.daily_stats import day_of
     from admin.filters import status_group_titles
     from admin.index import orders_per_day
     from extensions import db
-    from models import Order, utcnow
+    from models import DailyOrderCount, Order, utcnow
 
     with app.test_request_context():
         today = utcnow().date()
         start = today - timedelta(days=364)
         days, series = orders_per_day(start, today)
-        kept = {(day, status): n for status, counts in series.items()
-                for day, n in zip(days, counts, strict=True) if n}
+        window = {(day, status): n for status, counts in series.items()
+                  for day, n in zip(days, counts, strict=True) if n}
+        kept = {(as_day(d), status): n for d, status, n in db.session.execute(
+            select(DailyOrderCount.day, DailyOrderCount.status, DailyOrderCount.orders)) if n}
         day = day_of(db.session, Order.date)
-        rows = db.session.execute(
-            select(day, Order.status, func.count())
-            .where(Order.date >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
-            .group_by(day, Order.status)).all()
-        direct = {(as_day(d), status): n for d, status, n in rows if start <= as_day(d) <= today}
+        direct = {(as_day(d), status): n for d, status, n in db.session.execute(
+            select(day, Order.status, func.count()).group_by(day, Order.status))}
+        in_window = {key: n for key, n in direct.items() if start <= key[0] <= today}
         pending = db.session.scalar(select(func.count()).select_from(Order)
                                     .where(Order.status.in_(status_group_titles("pending"))))
-    print(f"daily orders by status, last 365 days: {sum(kept.values()):,} orders in {len(kept):,} "
-          f"(day, status) cells on the dashboard; direct GROUP BY over orders: {sum(direct.values()):,} in "
-          f"{len(direct):,} cells: {'equal' if kept == direct else 'DIFFERENT'}")
-    return kept == direct, pending
+    first, last = (min(direct)[0], max(direct)[0]) if direct else (None, None)
+    print(f"orders by day and status, every day ({first} to {last}): {sum(kept.values()):,} orders in "
+          f"{len(kept):,} cells kept; direct GROUP BY over orders: {sum(direct.values()):,} in "
+          f"{len(direct):,}: {'equal' if kept == direct else 'DIFFERENT'}")
+    print(f"the 365 days the dashboard shows (to {today}): {sum(window.values()):,} orders drawn, "
+          f"{sum(in_window.values()):,} counted directly: {'equal' if window == in_window else 'DIFFERENT'}")
+    return kept == direct and window == in_window, pending
 
 
 def main() -> int:

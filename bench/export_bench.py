@@ -92,18 +92,12 @@ def free_port() -> int:
 def count_rows(response, fmt: str) -> tuple[int, int]:
     """(rows, bytes) of the download, read as it streams (CSV) or once complete (XLSX)."""
     if fmt == "csv":
-        size = 0
-
-        def lines():
-            nonlocal size
-            for line in response.iter_lines(chunk_size=64 * 1024):
-                size += len(line) + 2
-                yield line.decode("utf-8")
-
-        reader = csv.reader(lines())
+        response.raw.decode_content = True
+        text = io.TextIOWrapper(response.raw, encoding="utf-8-sig", newline="")  # quoted newlines stay
+        reader = csv.reader(text)
         next(reader)  # the header
         rows = sum(1 for _ in reader)
-        return rows, size
+        return rows, response.raw.tell()
     body = io.BytesIO()
     for chunk in response.iter_content(64 * 1024):
         body.write(chunk)
