@@ -102,8 +102,9 @@ def test_a_thousand_clients_one_email_each_with_the_worker_killed_twice(app_ctx,
     port = free_port()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="smtp.test", ready_timeout=5)
     smtp.start()
-    jobs = dict(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MODULE_TIMEOUT_SECONDS=5,
-                SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS=6, SIDE_EFFECT_MAX_ATTEMPTS=5)
+    # Timeouts roomy enough for a machine at load 25; the two killed attempts wait out the running one.
+    jobs = dict(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MODULE_TIMEOUT_SECONDS=20,
+                SIDE_EFFECT_RUNNING_TIMEOUT_SECONDS=25, SIDE_EFFECT_MAX_ATTEMPTS=5)
     workers = []
     try:
         with app_context_for(database_url, TEST_REDIS_URL, **jobs) as app:
