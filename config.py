@@ -76,6 +76,9 @@ def load_config() -> dict:
         # after it began whatever the activity (actions/admin_sessions.py).
         "ADMIN_SESSION_IDLE_MINUTES": float(os.environ.get("ADMIN_SESSION_IDLE_MINUTES", "60")),
         "ADMIN_SESSION_LIFETIME_HOURS": float(os.environ.get("ADMIN_SESSION_LIFETIME_HOURS", "12")),
+        # Bulk Send Message: at most this many clients per message (each is an email log row and a
+        # job); a bigger campaign is split by filter.
+        "MASS_MAIL_MAX_RECIPIENTS": int(os.environ.get("MASS_MAIL_MAX_RECIPIENTS", "5000")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",

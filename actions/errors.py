@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_STATUS = "unknown_status"
     SIDE_EFFECTS_PENDING = "side_effects_pending"  # delete while module commands are still to run
     NOT_BULK = "not_bulk"  # the action is not offered as a bulk change
+    NO_RECIPIENTS = "no_recipients"  # a mass mail with nobody to write to
+    TOO_MANY_RECIPIENTS = "too_many_recipients"  # a mass mail beyond actions.mass_mail.MAX_RECIPIENTS
 
 
 class TransitionError(Exception):

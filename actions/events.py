@@ -31,6 +31,7 @@ class Verb(StrEnum):
     PAYMENT_METHOD_CHANGED = "payment_method_changed"
     RECORD_EDITED = "record_edited"
     LIST_EXPORTED = "list_exported"
+    MASS_MAIL_SENT = "mass_mail_sent"
     SIDE_EFFECT_SUCCEEDED = "side_effect_succeeded"
     SIDE_EFFECT_FAILED = "side_effect_failed"
     SIDE_EFFECT_RETRIED = "side_effect_retried"
@@ -192,6 +193,12 @@ def two_factor_reset(session, actor, admin_id: int, admin_email: str) -> OrderEv
     """Another admin's (or one's own) two-factor turned off: its secret, codes and browsers gone."""
     return _add(session, None, actor, Verb.TWO_FACTOR_RESET,
                 details={"admin_id": admin_id, "admin_email": admin_email})
+def mass_mail_sent(session, actor, template: str, subject: str, selection: str, recipients: int
+                   ) -> OrderEvent:
+    """Bulk Send Message from the orders grid: the activity log's row (each message is in the email log)."""
+    return _add(session, None, actor, Verb.MASS_MAIL_SENT,
+                details={"template": template, "subject": subject, "selection": selection,
+                         "recipients": recipients})
 
 
 def _effect_event(

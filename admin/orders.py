@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
 from admin.list_views import GridToolsMixin
+from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
@@ -58,7 +59,8 @@ def _client_link(view, context, model, name):
     )
 
 
-class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, GridToolsMixin, SecureModelView):
+class OrderView(ReviewQueueMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin, GridToolsMixin,
+                SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
@@ -71,6 +73,8 @@ class OrderView(ReviewQueueMixin, OrderPageMixin, OrderBulkMixin, GridToolsMixin
     column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
     column_formatters = {"id": _order_link, "order_number": _order_link, "status": _status_badge,
                          "client": _client_link}
+    # The export writes plain values: the grid's links and badges cost a url_for per cell per row.
+    column_formatters_export: dict = {}
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "order_number", "date", "amount", "status")
     named_filter_urls = True

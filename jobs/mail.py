@@ -33,6 +33,7 @@ from models import (
     Service,
     Setting,
     SideEffect,
+    SideEffectKind,
 )
 from models.email_defaults import OTHER_WELCOME, PRODUCT_WELCOME, WELCOME_BY_PRODUCT_TYPE
 from modules.base import EmailMessage, ModuleResult
@@ -63,7 +64,8 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
     if row is None:
         raise UnsendableEmailError(f"The email log row of side effect {effect.id} no longer exists")
     context = merge_fields(session, effect)
-    template = _template(session, effect.payload.get("template", ""), context)
+    template = _written_message(effect.payload) or _template(
+        session, effect.payload.get("template", ""), context)
     if template.disabled:
         return None
     recipients = _split(row.to) if row.to else _default_recipients(session, template, context)
@@ -85,8 +87,41 @@ def prepare_email(session: Session, effect: SideEffect) -> EmailMessage | None:
         subject=_filled_in(row.subject, secrets),
         body_text=_filled_in(row.body, secrets),
         from_addr=current_app.config.get("MAIL_DEFAULT_SENDER") or "",
-        headers={"X-Orderdesk-Side-Effect": effect.idempotency_key},
+        # The same Message-ID on every attempt: a receiver can drop the copy a retry sends after an
+        # attempt died between the server's 250 and our outcome (SMTP cannot tell us which it was).
+        headers={"X-Orderdesk-Side-Effect": effect.idempotency_key,
+                 "Message-ID": f"<{effect.idempotency_key}@{_sender_domain()}>"},
     )
+
+
+def _sender_domain() -> str:
+    return (current_app.config.get("MAIL_DEFAULT_SENDER") or "").rpartition("@")[2] or "orderdesk.invalid"
+
+
+# A message written on the spot (Bulk Send Message) carries its own subject and body in the payload.
+WRITTEN_SUBJECT, WRITTEN_BODY = "message_subject", "message_body"
+WRITTEN_TEMPLATE = "Mass Mail"  # the email log's template name for such a message
+
+
+def _written_message(payload: dict) -> EmailTemplate | None:
+    if WRITTEN_SUBJECT not in payload:
+        return None
+    return EmailTemplate(name=payload.get("template") or WRITTEN_TEMPLATE, type="general",
+                         subject=str(payload[WRITTEN_SUBJECT]), body=str(payload.get(WRITTEN_BODY, "")),
+                         disabled=False)
+
+
+def render_preview(session: Session, subject: str, body: str, *, client_id: int | None,
+                   order_id: int | None) -> tuple[str, str]:
+    """Subject and body as the email job would render them for this client and order (the same
+    sandbox and merge fields): the preview, and the check a message renders before it is sent."""
+    probe = SideEffect(kind=SideEffectKind.EMAIL, order_id=order_id, target_type="email", target_id=None,
+                       payload={"client_id": client_id, "order_id": order_id})  # never added: read only
+    context = merge_fields(session, probe)
+    try:
+        return _env.from_string(subject).render(context).strip(), _env.from_string(body).render(context)
+    except TemplateError as exc:
+        raise UnsendableEmailError(f"The message does not render: {exc}") from None
 
 
 def _filled_in(text: str, secrets: dict[str, str]) -> str:
@@ -171,7 +206,7 @@ def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:
     return fields
 
 
-_NOT_MERGE_FIELDS = {"template", "email_log_id"}
+_NOT_MERGE_FIELDS = {"template", "email_log_id", WRITTEN_SUBJECT, WRITTEN_BODY}
 
 
 def _related_ids(effect: SideEffect) -> dict[str, int]:

@@ -51,6 +51,8 @@ class Permission(StrEnum):
     VIEW_ACTIVITY_LOG = "View Activity Log"
     # Every row a list's filters select leaves the back office as a file.
     EXPORT_LISTS = "Export Lists"
+    # One message to the client of every selected or matching order (Bulk Send Message).
+    MASS_MAIL = "Mass Mail"
     VIEW_API_LOG = "View API Log"
     VIEW_JOBS = "View Background Jobs"
     MANAGE_JOBS = "Requeue, Delete and Empty Background Jobs"

@@ -116,8 +116,8 @@ def start_worker(app, database_url: str, redis_url: str, *args: str, **settings)
         SECRET_KEY="test-secret-key",
         RQ_QUEUE=app.config["RQ_QUEUE"],
         MAIL_SERVER="",
-        **{name: str(value) for name, value in settings.items()},
     )
+    env.update({name: str(value) for name, value in settings.items()})  # MAIL_SERVER too
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
         cwd=ROOT,

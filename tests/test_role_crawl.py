@@ -46,6 +46,7 @@ _CUSTOM = {
 _GRID_VIEWS = {"save_view_view", "delete_view_view"}
 _ACTIONS = {("side_effects", "retry"): (Permission.RETRY_SIDE_EFFECTS,),
             ("side_effects", "cancel"): (Permission.CANCEL_SIDE_EFFECTS,),
+            ("orders", "mass_mail"): (Permission.MASS_MAIL,),
             **{("orders", bulk_name(row)): row.permissions for row in TRANSITIONS.values() if row.bulk}}
 
 

@@ -40,9 +40,10 @@
     }
     var all = closest(event, '[data-confirm-all-matching]');
     if (all) {
-      var choice = all.form.elements.action;
-      var question = choice.options[choice.selectedIndex].text + ' all ' + all.dataset.matching + ' (status only)?';
-      if (!window.confirm(question)) {
+      var choice = all.form.elements.action.options[all.form.elements.action.selectedIndex];
+      // An action that opens a page of its own (Bulk Send Message) asks there, with a preview.
+      var question = choice.text + ' all ' + all.dataset.matching + ' (status only)?';
+      if (choice.dataset.opensPage !== '1' && !window.confirm(question)) {
         event.preventDefault();
         event.stopImmediatePropagation();
         return;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from contextlib import closing
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, make_msgid
 
@@ -28,8 +29,12 @@ class SmtpTransport(MailTransport):
         except ValueError as exc:
             return ModuleResult.fail(str(exc))
         try:
-            with _connect(smtp_settings) as smtp:
+            # Not `with SMTP(...)`: its exit sends QUIT even after a timeout, and reads the late reply
+            # to the timed-out command as QUIT's ("SMTP error 250"), turning a retryable timeout
+            # into a final failure.
+            with closing(_connect(smtp_settings)) as smtp:
                 refused = smtp.send_message(mime, from_addr=message.from_addr, to_addrs=recipients)
+                _quit_politely(smtp)
         except smtplib.SMTPAuthenticationError as exc:
             return ModuleResult.fail(f"SMTP login refused: {_text(exc)}")
         except smtplib.SMTPRecipientsRefused as exc:
@@ -61,6 +66,14 @@ class SmtpTransport(MailTransport):
         if refused:
             data["refused"] = sorted(refused)
         return ModuleResult(True, "Sent", data)
+
+
+def _quit_politely(smtp: smtplib.SMTP) -> None:
+    """QUIT after the server accepted the message; a failure now changes nothing about that."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
 
 
 def build_mime(message: EmailMessage) -> tuple[MimeMessage, list[str]]:
