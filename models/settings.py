@@ -15,6 +15,7 @@ DEFAULT_SETTINGS = {
     "order_days_grace": "0",  # days from placement to the first invoice's due date
     "show_notes_on_checkout": "1",  # the order page shows the client's notes ("0": hidden)
     "currency": "USD",  # gateways and email amounts
+    "fraud_module": "none",  # the one active fraud module (Setup > Fraud Protection)
 }
 
 
