@@ -23,10 +23,11 @@ SHOWN_CHECKS = 20
 
 class FraudPanelMixin:
     def fraud_panel(self, order: Order) -> SimpleNamespace:
+        # Every recorded check names its module on the order: an unchecked order needs no query.
         checks = db.session.scalars(
             select(FraudCheck).where(FraudCheck.order_id == order.id)
             .order_by(FraudCheck.id.desc()).limit(SHOWN_CHECKS)
-        ).all()
+        ).all() if order.fraud_module else []
         active = active_fraud_settings(db.session)
         legacy = order.fraud_output if isinstance(order.fraud_output, dict) else {}
         return SimpleNamespace(
