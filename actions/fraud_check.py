@@ -1,6 +1,7 @@
 """Run Fraud Check (the order page's button): run the active fraud module again for an order.
 
-    run_fraud_check(session, order, actor) -> FraudCheck
+    run_fraud_check(session, order, actor, ip_address=None) -> FraudCheck
+        ip_address: check with this IP instead of the order's (the API's OrderFraudCheck ipaddress)
 
 Synchronous, with the module's timeout (docs/decisions.md, "Run Fraud Check"): the order is read,
 the module called with no lock held and nothing written, then the order is locked and the new
@@ -22,11 +23,14 @@ NO_MODULE = "No fraud module is active: choose one under Setup > Fraud Protectio
 
 
 @order_action
-def run_fraud_check(session: Session, order: Order, actor: Actor) -> FraudCheck:
+def run_fraud_check(
+    session: Session, order: Order, actor: Actor, ip_address: str | None = None
+) -> FraudCheck:
     settings = active_fraud_settings(session)
     if settings is None:
         raise TransitionError(ErrorCode.NOT_ALLOWED, NO_MODULE)
-    params = fraud_params(session, settings, order.client, order.amount, order.ip_address, order_id=order.id)
+    ip_address = order.ip_address if ip_address is None else ip_address
+    params = fraud_params(session, settings, order.client, order.amount, ip_address, order_id=order.id)
     result = run_module(settings, params)
     # By id: a change made meanwhile (notes, an accept) does not make a result stale.
     order = lock_order(session, order.id)

@@ -23,6 +23,7 @@ from models import (
     Order,
     OrderEvent,
     OrderSource,
+    Permission,
     SideEffect,
     SideEffectStatus,
 )
@@ -326,3 +327,23 @@ def test_the_licence_key_never_appears_in_pages_events_logs_or_errors(maxmind, s
     assert "Invalid account ID or license key" in " ".join(texts)
     for secret in (LICENSE_KEY, "another-secret-key-77"):
         assert not [t for t in texts if secret in t], secret
+
+
+def test_order_fraud_check_api_runs_it_again(maxmind, shop, app_ctx):
+    (server, state), (api, client, product) = maxmind, shop
+    order = place(api, client, product)  # no module active yet: not checked
+    credential, secret = make_credential([Permission.API_ACCESS, Permission.RUN_FRAUD_CHECK])
+    db.session.commit()
+    checker = Api(app_ctx.test_client(), credential.identifier, secret)
+    assert checker.error("OrderFraudCheck", orderid=order.id) == "No Active Fraud Module"
+    assert checker.error("OrderFraudCheck", orderid=999999) == "Order ID Not Found"
+    configure(server.host)
+    assert checker.error("OrderFraudCheck", orderid=order.id, ipaddress="not-an-ip").startswith("ipaddress")
+    body = checker.ok("OrderFraudCheck", orderid=order.id, ipaddress=RISKY_IP)
+    assert (body["module"], body["status"]) == ("maxmind", "Fail")
+    assert json.loads(body["results"])["score"] == "87.50"
+    assert state.transactions[-1][1]["device"]["ip_address"] == RISKY_IP
+    db.session.expire_all()
+    assert [c.verdict for c in checks(order)] == [FraudVerdict.FRAUD]
+    assert db.session.get(Order, order.id).status == "Pending"  # recorded; the admin decides
+    assert api.error("OrderFraudCheck", status=403, orderid=order.id).startswith("Invalid Permissions")

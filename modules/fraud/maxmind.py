@@ -58,7 +58,7 @@ def transaction(params: FraudParams) -> dict[str, Any]:
     client = params.client
     return {
         "device": {
-            "ip_address": params.ip_address,
+            "ip_address": params.ip_address or None,  # optional in minFraud v2 (an order without one)
             "user_agent": params.user_agent or None,
             "accept_language": params.accept_language or None,
         },
