@@ -42,6 +42,10 @@ class Verb(StrEnum):
     ADMIN_REAUTHENTICATED = "admin_reauthenticated"
     TWO_FACTOR_ENABLED = "two_factor_enabled"
     TWO_FACTOR_RESET = "two_factor_reset"
+    FRAUD_CHECKED = "fraud_checked"
+    FRAUD_CHECK_SKIPPED = "fraud_check_skipped"
+    ORDER_FAILED_FRAUD_CHECK = "order_failed_fraud_check"
+    FRAUD_SETTINGS_CHANGED = "fraud_settings_changed"
 
 
 def jsonable(value):
@@ -260,3 +264,27 @@ def terminate_requested(session, effect: SideEffect, actor: Actor, reason: str) 
     """A terminate recorded for an account nobody wants any more (a create that finished after its
     service or order was cancelled, the side-effect audit's --fix)."""
     return _effect_event(session, effect, actor, Verb.TERMINATE_REQUESTED, reason=reason)
+
+
+def fraud_checked(session, order_id, actor, check_id: int, module: str, verdict: str, score, threshold,
+                  error: str) -> OrderEvent:
+    """A fraud check ran (at placement or Run Fraud Check); `error` is already redacted."""
+    return _add(session, order_id, actor, Verb.FRAUD_CHECKED, details={
+        "fraud_check_id": check_id, "module": module, "verdict": verdict, "score": score,
+        "threshold": threshold, "error": error})
+
+
+def fraud_check_skipped(session, order_id, actor, module: str, reason: str) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.FRAUD_CHECK_SKIPPED,
+                details={"module": module, "reason": reason})
+
+
+def order_failed_fraud_check(session, order_id, actor, from_status, to_status, changes: dict) -> OrderEvent:
+    """Placement over the threshold: the Set as Fraud row applied by the system."""
+    return _add(session, order_id, actor, Verb.ORDER_FAILED_FRAUD_CHECK, from_status, to_status, changes)
+
+
+def fraud_settings_changed(session, actor, module: str, changed: list[str]) -> OrderEvent:
+    """Not about one order (order_id NULL); names the fields that changed, never a value."""
+    return _add(session, None, actor, Verb.FRAUD_SETTINGS_CHANGED,
+                details={"module": module, "changed": changed})

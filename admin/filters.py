@@ -217,9 +217,25 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
         return "equals"
 
 
+class FraudCheckFailedFilter(BaseSQLAFilter):
+    """Orders whose last fraud check could not run (they wait in Pending unscreened)."""
+
+    def __init__(self):
+        super().__init__(Order.fraud_check_failed, "Fraud check failed", options=[("1", "Yes"), ("0", "No")])
+
+    def validate(self, value):
+        return value in ("1", "0")
+
+    def apply(self, query, value, alias=None):
+        return query.filter(Order.fraud_check_failed.is_(value == "1"))
+
+    def operation(self):
+        return "equals"
+
+
 def order_filters() -> list[BaseSQLAFilter]:
     return [
         OrderIdFilter(), OrderNumberFilter(), DateRangeFilter(), ClientFilter(), AmountAtLeastFilter(),
         AmountAtMostFilter(), PaymentStatusFilter(), StatusFilter(), StatusGroupFilter(),
-        IpAddressFilter(), ProductFilter(),
+        IpAddressFilter(), ProductFilter(), FraudCheckFailedFilter(),
     ]

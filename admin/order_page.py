@@ -167,7 +167,6 @@ class OrderPageMixin:
 
     def _page_context(self, order: Order) -> SimpleNamespace:
         can_edit = has_permission(Permission.EDIT_ORDER)
-        fraud = order.fraud_output or {}
         notes_setting = db.session.get(Setting, "show_notes_on_checkout")
         return SimpleNamespace(
             client_url=_url_or_none("clients.details_view", id=order.client_id),
@@ -182,7 +181,6 @@ class OrderPageMixin:
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),
             show_client_notes=notes_setting is None or notes_setting.value != "0",
             max_attempts=current_app.config["SIDE_EFFECT_MAX_ATTEMPTS"],
-            fraud_reasons=fraud.get("reasons", []) if isinstance(fraud, dict) else [],
             servers=db.session.scalars(select(Server).where(Server.active).order_by(Server.name)).all(),
             registrars=available_registrar_modules(),
             gateways=db.session.scalars(

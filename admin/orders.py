@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
+from admin.fraud_panel import FraudPanelMixin
 from admin.list_views import GridToolsMixin
 from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
@@ -59,8 +60,8 @@ def _client_link(view, context, model, name):
     )
 
 
-class OrderView(ReviewQueueMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin, GridToolsMixin,
-                SecureModelView):
+class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
+                GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
@@ -192,6 +193,7 @@ def orders_menu() -> list[FilteredListLink]:
         _orders_link("Active", flt0_status_group_equals="active"),
         _orders_link("Cancelled", flt0_status_group_equals="cancelled"),
         _orders_link("Fraud", flt0_status_equals=OrderStatus.FRAUD.value),
+        _orders_link("Fraud check failed", flt0_fraud_check_failed_equals="1"),
         FilteredListLink("Review queue", "Orders", "orders.review_queue_view",
                          lambda: has_permission(Permission.VIEW_ORDER_DETAILS)),
     ]

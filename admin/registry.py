@@ -83,6 +83,10 @@ def register_views(admin: Admin) -> None:
     ]
     for view, model, name, endpoint in setup:
         admin.add_view(view(model, db, name=name, category="Setup", endpoint=endpoint))
+    from admin.fraud_settings import FraudSettingsView
+
+    admin.add_view(FraudSettingsView(name="Fraud Protection", category="Setup", endpoint="fraud_settings",
+                                     url="/admin/fraud-protection"))
 
     admin.add_view(EmailLogView(EmailLog, db, name="Email Log", category="Logs", endpoint="email_log"))
     from admin.activity import ActivityLogView

@@ -6,6 +6,7 @@ from flask import Flask
 ACTION_MODULES = (
     "api.add_order",
     "api.order_actions",
+    "api.fraud_check",
     "api.order_queries",
     "api.billing",
     "api.clients",

@@ -1,5 +1,6 @@
-"""AddOrder: WHMCS's parameters into a Cart, placed by actions.place.place_order (the one placement
-function, as Add New Order uses), with source=api and the credential as placing actor.
+"""AddOrder: WHMCS's parameters into a Cart, placed by actions.fraud_screening.place_screened_order
+(actions.place.place_order, as Add New Order uses, with the fraud check around it), with source=api
+and the credential as placing actor.
 
 How positions line up: api/add_order_cart.py.
 Addons, configurable options, custom fields and domain fields are decoded and checked, and an
@@ -9,7 +10,7 @@ order that carries any is refused with what is not supported: the catalog has no
 from sqlalchemy import select
 
 from actions.cart import Cart, PlacementError, PlaceOptions
-from actions.place import place_order
+from actions.fraud_screening import place_screened_order
 from api.add_order_cart import CATALOG, client_ip_of, domains_of, products_of, refuse_catalog_extras
 from api.errors import ApiError
 from api.formats import CYCLE_BY_SYSTEM_NAME
@@ -226,7 +227,7 @@ def add_order(call: Call) -> dict:
         placed_by_admin_id=call.caller.admin.id if call.caller.admin else None,
     )
     try:
-        order = place_order(call.session, cart, call.caller.actor, options)
+        order = place_screened_order(call.session, cart, call.caller.actor, options)
     except PlacementError as exc:
         raise ApiError(_message(call, exc.errors, product_keys, domain_keys)) from None
     call.order_id = order.id

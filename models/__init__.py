@@ -8,6 +8,7 @@ from models.billing import Invoice, InvoiceItem, Transaction
 from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
 from models.clients import Affiliate, Client
 from models.events import OrderEvent
+from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
 from models.order_counts import OrderStatusCount
 from models.orders import (
     CORE_ORDER_STATUSES,
@@ -48,7 +49,8 @@ from models.vocab import (
 __all__ = [
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
-    "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue",
+    "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",
+    "FraudService", "FraudVerdict",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",

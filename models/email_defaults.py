@@ -16,6 +16,7 @@ SERVER_WELCOME = "Dedicated/VPS Server Welcome Email"
 OTHER_WELCOME = "Other Product Welcome Email"
 AUTOMATIC_SETUP_FAILED = "Automatic Setup Failed"
 DOMAIN_REGISTRATION_CONFIRMATION = "Domain Registration Confirmation"
+FRAUD_ORDER_NOTIFICATION = "Fraud Order Notification"
 # Pseudo-name an action may record: resolved to the product's welcome email when sending.
 PRODUCT_WELCOME = "Product Welcome"
 
@@ -135,6 +136,19 @@ DEFAULT_EMAIL_TEMPLATES = [
         Domain: {{ service_domain }}
         Error: {{ error }}
         Attempts: {{ attempts }}
+
+        {{ admin_order_url }}"""),
+    _template(FRAUD_ORDER_NOTIFICATION, "admin", "Order #{{ order_number }} failed its fraud check", """
+        An order was placed with a fraud score over your threshold: it skipped Pending
+        and is now Fraud, its invoice Cancelled. Review it, and Set Back to Pending if
+        it is genuine (the invoice goes back to Unpaid).
+
+        Order ID: {{ order_id }} (#{{ order_number }})
+        Client: {{ client_name }} ({{ client_email }}), {{ client_country }}
+        IP Address: {{ client_ip }}
+        Total: {{ order_total }}
+        Fraud score: {{ fraud_score }} (threshold {{ fraud_threshold }})
+        Reasons: {{ fraud_reasons }}
 
         {{ admin_order_url }}"""),
     _template(DOMAIN_REGISTRATION_CONFIRMATION, "domain", "Domain Registration Confirmation", """

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +72,8 @@ class Order(Base):
         # A date or total filter lists in that column's order, then id: one index walk, no sort.
         Index("ix_orders_date_id", "date", "id"),
         Index("ix_orders_amount_id", "amount", "id"),
+        # The list's "Fraud check failed" filter (models/fraud.py).
+        Index("ix_orders_fraud_check_failed_id", "fraud_check_failed", "id"),
         CheckConstraint("order_number BETWEEN 1000000000 AND 9999999999", name="order_number_10_digits"),
         # Ids are never reused on SQLite either: "your first order will be ID 1, the second ID 2".
         {"sqlite_autoincrement": True},
@@ -94,6 +97,8 @@ class Order(Base):
     fraud_module: Mapped[str] = mapped_column(String(50), default="")
     fraud_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     fraud_output: Mapped[dict | None] = mapped_column(JSON)
+    # The last fraud check could not run: the order waits in Pending for a human (actions/fraud_*.py).
+    fraud_check_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     notes: Mapped[str] = mapped_column(Text, default="")  # the client's notes at checkout
     admin_notes: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20), default=OrderSource.ADMIN)

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     ATTEMPT_CC_CAPTURES = "Attempts CC Captures"
     CONFIGURE_ORDER_STATUSES = "Configure Order Statuses"
     CONFIGURE_FRAUD_PROTECTION = "Configure Fraud Protection"
+    # Each run is a paid query at the fraud service.
+    RUN_FRAUD_CHECK = "Run Fraud Check"
     LIST_CLIENTS = "List Clients"
     EDIT_CLIENTS = "Edit Clients Details"
     ADD_NEW_CLIENT = "Add New Client"
@@ -89,6 +91,7 @@ _SALES = _READ_ONLY + [
     Permission.CANCEL_ORDER,
     Permission.SET_AS_FRAUD,
     Permission.SET_BACK_TO_PENDING,
+    Permission.RUN_FRAUD_CHECK,
     Permission.CHANGE_ORDER_STATUS,
     Permission.ADD_NEW_CLIENT,
     Permission.EDIT_CLIENTS,

@@ -17,6 +17,7 @@ DEFAULT_SETTINGS = {
     "currency": "USD",  # the default currency's ISO code: gateways, email amounts (models/currency.py)
     "currency_prefix": "$",  # how the admin writes amounts: "$1,234.50 USD"
     "currency_suffix": " USD",
+    "fraud_module": "none",  # the one active fraud module (Setup > Fraud Protection)
 }
 
 

@@ -140,6 +140,8 @@ class FraudParams:
     currency: str
     # Scores strictly above the threshold count as fraud (MaxMind: 0.01-99).
     threshold: Decimal = Decimal(20)
+    # MaxMind: account_id, license_key, host, service, timeout, and the reject rules
+    # reject_free_email, reject_country_mismatch, reject_anonymous_proxy, high_risk_countries [ISO].
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
     user_agent: str = ""
     accept_language: str = ""
@@ -151,6 +153,8 @@ class FraudResult:
     is_fraud: bool
     reasons: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    # The answer's readable fields, label -> value (IP country, ISP, proxy, email and address checks).
+    details: dict[str, Any] = field(default_factory=dict)
     # Set when the check could not run (service down, bad licence); the caller
     # decides whether to let the order through. Empty means the check ran.
     error: str = ""

@@ -19,11 +19,13 @@ from extensions import db
 from models import (
     AdminSession,
     ApiCredential,
+    FraudModuleSettings,
     Gateway,
     OrderStatus,
     Role,
     Server,
     ServiceStatus,
+    Setting,
     SideEffect,
     SideEffectStatus,
     hash_secret,
@@ -37,6 +39,7 @@ SECRETS = {
     "server webhook secret": "whsec-server-55120",
     "gateway key": "sk_live_gateway_88213",
     "API secret": "api-secret-66410",
+    "fraud licence key": "maxmind-licence-40917",
     "admin password": factories.PASSWORD,
 }
 
@@ -57,6 +60,10 @@ def seed_world(session) -> dict:
     session.add(server)
     session.add(Gateway(name="stripe", display_name="Stripe", module="banktransfer",
                         settings=json.dumps({"secret_key": SECRETS["gateway key"]})))
+    # An active fraud module (nothing listens on its host: a check run by the crawl fails fast).
+    session.add(FraudModuleSettings(module="maxmind", account_id="42", host="127.0.0.1:9", timeout=1,
+                                    license_key=SECRETS["fraud licence key"]))
+    session.get(Setting, "fraud_module").value = "maxmind"
     support_role = session.scalar(select(Role).where(Role.name == "Support"))
     session.add(ApiCredential(identifier="ident-1", secret_hash=hash_secret(SECRETS["API secret"]),
                               role=support_role, description="shop"))

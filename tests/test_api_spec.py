@@ -13,6 +13,7 @@ PHASE_ONE = {
     "CancelOrder",
     "DeleteOrder",
     "FraudOrder",
+    "OrderFraudCheck",
     "PendingOrder",
     "GetOrders",
     "GetOrderStatuses",

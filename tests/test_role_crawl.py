@@ -27,6 +27,8 @@ _CUSTOM = {
     "api_credentials.rotate_view": (Permission.MANAGE_API_CREDENTIALS,),
     "api_credentials.revoke_view": (Permission.MANAGE_API_CREDENTIALS,),
     "add_order.index": (Permission.ADD_NEW_ORDER,),
+    "orders.run_fraud_check_view": (Permission.RUN_FRAUD_CHECK,),
+    "fraud_settings.index": (),  # opening the page (Configure Fraud Protection) is all it takes
     "add_order.preview": (Permission.ADD_NEW_ORDER,),
     "auth.login": (),  # signing in needs no permission (a signed-in admin is sent on)
     # The login's second step and forced two-factor set-up: a pending login, not a permission.

@@ -21,6 +21,8 @@ class MaxMindState:
         self.lock = threading.Lock()
         self.scores: dict[str, float] = {}
         self.disposition: dict | None = None
+        # Merged into Insights and Factors answers (email, billing_address, ip_address traits ...).
+        self.insights: dict = {}
         self.transactions: list[tuple[str, dict]] = []  # (path, request body)
 
 
@@ -43,6 +45,7 @@ class MaxMindHandler(JsonHandler):
             ip = body.get("device", {}).get("ip_address", "")
             score = state.scores.get(ip, 0.49)
             disposition = state.disposition
+            insights = dict(state.insights)
         answer = {
             "id": "5bc5d6c2-b2c8-40af-87f4-6d61af86b6ae",
             "risk_score": score,
@@ -62,4 +65,6 @@ class MaxMindHandler(JsonHandler):
             ]
         if service in ("insights", "factors"):
             answer["ip_address"].update(country={"iso_code": "GB", "names": {"en": "United Kingdom"}})
+            answer["ip_address"].update(insights.pop("ip_address", {}))
+            answer.update(insights)
         self.send_json(200, answer)
