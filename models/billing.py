@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Money, UTCDateTime, utcnow
@@ -33,6 +33,11 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Why the last Attempt Capture failed ("" once one succeeds): shown on the invoice and order pages.
+    capture_error: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    # Bumped by every invoice action (actions.invoice_access): a form posted from an older page
+    # (a double click, a second tab) is refused instead of paying or refunding twice.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship()
