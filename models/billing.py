@@ -48,6 +48,13 @@ class Invoice(Base):
         back_populates="invoice", order_by="Transaction.id"
     )
 
+    def derive_totals(self) -> None:
+        """Subtotal, tax and total from the lines: never typed. Orderdesk has no tax rules yet, so
+        tax is 0.00; credit applied is subtracted."""
+        self.subtotal = sum((item.amount for item in self.items), Decimal("0.00"))
+        self.tax = Decimal("0.00")
+        self.total = self.subtotal + self.tax - (self.credit or Decimal("0.00"))
+
     @property
     def amount_paid(self) -> Decimal:
         return sum((t.amount_in for t in self.transactions), Decimal("0.00"))
