@@ -25,6 +25,12 @@ class ErrorCode(StrEnum):
     NOT_BULK = "not_bulk"  # the action is not offered as a bulk change
     NO_RECIPIENTS = "no_recipients"  # a mass mail with nobody to write to
     TOO_MANY_RECIPIENTS = "too_many_recipients"  # a mass mail beyond actions.mass_mail.MAX_RECIPIENTS
+    # Invoice actions (actions/invoice_access.py and the verb modules beside it).
+    OVERPAYMENT = "overpayment"  # a payment larger than the balance
+    OVER_REFUND = "over_refund"  # a refund larger than what is left of the payment
+    DUPLICATE_PAYMENT = "duplicate_payment"  # the gateway's transaction id is recorded already
+    GATEWAY_CANNOT_CAPTURE = "gateway_cannot_capture"
+    CAPTURE_UNDER_WAY = "capture_under_way"
 
 
 class TransitionError(Exception):

@@ -25,7 +25,15 @@ from actions.affiliate import assign_affiliate
 from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
-from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, TransitionError, run_order_action
+from actions.transitions import (
+    STALE_MESSAGE,
+    TRANSITIONS,
+    Action,
+    ErrorCode,
+    Transition,
+    TransitionError,
+    run_order_action,
+)
 from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
 from admin.filters import order_statuses
@@ -96,6 +104,12 @@ def _action_inputs(row: Transition, order: Order) -> dict:
     if row.chooses_status:
         return {"new_status": request.form.get("status", "")}
     return {}
+
+
+def _refund_missing(order: Order) -> str | None:
+    """Why the page has no Cancel & Refund although the order holds payments: the gateway's reason."""
+    found = TRANSITIONS[Action.CANCEL_AND_REFUND].refusal(db.session, order)
+    return found.message if found is not None and found.code == ErrorCode.GATEWAY_CANNOT_REFUND else None
 
 
 def row_permitted(row: Transition) -> bool:
@@ -176,6 +190,7 @@ class OrderPageMixin:
             actions=self.available_actions(order),
             unavailable=self.unavailable_actions(order),
             describe=describe,
+            refund_missing=_refund_missing(order),
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),
