@@ -36,6 +36,8 @@ class Verb(StrEnum):
     SIDE_EFFECT_RETRIED = "side_effect_retried"
     SIDE_EFFECT_CANCELLED = "side_effect_cancelled"
     TERMINATE_REQUESTED = "terminate_requested"
+    RENEWAL_INVOICED = "renewal_invoiced"
+    DAILY_RUN = "daily_run"
 
 
 def jsonable(value):
@@ -218,3 +220,22 @@ def terminate_requested(session, effect: SideEffect, actor: Actor, reason: str) 
     """A terminate recorded for an account nobody wants any more (a create that finished after its
     service or order was cancelled, the side-effect audit's --fix)."""
     return _effect_event(session, effect, actor, Verb.TERMINATE_REQUESTED, reason=reason)
+
+
+def renewals_invoiced(session: Session, actor: Actor, entries: list[tuple[int, dict]]) -> None:
+    """The daily run's renewal invoices, one event per (order, invoice): details {invoice_id,
+    due_date, services, domains}. One multi-row INSERT: a run writes thousands."""
+    if not entries:
+        return
+    now = utcnow()
+    session.execute(insert(OrderEvent), [
+        dict(order_id=order_id, actor_type=actor.type, actor_id=actor.id, actor_name=actor.name,
+             verb=Verb.RENEWAL_INVOICED.value, from_status="", to_status="", details=jsonable(details),
+             created_at=now)
+        for order_id, details in entries
+    ])
+
+
+def daily_run(session: Session, actor: Actor, summary: dict) -> OrderEvent:
+    """A daily automation run's summary (not about one order: order_id NULL)."""
+    return _add(session, None, actor, Verb.DAILY_RUN, details=summary)

@@ -93,3 +93,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(SideEffectView(SideEffect, db, name="All side effects", category="Jobs",
                                   endpoint="side_effects", url="/admin/side-effects"))
     admin.add_menu_item(JobsDashboardLink(), target_category="Jobs")
+    from admin.automation import DailyAutomationView
+
+    admin.add_view(DailyAutomationView(name="Daily automation", category="Jobs", endpoint="daily_automation",
+                                       url="/admin/daily-automation"))

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, select, true
 
 from models.billing import Invoice, Transaction
 from models.orders import Order, OrderStatusDefinition
-from models.vocab import OrderStatus
+from models.vocab import InvoiceStatus, OrderStatus
 
 
 class OrderAction(StrEnum):
@@ -129,4 +129,28 @@ def no_unrefunded_payments(session, order: Order) -> Refusal | None:
     return Refusal(
         RefusalCode.UNREFUNDED_PAYMENTS,
         "The invoice has payments that are not refunded; refund them before deleting the order",
+    )
+
+
+# --- the daily run's sweeps ---------------------------------------------------------------------
+
+
+def stale_unpaid_where(cutoff) -> ColumnElement[bool]:
+    """SQL on orders: is_stale_unpaid, for the selection (Order joined to its first invoice)."""
+    paid_anything = select(Transaction.id).where(
+        Transaction.invoice_id == Invoice.id, Transaction.amount_in > 0).exists()
+    return (
+        (Order.status == OrderStatus.PENDING) & (Order.date <= cutoff)
+        & (Invoice.status == InvoiceStatus.UNPAID) & ~paid_anything
+    )
+
+
+def is_stale_unpaid(order: Order, cutoff) -> bool:
+    """"Cancel unpaid pending orders after N days": Pending (the core status: a custom one was set by
+    someone on purpose), placed on or before `cutoff`, its invoice Unpaid with nothing paid on it
+    (a part-paid order is a conversation, not a stale one). No invoice: not "unpaid"."""
+    invoice = order.invoice
+    return (
+        order.status == OrderStatus.PENDING and order.date <= cutoff and invoice is not None
+        and invoice.status == InvoiceStatus.UNPAID and invoice.amount_paid == 0
     )

@@ -15,6 +15,9 @@ DEFAULT_SETTINGS = {
     "order_days_grace": "0",  # days from placement to the first invoice's due date
     "show_notes_on_checkout": "1",  # the order page shows the client's notes ("0": hidden)
     "currency": "USD",  # gateways and email amounts
+    # The daily automation (actions/renewals.py, actions/auto_cancel.py, jobs/daily.py).
+    "invoice_generation_days": "14",  # renewal invoices this many days before the due date
+    "cancel_unpaid_orders_after_days": "0",  # Pending orders with an unpaid invoice; "0": off
 }
 
 
