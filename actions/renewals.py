@@ -8,8 +8,9 @@ An item is due when it is Active and its next invoice date (the start of the fir
 invoiced) is on or before `horizon` (today + "Invoice Generation Days"). Each due item gets one
 line for that period and its next invoice date moves on one billing cycle in the same
 transaction, so a second run finds nothing to do for it: each period is invoiced once. An item
-behind by several periods gets one per run. The client's items due on one day with one payment
-method share an invoice (WHMCS groups them too); its due date is that day.
+behind by several periods gets one per call (jobs/daily.py calls again until none is due). The
+client's items due on one day with one payment method share an invoice (WHMCS groups them too);
+its due date is that day.
 
 The price is the item's recurring amount (the price agreed at order, overrides included). For a
 recurring promotion with a "Recur For" count, renewals 1 .. recur_for keep the discount, shown as
@@ -80,6 +81,7 @@ class RenewalBatch:
     invoice_ids: list[int] = field(default_factory=list)
     services: int = 0
     domains: int = 0
+    moved_without_line: int = 0  # items renewing at 0.00
     total: Decimal = ZERO
 
 
@@ -119,6 +121,8 @@ def invoice_renewals(
             method = orders.get(item.order_id, ("", None))[0]
             groups[(item.client_id, item.start, method)].append((item, lines))
             setattr(batch, f"{item.kind}s", getattr(batch, f"{item.kind}s") + 1)
+        else:
+            batch.moved_without_line += 1
     _write_invoices(session, groups, orders, today, actor, batch)
     for kind, model in (("service", Service), ("domain", Domain)):
         if moves[kind]:

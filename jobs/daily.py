@@ -4,7 +4,7 @@
 
 Steps, each idempotent (running twice on one day does each thing once):
 1. renewal invoices for active services and domains due within "Invoice Generation Days"
-   (actions/renewals.py), a batch of clients per transaction;
+   (actions/renewals.py), a batch of clients per transaction, every missed period too;
 2. "Cancel unpaid pending orders after N days" when set (actions/auto_cancel.py), one order per
    transaction through Cancel Order;
 then the run's summary as an event (actor: the system), shown on the Daily Automation page.
@@ -39,6 +39,7 @@ DAILY_ACTOR = Actor.system("Daily automation")
 JOB_FUNCTION = "jobs.daily.run_daily_job"
 CLIENTS_PER_BATCH = 500
 ORDERS_PER_BATCH = 500
+MAX_PASSES = 60  # periods caught up in one run at most (five years of a monthly service)
 SUMMARY_IDS = 200  # order ids kept in the run's summary event
 
 
@@ -81,15 +82,22 @@ def run_daily(session: Session, today: date | None = None) -> DailyReport:
 def _renewals(session: Session, today: date, report: DailyReport) -> None:
     report.invoice_generation_days = invoice_generation_days(session)
     horizon = today + timedelta(days=report.invoice_generation_days)
-    total, after = 0, 0
-    while clients := due_clients(session, horizon, after, CLIENTS_PER_BATCH):
-        batch = invoice_renewals(session, clients, horizon, today, DAILY_ACTOR)
-        session.commit()
-        report.renewal_invoices += len(batch.invoice_ids)
-        report.renewed_services += batch.services
-        report.renewed_domains += batch.domains
-        total += batch.total
-        after = clients[-1]
+    total = 0
+    # A pass invoices one period per due item; an item behind by several periods (a worker that was
+    # down for a while) is still due after it, so passes repeat until one finds nothing.
+    for _ in range(MAX_PASSES):
+        after, invoiced = 0, 0
+        while clients := due_clients(session, horizon, after, CLIENTS_PER_BATCH):
+            batch = invoice_renewals(session, clients, horizon, today, DAILY_ACTOR)
+            session.commit()
+            invoiced += batch.services + batch.domains + batch.moved_without_line
+            report.renewal_invoices += len(batch.invoice_ids)
+            report.renewed_services += batch.services
+            report.renewed_domains += batch.domains
+            total += batch.total
+            after = clients[-1]
+        if not invoiced:
+            break
     report.renewal_total = f"{total:.2f}"
 
 

@@ -241,3 +241,25 @@ def test_the_daily_automation_page_shows_the_runs_to_those_allowed(session, clie
     text = page.get_data(as_text=True)
     assert 'class="run-invoices">1<' in text and "unpaid pending orders are never cancelled" in text
     assert client_as(support_admin).get("/admin/daily-automation/").status_code == 403
+
+
+def test_an_item_behind_by_several_periods_is_caught_up_in_one_run_each_period_once(session):
+    order = factories.make_order(services=(ServiceStatus.ACTIVE,), status=OrderStatus.ACTIVE,
+                                 invoice_status=InvoiceStatus.PAID, paid=True)
+    behind = add_months(TODAY, -3)  # the worker was down for three months
+    order.services[0].next_invoice_date = behind
+    session.commit()
+    horizon = TODAY + timedelta(days=GENERATION_DAYS)
+    periods = []
+    start = behind
+    while start <= horizon:
+        periods.append(start)
+        start = add_months(start, 1)
+
+    first, second = run_daily(session, TODAY), run_daily(session, TODAY)
+
+    assert (first.renewal_invoices, second.renewal_invoices) == (len(periods), 0)
+    due_dates = session.scalars(select(Invoice.due_date).where(Invoice.id != order.invoice_id)
+                                .order_by(Invoice.due_date)).all()
+    assert due_dates == periods
+    assert session.get(Service, order.services[0].id).next_invoice_date == start
