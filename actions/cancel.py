@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order, order_action
+from actions.refund_payment import refundable_left
 from actions.side_effects import record_side_effect
 from actions.transitions import TRANSITIONS, Action, TransitionError, apply_transition
 from models import Order, SideEffectKind
-from models.guards import refundable_payments
 
 
 @order_action
@@ -37,7 +37,8 @@ def cancel_order(
         raise TransitionError.from_refusal(found)
     from_status = order.status
     transition = TRANSITIONS[action]
-    payments = refundable_payments(order.invoice) if transition.refund else []
+    # What is left of each payment, less refunds already requested from the invoice page.
+    payments = refundable_left(session, order.invoice) if transition.refund else []
     changes = apply_transition(session, order, transition, actor)
     events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)
     if payments:

@@ -23,6 +23,12 @@ class ErrorCode(StrEnum):
     UNKNOWN_STATUS = "unknown_status"
     SIDE_EFFECTS_PENDING = "side_effects_pending"  # delete while module commands are still to run
     NOT_BULK = "not_bulk"  # the action is not offered as a bulk change
+    # Invoice actions (actions/invoice_access.py and the verb modules beside it).
+    OVERPAYMENT = "overpayment"  # a payment larger than the balance
+    OVER_REFUND = "over_refund"  # a refund larger than what is left of the payment
+    DUPLICATE_PAYMENT = "duplicate_payment"  # the gateway's transaction id is recorded already
+    GATEWAY_CANNOT_CAPTURE = "gateway_cannot_capture"
+    CAPTURE_UNDER_WAY = "capture_under_way"
 
 
 class TransitionError(Exception):

@@ -38,6 +38,14 @@ class Verb(StrEnum):
     TERMINATE_REQUESTED = "terminate_requested"
     RENEWAL_INVOICED = "renewal_invoiced"
     DAILY_RUN = "daily_run"
+    INVOICE_PAYMENT_ADDED = "invoice_payment_added"
+    INVOICE_PAID = "invoice_paid"
+    INVOICE_REFUND_RECORDED = "invoice_refund_recorded"
+    INVOICE_REFUND_REQUESTED = "invoice_refund_requested"
+    INVOICE_CAPTURE_REQUESTED = "invoice_capture_requested"
+    INVOICE_CANCELLED = "invoice_cancelled"
+    INVOICE_MARKED_UNPAID = "invoice_marked_unpaid"
+    INVOICE_LINES_EDITED = "invoice_lines_edited"
 
 
 def jsonable(value):
@@ -239,3 +247,59 @@ def renewals_invoiced(session: Session, actor: Actor, entries: list[tuple[int, d
 def daily_run(session: Session, actor: Actor, summary: dict) -> OrderEvent:
     """A daily automation run's summary (not about one order: order_id NULL)."""
     return _add(session, None, actor, Verb.DAILY_RUN, details=summary)
+
+
+# --- invoice actions: on the timeline of the invoice's order (order_id None: an activity log row) ---
+
+
+def _money_row(transaction) -> dict:
+    return {"transaction": transaction.id, "gateway": transaction.gateway,
+            "transaction_id": transaction.transaction_id, "date": transaction.date,
+            "amount_in": transaction.amount_in, "amount_out": transaction.amount_out,
+            "fees": transaction.fees, "refund_of_id": transaction.refund_of_id}
+
+
+def invoice_payment_added(session, order_id, actor, invoice, payment) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_PAYMENT_ADDED,
+                details={"invoice_id": invoice.id, "payment": _money_row(payment),
+                         "balance": invoice.balance})
+
+
+def invoice_paid(session, order_id, actor, invoice, from_status: str) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_PAID, details={
+        "invoice_id": invoice.id, "invoice": {"from": from_status, "to": invoice.status},
+        "date_paid": invoice.date_paid})
+
+
+def invoice_refund_recorded(session, order_id, actor, invoice, refund) -> OrderEvent:
+    """A refund made outside Orderdesk (or by a gateway that cannot refund), written down by hand."""
+    return _add(session, order_id, actor, Verb.INVOICE_REFUND_RECORDED,
+                details={"invoice_id": invoice.id, "refund": _money_row(refund), "balance": invoice.balance})
+
+
+def invoice_refund_requested(session, order_id, actor, invoice_id, effect: SideEffect) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_REFUND_REQUESTED, details={
+        "invoice_id": invoice_id, "side_effect_id": effect.id, "payment_id": effect.payload["payment_id"],
+        "amount": effect.payload["amount"], "gateway": effect.payload["gateway"]})
+
+
+def invoice_capture_requested(session, order_id, actor, invoice_id, effect: SideEffect) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_CAPTURE_REQUESTED, details={
+        "invoice_id": invoice_id, "side_effect_id": effect.id, "amount": effect.payload["amount"],
+        "gateway": effect.payload["gateway"]})
+
+
+def invoice_cancelled(session, order_id, actor, invoice_id, from_status: str) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_CANCELLED,
+                details={"invoice_id": invoice_id, "invoice": {"from": from_status, "to": "Cancelled"}})
+
+
+def invoice_marked_unpaid(session, order_id, actor, invoice_id, from_status: str) -> OrderEvent:
+    return _add(session, order_id, actor, Verb.INVOICE_MARKED_UNPAID,
+                details={"invoice_id": invoice_id, "invoice": {"from": from_status, "to": "Unpaid"}})
+
+
+def invoice_lines_edited(session, order_id, actor, invoice, lines: dict, totals: dict) -> OrderEvent:
+    """`lines`: {added: [...], changed: [{id, from, to}], removed: [...]}; `totals`: {from, to}."""
+    return _add(session, order_id, actor, Verb.INVOICE_LINES_EDITED,
+                details={"invoice_id": invoice.id, "lines": lines, "totals": totals})

@@ -33,9 +33,12 @@ Outcomes of a successful attempt:
     module_terminate -> service Cancelled or Fraud (payload then_status)
     domain_register / domain_transfer -> domain Active
     refund -> a refund Transaction (amount_out, refund_of_id -> the payment, transaction_id from
-        result.data["transaction_id"]); invoice Refunded once every payment is refunded
+        result.data["transaction_id"]); a Paid or Cancelled invoice Refunded once every payment is
+        refunded (actions.refund_payment.mark_refunded_if_settled)
     email -> email_log row sent (sent_at)
-    capture -> the row only: no action records captured payments yet
+    capture -> a payment Transaction, and the invoice Paid when that settles it
+        (actions.attempt_capture.record_capture); a failed capture (retrying or final) writes its
+        error on the invoice (record_capture_error) and leaves it as it was
 """
 
 from datetime import datetime
@@ -46,8 +49,10 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import SYSTEM, Actor
+from actions.attempt_capture import record_capture, record_capture_error
 from actions.locking import lock_order_row
 from actions.redaction import redact, side_effect_secrets
+from actions.refund_payment import mark_refunded_if_settled
 from actions.side_effects import change_side_effect, record_welcome_email, request_terminate
 from models import (
     Domain,
@@ -55,7 +60,6 @@ from models import (
     EmailLog,
     EmailStatus,
     Invoice,
-    InvoiceStatus,
     Order,
     OrderStatus,
     Service,
@@ -66,7 +70,6 @@ from models import (
     Transaction,
     utcnow,
 )
-from models.guards import refundable_payments
 
 ENDED_ORDER = (OrderStatus.CANCELLED, OrderStatus.FRAUD)
 _RUNNING = (SideEffectStatus.RUNNING,)
@@ -178,10 +181,7 @@ def _refunded(session: Session, effect: SideEffect, result) -> dict | None:
         )
     )
     session.flush()
-    if refundable_payments(invoice):
-        return None
-    invoice.date_refunded = utcnow()
-    return _item_change("invoice", invoice, InvoiceStatus.REFUNDED)
+    return mark_refunded_if_settled(invoice)
 
 
 def _emailed(session: Session, effect: SideEffect, result) -> dict | None:
@@ -200,7 +200,7 @@ _OUTCOMES = {
     SideEffectKind.DOMAIN_TRANSFER: _registered,
     SideEffectKind.REFUND: _refunded,
     SideEffectKind.EMAIL: _emailed,
-    SideEffectKind.CAPTURE: lambda session, effect, result: None,
+    SideEffectKind.CAPTURE: record_capture,
 }
 
 
@@ -260,6 +260,8 @@ def fail_side_effect(
         values = dict(status=SideEffectStatus.FAILED, next_attempt_at=None, finished_at=utcnow())
     if not change_side_effect(session, effect, _RUNNING, attempt, last_error=error, **values):
         return False
+    if effect.kind == SideEffectKind.CAPTURE:
+        record_capture_error(session, effect, error, retry_at)
     if retry_at is None and effect.kind == SideEffectKind.EMAIL:
         log = _fresh(session, EmailLog, effect.target_id)
         if log is not None:

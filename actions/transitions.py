@@ -163,8 +163,9 @@ def _row(action: OrderAction, label: str, order_to: str | None, **kw) -> Transit
     return Transition(action, label, ALLOWED_FROM[action], order_to, **kw)
 
 
-# Provisioning no longer wanted once an order is cancelled or set as fraud.
-_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER)
+# Provisioning, and captures of the invoice, no longer wanted once an order is cancelled or set as fraud.
+_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER,
+                 SideEffectKind.CAPTURE)
 
 _CANCEL_ITEMS = dict(
     verb=events.Verb.ORDER_CANCELLED,

@@ -10,6 +10,7 @@ from wtforms import SelectField
 
 from admin.audited_edits import AuditedEditMixin
 from admin.base import SecureModelView
+from admin.invoice_page import InvoicePageMixin
 from admin.list_views import GridToolsMixin
 from extensions import db
 from models import Gateway, Invoice, Permission
@@ -20,7 +21,7 @@ def gateway_choices() -> list[tuple[str, str]]:
     return [(gateway.name, gateway.display_name) for gateway in gateways]
 
 
-class InvoiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
+class InvoiceView(InvoicePageMixin, AuditedEditMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_INVOICES
     create_permission = edit_permission = Permission.MANAGE_INVOICE
@@ -28,7 +29,6 @@ class InvoiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
     # Invoices are issued, paid, cancelled and refunded by actions/; orders point at them.
     allow_create = allow_delete = False
 
-    details_template = "admin/invoice_details.html"
     column_list = ("id", "client", "date", "due_date", "date_paid", "total", "payment_method", "status")
     column_labels = {"id": "ID"}
     column_default_sort = ("id", True)

@@ -25,7 +25,15 @@ from actions.affiliate import assign_affiliate
 from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
-from actions.transitions import STALE_MESSAGE, TRANSITIONS, Transition, TransitionError, run_order_action
+from actions.transitions import (
+    STALE_MESSAGE,
+    TRANSITIONS,
+    Action,
+    ErrorCode,
+    Transition,
+    TransitionError,
+    run_order_action,
+)
 from admin.base import has_permission
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
@@ -95,6 +103,12 @@ def _action_inputs(row: Transition, order: Order) -> dict:
     return {}
 
 
+def _refund_missing(order: Order) -> str | None:
+    """Why the page has no Cancel & Refund although the order holds payments: the gateway's reason."""
+    found = TRANSITIONS[Action.CANCEL_AND_REFUND].refusal(db.session, order)
+    return found.message if found is not None and found.code == ErrorCode.GATEWAY_CANNOT_REFUND else None
+
+
 def row_permitted(row: Transition) -> bool:
     return all(has_permission(p) for p in row.permissions)
 
@@ -161,6 +175,7 @@ class OrderPageMixin:
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
             can_edit=can_edit,
             actions=self.available_actions(order),
+            refund_missing=_refund_missing(order),
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),

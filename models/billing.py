@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Money, UTCDateTime, utcnow
@@ -33,6 +33,11 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Why the last Attempt Capture failed ("" once one succeeds): shown on the invoice and order pages.
+    capture_error: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    # Bumped by every invoice action (actions.invoice_access): a form posted from an older page
+    # (a double click, a second tab) is refused instead of paying or refunding twice.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship()
@@ -42,6 +47,13 @@ class Invoice(Base):
     transactions: Mapped[list["Transaction"]] = relationship(
         back_populates="invoice", order_by="Transaction.id"
     )
+
+    def derive_totals(self) -> None:
+        """Subtotal, tax and total from the lines: never typed. Orderdesk has no tax rules yet, so
+        tax is 0.00; credit applied is subtracted."""
+        self.subtotal = sum((item.amount for item in self.items), Decimal("0.00"))
+        self.tax = Decimal("0.00")
+        self.total = self.subtotal + self.tax - (self.credit or Decimal("0.00"))
 
     @property
     def amount_paid(self) -> Decimal:

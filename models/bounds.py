@@ -10,11 +10,13 @@ with a message that can be shown next to the field, never a database error.
     parse_int("3", minimum=1, maximum=100, what="Quantity") -> 3
     parse_money("12.30") -> Decimal("12.30")     at most 2 decimals, |x| within Numeric(16,2)
     parse_percentage("15") -> Decimal("15")      0..100
+    parse_date("2026-12-01") -> date(2026, 12, 1)   ISO 8601, years MIN_YEAR .. MAX_YEAR
     clean_text(value, max_length=255)            no NUL or other control characters but tab/CR/LF
     control_character_refusal(value, line_breaks=True) -> message | None   the request-wide check
     integer_range(column_type) -> (lowest, highest) an integer column holds
 """
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import BigInteger
@@ -34,6 +36,7 @@ MAX_PERCENTAGE = Decimal(100)
 MAX_LIST_PAGE = 10_000  # deepest list page (0-based) a generic admin list serves
 MAX_PROMOTION_USES = 1_000_000_000
 MAX_SORT_ORDER = 1_000_000
+MIN_YEAR, MAX_YEAR = 2000, 2999  # dates an admin types (a payment's date)
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
@@ -124,6 +127,19 @@ def parse_percentage(value, what: str = "The percentage") -> Decimal:
     if amount > MAX_PERCENTAGE:
         raise InvalidInput(f"{what} must be between 0 and 100.")
     return amount
+
+
+def parse_date(value, what: str = "The date") -> date:
+    text = _text(value)
+    try:
+        parsed = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidInput(f"{what} must be a date like 2026-12-31.")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidInput(f"{what} must be between {MIN_YEAR} and {MAX_YEAR}.")
+    return parsed
 
 
 def has_forbidden_characters(value: str, *, line_breaks: bool = True) -> bool:

@@ -28,6 +28,9 @@ class Client(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(20), default=ClientStatus.ACTIVE, index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The client's saved card at the card gateway (Stripe: cus_... and pm_...), for Attempt Capture.
+    gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
+    gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -18,6 +18,10 @@ class Permission(StrEnum):
     CHANGE_ORDER_STATUS = "Change Order Status"
     REFUND_INVOICE_PAYMENTS = "Refund Invoice Payments"
     ATTEMPT_CC_CAPTURES = "Attempts CC Captures"
+    ADD_INVOICE_PAYMENTS = "Add Invoice Payments and Mark Invoices Paid"
+    CANCEL_INVOICES = "Cancel Invoices"
+    MARK_INVOICES_UNPAID = "Mark Invoices Unpaid"
+    EDIT_INVOICE_LINES = "Edit Invoice Lines"
     CONFIGURE_ORDER_STATUSES = "Configure Order Statuses"
     CONFIGURE_FRAUD_PROTECTION = "Configure Fraud Protection"
     LIST_CLIENTS = "List Clients"
@@ -91,6 +95,10 @@ _SALES = _READ_ONLY + [
     Permission.PERFORM_SERVER_OPERATIONS,
     Permission.PERFORM_REGISTRAR_OPERATIONS,
     Permission.MANAGE_INVOICE,
+    Permission.ADD_INVOICE_PAYMENTS,
+    Permission.ATTEMPT_CC_CAPTURES,
+    Permission.CANCEL_INVOICES,
+    Permission.EDIT_INVOICE_LINES,
     Permission.RETRY_SIDE_EFFECTS,
     Permission.CANCEL_SIDE_EFFECTS,
     Permission.EXPORT_LISTS,

@@ -27,6 +27,7 @@ REGISTRARS = {
 GATEWAYS = {
     "banktransfer": "modules.gateways.banktransfer:BankTransfer",
     "stripe": "modules.gateways.stripe_gateway:StripeGateway",
+    "testgateway": "modules.gateways.test_gateway:TestGateway",
 }
 FRAUD = {
     "none": "modules.fraud.none:NoFraudCheck",

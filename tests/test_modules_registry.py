@@ -31,7 +31,7 @@ KINDS = [
         registry.get_gateway_module,
         registry.available_gateway_modules,
         GatewayModule,
-        {"banktransfer", "stripe"},
+        {"banktransfer", "stripe", "testgateway"},
     ),
     (registry.get_fraud_module, registry.available_fraud_modules, FraudModule, {"none", "maxmind"}),
     (registry.get_mail_transport, registry.available_mail_transports, MailTransport, {"log_only", "smtp"}),

@@ -3,7 +3,7 @@
 Existing items have had every period up to their next due date invoiced: they start there.
 
 Revision ID: 96911c48af33
-Revises: 985725954f1f
+Revises: 1894b54faa51
 Create Date: 2026-12-01 11:53:07.558688
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '96911c48af33'
-down_revision = '985725954f1f'
+down_revision = '1894b54faa51'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,32 @@
+"""An invoice becomes paid in full: the one function every path calls (Add Payment, Mark Paid, a
+successful Attempt Capture), so what follows a payment is added in one place.
+
+    mark_invoice_paid(session, invoice, actor, paid_at) -> Invoice
+
+Sets Paid with its date paid (clearing a cancellation date) and writes invoice_paid on the order's
+timeline. An invoice that is Paid already is left as it is (no second event). The caller holds
+the invoice's lock (actions.invoice_access.lock_invoice) and has recorded the payment; flushes,
+never commits.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from actions import events
+from actions.actor import Actor
+from actions.invoice_access import order_id_of, touch
+from models import Invoice, InvoiceStatus
+
+
+def mark_invoice_paid(session: Session, invoice: Invoice, actor: Actor, paid_at: datetime) -> Invoice:
+    if invoice.status == InvoiceStatus.PAID:
+        return invoice
+    from_status = invoice.status
+    invoice.status = InvoiceStatus.PAID
+    invoice.date_paid = paid_at
+    invoice.date_cancelled = None
+    touch(invoice)
+    events.invoice_paid(session, order_id_of(session, invoice.id), actor, invoice, from_status)
+    session.flush()
+    return invoice
