@@ -26,3 +26,19 @@ def invoice_generation_days(session: Session) -> int:
 def cancel_unpaid_after_days(session: Session) -> int:
     """"Cancel unpaid pending orders after N days"; 0: off."""
     return _days(session, "cancel_unpaid_orders_after_days")
+
+
+def _on(session: Session, key: str) -> bool:
+    setting = session.get(Setting, key)
+    value = setting.value if setting else DEFAULT_SETTINGS[key]
+    return str(value).strip().lower() in ("1", "on", "yes", "true")
+
+
+def provision_existing_clients_only(session: Session) -> bool:
+    """"Only auto-provision for existing clients" (WHMCS AutoProvisionExistingOnly)."""
+    return _on(session, "auto_provision_existing_only")
+
+
+def auto_accept_paid_orders(session: Session) -> bool:
+    """"Accept orders automatically once their invoice is paid and every item is set up"."""
+    return _on(session, "auto_accept_paid_orders")

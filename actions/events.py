@@ -37,6 +37,7 @@ class Verb(StrEnum):
     SIDE_EFFECT_CANCELLED = "side_effect_cancelled"
     TERMINATE_REQUESTED = "terminate_requested"
     RENEWAL_INVOICED = "renewal_invoiced"
+    PAID_SETUP = "paid_setup"
     DAILY_RUN = "daily_run"
     INVOICE_PAYMENT_ADDED = "invoice_payment_added"
     INVOICE_PAID = "invoice_paid"
@@ -242,6 +243,12 @@ def renewals_invoiced(session: Session, actor: Actor, entries: list[tuple[int, d
              created_at=now)
         for order_id, details in entries
     ])
+
+
+def paid_setup(session: Session, order_id: int, actor: Actor, details: dict) -> OrderEvent:
+    """What paying the order's invoice in full set going: {invoice_id, services: [{id,
+    side_effect_id}], domains: [...]} or {invoice_id, left_for_review: why}."""
+    return _add(session, order_id, actor, Verb.PAID_SETUP, details=details)
 
 
 def daily_run(session: Session, actor: Actor, summary: dict) -> OrderEvent:

@@ -101,6 +101,12 @@ def tld_of(name: str, tlds: dict[str, Tld]) -> Tld | None:
     return next((tlds[s] for s in _suffixes(name) if s in tlds), None)
 
 
+def find_tld(session: Session, name: str) -> Tld | None:
+    """The TLD a domain name is sold under (one query)."""
+    tlds = session.scalars(select(Tld).where(Tld.extension.in_(_suffixes(name))))
+    return tld_of(name, {t.extension: t for t in tlds})
+
+
 def load_catalog(session: Session, cart: Cart) -> Catalog:
     """Only the products and TLDs this cart mentions, with their prices (two queries)."""
     ids = {line.product_id for line in cart.products if isinstance(line.product_id, int)}

@@ -7,6 +7,7 @@ Steps, each idempotent (running twice on one day does each thing once):
    (actions/renewals.py), a batch of clients per transaction, every missed period too;
 2. "Cancel unpaid pending orders after N days" when set (actions/auto_cancel.py), one order per
    transaction through Cancel Order;
+3. when auto-accept is on, Accept for pending orders paid and set up (actions/paid_setup.py);
 then the run's summary as an event (actor: the system), shown on the Daily Automation page.
 A crash part-way loses nothing: committed batches stay done and the next run does the rest.
 
@@ -27,8 +28,13 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.auto_cancel import cancel_stale_order, stale_unpaid_orders
-from actions.automation_settings import cancel_unpaid_after_days, invoice_generation_days
+from actions.automation_settings import (
+    auto_accept_paid_orders,
+    cancel_unpaid_after_days,
+    invoice_generation_days,
+)
 from actions.errors import TransitionError
+from actions.paid_setup import AUTO_ACCEPT_ACTOR, accept_if_set_up, paid_set_up_orders
 from actions.renewals import due_clients, invoice_renewals
 from extensions import db
 from models import utcnow
@@ -53,14 +59,18 @@ class DailyReport:
     renewal_total: str = "0.00"
     cancel_after_days: int = 0
     cancelled_orders: list[int] = field(default_factory=list)
+    auto_accept: bool = False
+    auto_accepted: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
     def __str__(self) -> str:
         cancelled = (f"{len(self.cancelled_orders)} stale unpaid order(s) cancelled"
                      if self.cancel_after_days else "auto-cancel off")
+        accepted = (f"{len(self.auto_accepted)} paid order(s) accepted"
+                    if self.auto_accept else "auto-accept off")
         return (f"Daily automation {self.day}: {self.renewal_invoices} renewal invoice(s) for "
                 f"{self.renewed_services} service(s) and {self.renewed_domains} domain(s), "
-                f"total {self.renewal_total}; {cancelled}; {self.seconds:.1f} s")
+                f"total {self.renewal_total}; {cancelled}; {accepted}; {self.seconds:.1f} s")
 
 
 def run_daily(session: Session, today: date | None = None) -> DailyReport:
@@ -69,10 +79,13 @@ def run_daily(session: Session, today: date | None = None) -> DailyReport:
     report = DailyReport(day=today.isoformat())
     _renewals(session, today, report)
     _auto_cancel(session, started, report)
+    _auto_accept(session, report)
     report.seconds = round((utcnow() - started).total_seconds(), 3)
     summary = asdict(report)
     summary["cancelled_orders"] = report.cancelled_orders[:SUMMARY_IDS]  # the count is kept whole
     summary["cancelled_count"] = len(report.cancelled_orders)
+    summary["auto_accepted"] = report.auto_accepted[:SUMMARY_IDS]
+    summary["auto_accepted_count"] = len(report.auto_accepted)
     events.daily_run(session, DAILY_ACTOR, summary)
     session.commit()
     log.info("%s", report)
@@ -120,6 +133,29 @@ def _auto_cancel(session: Session, now: datetime, report: DailyReport) -> None:
             session.commit()
             if cancelled:
                 report.cancelled_orders.append(order_id)
+        after = ids[-1]
+
+
+def _auto_accept(session: Session, report: DailyReport) -> None:
+    """Orders paid and set up before the setting was turned on (or whose last item was set up by
+    hand) are accepted here; the rest are accepted as their last item is set up."""
+    report.auto_accept = auto_accept_paid_orders(session)
+    session.rollback()
+    if not report.auto_accept:
+        return
+    after = 0
+    while ids := paid_set_up_orders(session, after, ORDERS_PER_BATCH):
+        session.rollback()
+        for order_id in ids:
+            try:
+                accepted = accept_if_set_up(session, order_id, AUTO_ACCEPT_ACTOR)
+            except TransitionError as exc:
+                session.rollback()
+                log.info("Order %s not auto-accepted: %s", order_id, exc.message)
+                continue
+            session.commit()
+            if accepted:
+                report.auto_accepted.append(order_id)
         after = ids[-1]
 
 

@@ -17,8 +17,8 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, select, true
 
 from models.billing import Invoice, Transaction
-from models.orders import Order, OrderStatusDefinition
-from models.vocab import InvoiceStatus, OrderStatus
+from models.orders import Domain, Order, OrderStatusDefinition, Service
+from models.vocab import DomainStatus, InvoiceStatus, OrderStatus, ServiceStatus
 
 
 class OrderAction(StrEnum):
@@ -154,3 +154,25 @@ def is_stale_unpaid(order: Order, cutoff) -> bool:
         order.status == OrderStatus.PENDING and order.date <= cutoff and invoice is not None
         and invoice.status == InvoiceStatus.UNPAID and invoice.amount_paid == 0
     )
+
+
+def is_set_up_and_paid(order: Order) -> bool:
+    """"Accept orders automatically once their invoice is paid and every item is set up": pending
+    (or a custom pending-like status), its invoice Paid, and every service and domain Active."""
+    items = [*order.services, *order.domains]
+    return (
+        is_pending_like(order) and order.invoice is not None and order.invoice.status == InvoiceStatus.PAID
+        and bool(items) and all(s.status == ServiceStatus.ACTIVE for s in order.services)
+        and all(d.status == DomainStatus.ACTIVE for d in order.domains)
+    )
+
+
+def set_up_and_paid_where() -> ColumnElement[bool]:
+    """SQL on orders joined to their first invoice: is_set_up_and_paid, for the daily run's selection
+    (the core Pending status; a custom pending-like one is found when its last item is set up)."""
+    not_active_service = select(Service.id).where(Service.order_id == Order.id,
+                                                  Service.status != ServiceStatus.ACTIVE).exists()
+    not_active_domain = select(Domain.id).where(Domain.order_id == Order.id,
+                                                Domain.status != DomainStatus.ACTIVE).exists()
+    return (Order.status == OrderStatus.PENDING) & (Invoice.status == InvoiceStatus.PAID) \
+        & ~not_active_service & ~not_active_domain
