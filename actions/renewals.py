@@ -292,7 +292,12 @@ def _write_invoices(session, groups, orders, today: date, actor: Actor, batch: R
         total = sum((line["amount"] for _, lines in groups[key] for line in lines), ZERO)
         rows.append(dict(client_id=client_id, date=today, due_date=due_date, status=InvoiceStatus.UNPAID,
                          payment_method=method, subtotal=total, total=total, created_at=created))
-    ids = session.scalars(insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), rows).all()
+    # Each invoice is found again by its key (unique in a batch), not by the order RETURNING gives
+    # rows back in: asking for that order makes SQLite insert one row per statement.
+    returned = session.execute(insert(Invoice).returning(
+        Invoice.id, Invoice.client_id, Invoice.due_date, Invoice.payment_method), rows).all()
+    id_of = {(r.client_id, r.due_date, r.payment_method): r.id for r in returned}
+    ids = [id_of[key] for key in keys]
     item_rows, timeline = [], []
     for invoice_id, key, row in zip(ids, keys, rows, strict=True):
         by_order: dict[int, dict] = {}
