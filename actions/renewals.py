@@ -18,8 +18,9 @@ the full price and a promotion line; from the next one the item renews at the ca
 recurring amount becomes that price (WHMCS resets it the same way). Items renewing at 0.00 move on
 without a line.
 
-Set-based: a batch is one query per table read and one multi-row statement per table written,
-whatever its size. Flushes, never commits (jobs/daily.py commits batch by batch).
+Set-based: a batch is one query per table read and, per table written, multi-row INSERTs (1,000
+rows each) or one executemany UPDATE, whatever its size. Flushes, never commits (jobs/daily.py
+commits batch by batch).
 """
 
 from collections import defaultdict
