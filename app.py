@@ -4,6 +4,7 @@
     flask --app app create-admin     create an admin user
     flask --app app seed-demo        load demo data
     flask --app app worker / sweep / audit-side-effects   side effects (docs/side-effects.md)
+    flask --app app daily            the daily automation: renewal invoices, auto-cancel (docs/automation.md)
     flask --app app create-api-credential --role R [--allow-ip CIDR]   an API identifier + secret
     flask --app app rotate-encryption-key [--batch-size N]   re-encrypt secrets with ENCRYPTION_KEY
 """
@@ -209,6 +210,15 @@ def register_commands(app: Flask) -> None:
             click.echo(sweep_once())
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
+
+    @app.cli.command("daily")
+    @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as of this day (default: today, UTC).")
+    def daily_command(day):
+        """The daily automation: renewal invoices, auto-cancel of stale unpaid orders (idempotent)."""
+        from jobs.daily import run_daily
+
+        click.echo(run_daily(db.session, day.date() if day else None))
 
     @app.cli.command("audit-side-effects")
     @click.option("--fix", is_flag=True, help="Record the compensating side effects (terminates).")

@@ -65,6 +65,9 @@ def load_config() -> dict:
         "SIDE_EFFECT_SWEEP_INTERVAL_SECONDS": float(
             os.environ.get("SIDE_EFFECT_SWEEP_INTERVAL_SECONDS", "60")
         ),
+        # The daily automation (renewal invoices, auto-cancel) is queued by the workers from this
+        # hour (UTC) each day; without workers run `flask --app app daily` from cron.
+        "DAILY_AUTOMATION_HOUR": min(max(int(os.environ.get("DAILY_AUTOMATION_HOUR", "0")), 0), 23),
         "MODULE_TIMEOUT_SECONDS": float(os.environ.get("MODULE_TIMEOUT_SECONDS", "10")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

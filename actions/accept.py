@@ -194,6 +194,13 @@ def _accept_domain(session: Session, order: Order, plan: _DomainPlan) -> dict:
     return change
 
 
+def send_to_registrar(session: Session, order: Order, domain: Domain, registrar: str) -> dict:
+    """A pending domain's register / transfer side effect, as accepting with Send to Registrar
+    records it (the paid-in-full automation sends domains the same way). The caller holds the
+    order's lock."""
+    return _accept_domain(session, order, _DomainPlan(domain, registrar, True))
+
+
 @order_action
 def accept_order(
     session: Session,

@@ -46,6 +46,9 @@ class Verb(StrEnum):
     FRAUD_CHECK_SKIPPED = "fraud_check_skipped"
     ORDER_FAILED_FRAUD_CHECK = "order_failed_fraud_check"
     FRAUD_SETTINGS_CHANGED = "fraud_settings_changed"
+    RENEWAL_INVOICED = "renewal_invoiced"
+    PAID_SETUP = "paid_setup"
+    DAILY_RUN = "daily_run"
     INVOICE_PAYMENT_ADDED = "invoice_payment_added"
     INVOICE_PAID = "invoice_paid"
     INVOICE_REFUND_RECORDED = "invoice_refund_recorded"
@@ -296,6 +299,31 @@ def fraud_settings_changed(session, actor, module: str, changed: list[str]) -> O
     """Not about one order (order_id NULL); names the fields that changed, never a value."""
     return _add(session, None, actor, Verb.FRAUD_SETTINGS_CHANGED,
                 details={"module": module, "changed": changed})
+def renewals_invoiced(session: Session, actor: Actor, entries: list[tuple[int, dict]]) -> None:
+    """The daily run's renewal invoices, one event per (order, invoice): details {invoice_id,
+    due_date, services, domains}. One multi-row INSERT: a run writes thousands."""
+    if not entries:
+        return
+    now = utcnow()
+    session.execute(insert(OrderEvent), [
+        dict(order_id=order_id, actor_type=actor.type, actor_id=actor.id, actor_name=actor.name,
+             verb=Verb.RENEWAL_INVOICED.value, from_status="", to_status="", details=jsonable(details),
+             created_at=now)
+        for order_id, details in entries
+    ])
+
+
+def paid_setup(session: Session, order_id: int, actor: Actor, details: dict) -> OrderEvent:
+    """What paying the order's invoice in full set going: {invoice_id, services: [{id,
+    side_effect_id}], domains: [...]} or {invoice_id, left_for_review: why}."""
+    return _add(session, order_id, actor, Verb.PAID_SETUP, details=details)
+
+
+def daily_run(session: Session, actor: Actor, summary: dict) -> OrderEvent:
+    """A daily automation run's summary (not about one order: order_id NULL)."""
+    return _add(session, None, actor, Verb.DAILY_RUN, details=summary)
+
+
 # --- invoice actions: on the timeline of the invoice's order (order_id None: an activity log row) ---
 
 

@@ -3,10 +3,11 @@ successful Attempt Capture), so what follows a payment is added in one place.
 
     mark_invoice_paid(session, invoice, actor, paid_at) -> Invoice
 
-Sets Paid with its date paid (clearing a cancellation date) and writes invoice_paid on the order's
-timeline. An invoice that is Paid already is left as it is (no second event). The caller holds
-the invoice's lock (actions.invoice_access.lock_invoice) and has recorded the payment; flushes,
-never commits.
+Sets Paid with its date paid (clearing a cancellation date), writes invoice_paid on the order's
+timeline, then what paid in full sets going (actions.paid_setup: on_payment creates, auto-registration,
+auto-accept, the Invoice Payment Confirmation email). An invoice that is Paid already is left as
+it is (no second event). The caller holds the invoice's lock (actions.invoice_access.lock_invoice)
+and has recorded the payment; flushes, never commits.
 """
 
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.invoice_access import order_id_of, touch
+from actions.paid_setup import after_invoice_paid
 from models import Invoice, InvoiceStatus
 
 
@@ -28,5 +30,6 @@ def mark_invoice_paid(session: Session, invoice: Invoice, actor: Actor, paid_at:
     invoice.date_cancelled = None
     touch(invoice)
     events.invoice_paid(session, order_id_of(session, invoice.id), actor, invoice, from_status)
+    after_invoice_paid(session, invoice, actor)  # set-up, auto-accept, the payment confirmation
     session.flush()
     return invoice

@@ -237,13 +237,15 @@ def _item_fields(
     item: ServiceQuote | DomainQuote, promotion: Promotion | None, today: date, months: int
 ) -> dict:
     """What services and domains share: first payment, renewal price, promotion and dates."""
+    next_due = add_months(today, months) if months else None
     return dict(
         first_payment_amount=item.first_payment,
         recurring_amount=item.recurring_amount,
         promotion_id=promotion.id if item.promoted else None,
         registration_date=today,
-        # The order's invoice pays the first period; the next one is due a period later.
-        next_due_date=add_months(today, months) if months else None,
+        # The order's invoice pays the first period; the next one is due (and invoiced) a period later.
+        next_due_date=next_due,
+        next_invoice_date=next_due,
     )
 
 

@@ -96,6 +96,17 @@ def _suffixes(name: str) -> list[str]:
     return ["." + ".".join(labels[i:]) for i in range(1, len(labels))]
 
 
+def tld_of(name: str, tlds: dict[str, Tld]) -> Tld | None:
+    """The longest TLD in `tlds` (by extension) that `name` ends with ("x.co.uk": .co.uk before .uk)."""
+    return next((tlds[s] for s in _suffixes(name) if s in tlds), None)
+
+
+def find_tld(session: Session, name: str) -> Tld | None:
+    """The TLD a domain name is sold under (one query)."""
+    tlds = session.scalars(select(Tld).where(Tld.extension.in_(_suffixes(name))))
+    return tld_of(name, {t.extension: t for t in tlds})
+
+
 def load_catalog(session: Session, cart: Cart) -> Catalog:
     """Only the products and TLDs this cart mentions, with their prices (two queries)."""
     ids = {line.product_id for line in cart.products if isinstance(line.product_id, int)}
@@ -198,7 +209,7 @@ def _price_domain(quote: Quote, index: int, line, catalog: Catalog) -> None:
     except DomainNameError as exc:
         quote.add_error(domain_field(index, "name"), str(exc))
         return
-    tld = next((catalog.tlds[s] for s in _suffixes(name) if s in catalog.tlds), None)
+    tld = tld_of(name, catalog.tlds)
     if tld is None:
         quote.add_error(
             domain_field(index, "name"), f"Domains ending in .{name.rsplit('.', 1)[-1]} are not sold here."

@@ -29,13 +29,17 @@ Outcomes of a successful attempt:
     module_create -> service Active (only from Pending, and only while the order is not Cancelled
         or Fraud; result.data may carry username/password), + the welcome email if the payload
         asked. A service cancelled or set as fraud while its account was being created, or whose
-        order was, gets a terminate instead (no account left behind).
+        order was, gets a terminate instead (no account left behind). A create the paid-in-full
+        automation recorded (payload on_payment) starts the service's billing from that day
+        (actions.paid_setup.start_billing_on_setup).
     module_terminate -> service Cancelled or Fraud (payload then_status)
     domain_register / domain_transfer -> domain Active
     refund -> a refund Transaction (amount_out, refund_of_id -> the payment, transaction_id from
         result.data["transaction_id"]); a Paid or Cancelled invoice Refunded once every payment is
         refunded (actions.refund_payment.mark_refunded_if_settled)
     email -> email_log row sent (sent_at)
+    a service or domain made Active -> the order accepted when auto-accept is on and it is paid
+        and set up (actions.paid_setup.accept_if_set_up)
     capture -> a payment Transaction, and the invoice Paid when that settles it
         (actions.attempt_capture.record_capture); a failed capture (retrying or final) writes its
         error on the invoice (record_capture_error) and leaves it as it was
@@ -51,6 +55,7 @@ from actions import events
 from actions.actor import SYSTEM, Actor
 from actions.attempt_capture import record_capture, record_capture_error
 from actions.locking import lock_order_row
+from actions.paid_setup import accept_if_set_up, start_billing_on_setup
 from actions.redaction import redact, side_effect_secrets
 from actions.refund_payment import mark_refunded_if_settled
 from actions.side_effects import change_side_effect, record_welcome_email, request_terminate
@@ -141,6 +146,8 @@ def _created(session: Session, effect: SideEffect, result) -> dict | None:
         return None
     change = _item_change("service", service, ServiceStatus.ACTIVE)
     service.registration_date = service.registration_date or utcnow().date()
+    if effect.payload.get("on_payment"):
+        start_billing_on_setup(service, utcnow().date())
     if effect.payload.get("send_welcome_email"):
         record_welcome_email(session, service, effect.payload.get("welcome_template"))
     return change
@@ -226,6 +233,8 @@ def complete_side_effect(
     # A module's message is kept on the timeline: never with a secret it was handed.
     message = redact(getattr(result, "message", "") or "", side_effect_secrets(session, effect))
     events.side_effect_succeeded(session, effect, actor, message, item)
+    if item and item.get("type") in ("service", "domain") and item.get("to") == ServiceStatus.ACTIVE:
+        accept_if_set_up(session, effect.order_id)  # the last item set up: the optional auto-accept
     session.flush()
     return True
 

@@ -108,3 +108,7 @@ def register_views(admin: Admin) -> None:
     from admin.account import AccountView
 
     admin.add_view(AccountView(name="Two-factor authentication", endpoint="account", url="/admin/account"))
+    from admin.automation import DailyAutomationView
+
+    admin.add_view(DailyAutomationView(name="Daily automation", category="Jobs", endpoint="daily_automation",
+                                       url="/admin/daily-automation"))

@@ -300,7 +300,13 @@ def _domain_fields(domain: Domain, currency: str) -> dict[str, Any]:
 
 def _invoice_fields(invoice: Invoice, currency: str) -> dict[str, Any]:
     contents = "\n".join(f"{item.description}  {_money(item.amount, currency)}" for item in invoice.items)
+    payments = [t for t in invoice.transactions if t.amount_in > 0]
+    last = payments[-1] if payments else None
     return {
+        "invoice_amount_paid": _money(invoice.amount_paid, currency),
+        "invoice_balance": _money(invoice.balance, currency),
+        "invoice_last_payment_amount": _money(last.amount_in, currency) if last else "",
+        "invoice_last_payment_transid": last.transaction_id if last else "",
         "invoice_id": invoice.id,
         "invoice_num": invoice.id,
         "invoice_date_created": _day(invoice.date),

@@ -27,6 +27,7 @@ from rq.exceptions import StopRequested
 from sqlalchemy.orm import Session
 
 from extensions import db
+from jobs.daily import enqueue_daily_if_due
 from jobs.queueing import get_queue, redis_connection
 from jobs.sweeper import sweep
 
@@ -93,6 +94,11 @@ class SweepingWorker(Worker):
                 log.info("Sweep: %s", sweep(session, self.connection))
         except Exception:  # a failing sweep (database down) must not stop the worker
             log.exception("Sweep failed; the next worker to take the lock tries again")
+        try:
+            if enqueue_daily_if_due(self.connection, self.queues[0]):
+                log.info("Daily automation enqueued")
+        except RedisError as exc:
+            log.warning("Daily automation slot unavailable: %s", exc)
         finally:
             db.engine.dispose()  # no pooled connection for the next forked horse
 
@@ -152,6 +158,7 @@ def wait_for_redis(connection, pause: float) -> None:
 def preload_job_code() -> None:
     """Import the job and every module (SDKs included) once in the parent, so each forked work
     horse starts warm instead of importing them again for every job."""
+    import jobs.daily  # noqa: F401
     import jobs.run  # noqa: F401
     from modules import registry
 

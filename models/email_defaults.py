@@ -10,6 +10,7 @@ from models.vocab import ProductType
 
 ORDER_CONFIRMATION = "Order Confirmation"
 INVOICE_CREATED = "Invoice Created"
+INVOICE_PAYMENT_CONFIRMATION = "Invoice Payment Confirmation"
 NEW_ORDER_NOTIFICATION = "New Order Notification"
 HOSTING_WELCOME = "Hosting Account Welcome Email"
 SERVER_WELCOME = "Dedicated/VPS Server Welcome Email"
@@ -63,6 +64,22 @@ DEFAULT_EMAIL_TEMPLATES = [
         Invoice Items
 
         {{ invoice_html_contents }}"""),
+    _template(INVOICE_PAYMENT_CONFIRMATION, "invoice", "Invoice Payment Confirmation", """
+        Dear {{ client_name }},
+
+        This is a payment receipt for Invoice {{ invoice_num }} sent on {{ invoice_date_created }}.
+
+        {{ invoice_html_contents }}
+
+        Amount: {{ invoice_last_payment_amount }}
+        Transaction #: {{ invoice_last_payment_transid }}
+        Total Paid: {{ invoice_amount_paid }}
+        Remaining Balance: {{ invoice_balance }}
+        Status: {{ invoice_status }}
+
+        You may review your invoice history at any time by logging in to your client area.
+
+        Note: This email will serve as an official receipt for this payment."""),
     _template(NEW_ORDER_NOTIFICATION, "admin", "Orderdesk New Order Notification", """
         Order Information
 

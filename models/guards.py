@@ -17,8 +17,8 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, select, true
 
 from models.billing import Invoice, Transaction
-from models.orders import Order, OrderStatusDefinition
-from models.vocab import OrderStatus
+from models.orders import Domain, Order, OrderStatusDefinition, Service
+from models.vocab import DomainStatus, InvoiceStatus, OrderStatus, ServiceStatus
 
 
 class OrderAction(StrEnum):
@@ -130,3 +130,49 @@ def no_unrefunded_payments(session, order: Order) -> Refusal | None:
         RefusalCode.UNREFUNDED_PAYMENTS,
         "The invoice has payments that are not refunded; refund them before deleting the order",
     )
+
+
+# --- the daily run's sweeps ---------------------------------------------------------------------
+
+
+def stale_unpaid_where(cutoff) -> ColumnElement[bool]:
+    """SQL on orders: is_stale_unpaid, for the selection (Order joined to its first invoice)."""
+    paid_anything = select(Transaction.id).where(
+        Transaction.invoice_id == Invoice.id, Transaction.amount_in > 0).exists()
+    return (
+        (Order.status == OrderStatus.PENDING) & (Order.date <= cutoff)
+        & (Invoice.status == InvoiceStatus.UNPAID) & ~paid_anything
+    )
+
+
+def is_stale_unpaid(order: Order, cutoff) -> bool:
+    """"Cancel unpaid pending orders after N days": Pending (the core status: a custom one was set by
+    someone on purpose), placed on or before `cutoff`, its invoice Unpaid with nothing paid on it
+    (a part-paid order is a conversation, not a stale one). No invoice: not "unpaid"."""
+    invoice = order.invoice
+    return (
+        order.status == OrderStatus.PENDING and order.date <= cutoff and invoice is not None
+        and invoice.status == InvoiceStatus.UNPAID and invoice.amount_paid == 0
+    )
+
+
+def is_set_up_and_paid(order: Order) -> bool:
+    """"Accept orders automatically once their invoice is paid and every item is set up": pending
+    (or a custom pending-like status), its invoice Paid, and every service and domain Active."""
+    items = [*order.services, *order.domains]
+    return (
+        is_pending_like(order) and order.invoice is not None and order.invoice.status == InvoiceStatus.PAID
+        and bool(items) and all(s.status == ServiceStatus.ACTIVE for s in order.services)
+        and all(d.status == DomainStatus.ACTIVE for d in order.domains)
+    )
+
+
+def set_up_and_paid_where() -> ColumnElement[bool]:
+    """SQL on orders joined to their first invoice: is_set_up_and_paid, for the daily run's selection
+    (the core Pending status; a custom pending-like one is found when its last item is set up)."""
+    not_active_service = select(Service.id).where(Service.order_id == Order.id,
+                                                  Service.status != ServiceStatus.ACTIVE).exists()
+    not_active_domain = select(Domain.id).where(Domain.order_id == Order.id,
+                                                Domain.status != DomainStatus.ACTIVE).exists()
+    return (Order.status == OrderStatus.PENDING) & (Invoice.status == InvoiceStatus.PAID) \
+        & ~not_active_service & ~not_active_domain

@@ -180,6 +180,9 @@ class Service(Base):
     promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
     registration_date: Mapped[date | None] = mapped_column(Date)
     next_due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    # The start of the next period not yet invoiced (WHMCS nextinvoicedate): the daily renewal run
+    # invoices it and moves it on; next_due_date moves when that invoice is paid.
+    next_invoice_date: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default=ServiceStatus.PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -220,6 +223,7 @@ class Domain(Base):
     registration_date: Mapped[date | None] = mapped_column(Date)
     expiry_date: Mapped[date | None] = mapped_column(Date)
     next_due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    next_invoice_date: Mapped[date | None] = mapped_column(Date, index=True)  # as Service's
     status: Mapped[str] = mapped_column(String(24), default=DomainStatus.PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -62,6 +62,7 @@ class Permission(StrEnum):
     VIEW_API_LOG = "View API Log"
     VIEW_JOBS = "View Background Jobs"
     MANAGE_JOBS = "Requeue, Delete and Empty Background Jobs"
+    VIEW_DAILY_AUTOMATION = "View Daily Automation Runs"
     RETRY_SIDE_EFFECTS = "Retry Failed Side Effects"
     CANCEL_SIDE_EFFECTS = "Cancel Queued Side Effects"
     # Cancelling one of these leaves an account running or a client unrefunded: its own permission.

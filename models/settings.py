@@ -18,6 +18,14 @@ DEFAULT_SETTINGS = {
     "currency_prefix": "$",  # how the admin writes amounts: "$1,234.50 USD"
     "currency_suffix": " USD",
     "fraud_module": "none",  # the one active fraud module (Setup > Fraud Protection)
+    # The daily automation (actions/renewals.py, actions/auto_cancel.py, jobs/daily.py).
+    "invoice_generation_days": "14",  # renewal invoices this many days before the due date
+    "cancel_unpaid_orders_after_days": "0",  # Pending orders with an unpaid invoice; "0": off
+    # Paid in full (actions/paid_setup.py). WHMCS's "Only Auto Provision for Existing": "1" leaves a
+    # new client's paid order for review, nothing set up.
+    "auto_provision_existing_only": "0",
+    # "Accept orders automatically once their invoice is paid and every item is set up" ("1": on).
+    "auto_accept_paid_orders": "0",
 }
 
 

@@ -125,6 +125,7 @@ class InvoiceItemType(StrEnum):
     DOMAIN_TRANSFER = "DomainTransfer"
     PROMO_HOSTING = "PromoHosting"
     PROMO_DOMAIN = "PromoDomain"
+    DOMAIN_RENEW = "Domain"  # WHMCS's type for a domain renewal line
     ITEM = "Item"
 
 
