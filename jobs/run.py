@@ -8,6 +8,7 @@ rows, call the module outside any transaction, then record the outcome through a
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from models import (
     Invoice,
     Server,
     Service,
+    ServiceAddon,
     Setting,
     SideEffect,
     SideEffectKind,
@@ -37,6 +39,7 @@ from models import (
 from models.email_defaults import AUTOMATIC_SETUP_FAILED
 from modules import mail as mail_module
 from modules.base import (
+    AddonInfo,
     ClientInfo,
     DomainParams,
     ModuleResult,
@@ -161,6 +164,12 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
         params = service_params(session, service, effect)
         module = get_server_module(service.product.module)
         return lambda: (module.create if kind == SideEffectKind.MODULE_CREATE else module.terminate)(params)
+    if kind in (SideEffectKind.ADDON_CREATE, SideEffectKind.ADDON_TERMINATE):
+        item = _get(session, ServiceAddon, effect)
+        params = replace(service_params(session, item.service, effect), addon=addon_info(item))
+        module = get_server_module(item.addon.module)
+        command = module.addon_create if kind == SideEffectKind.ADDON_CREATE else module.addon_terminate
+        return lambda: command(params)
     if kind in (SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER):
         domain = _get(session, Domain, effect)
         registrar = effect.payload.get("registrar") or domain.registrar
@@ -233,6 +242,11 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
         else None,
         idempotency_key=effect.idempotency_key,
     )
+
+
+def addon_info(item: ServiceAddon) -> AddonInfo:
+    return AddonInfo(id=item.id, addon_id=item.addon_id, name=item.addon.name,
+                     billing_cycle=item.billing_cycle, recurring_amount=item.recurring_amount)
 
 
 def domain_params(session: Session, domain: Domain, registrar: str, effect: SideEffect) -> DomainParams:
