@@ -6,11 +6,12 @@
 Allowed for Cancelled or Fraud orders with no payment left unrefunded, and (our addition) no
 module command still queued or running for the order: deleting the services under a terminate
 that has not run would leave accounts on servers that nobody can see any more.
-Removes the services (with their addons), domains, the invoice with its lines, and the order. Payments and refunds
-(transactions) are money history and are kept, detached from the deleted invoice (invoice_id NULL,
-client kept). Side-effect rows, email log rows and the timeline are kept (no foreign keys); the
-order_deleted event holds a JSON snapshot of the order, its items, invoice, lines and transactions
-(secrets - service passwords, EPP codes - left out). Flushes, never commits.
+Removes the services (with their addons), domains, the invoice with its lines, and the order.
+Payments and refunds (transactions) are money history and are kept, detached from the deleted
+invoice (invoice_id NULL, client kept). Side-effect rows, email log rows and the timeline are
+kept (no foreign keys); the order_deleted event holds a JSON snapshot of the order, its items,
+invoice, lines and transactions (secrets - service passwords, EPP codes - left out). Flushes,
+never commits.
 """
 
 from sqlalchemy import inspect
