@@ -2,6 +2,7 @@
 (Orders > Addons). An ordered addon's status changes only through its order's actions; its other
 columns are editable like a service's, each edit written on the order's timeline."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import AnyOf
@@ -13,6 +14,17 @@ from models import Addon, AddonPrice, AutoSetup, BillingCycle, Permission, Servi
 from modules.registry import available_server_modules
 
 CYCLES = [c.value for c in BillingCycle]
+
+
+def addon_choices(session) -> list[dict]:
+    """Every addon that can be ordered, for Add New Order's tick boxes (shown per product)."""
+    addons = session.scalars(
+        select(Addon).where(Addon.retired.is_(False)).order_by(Addon.name)
+        .options(selectinload(Addon.prices), selectinload(Addon.products))
+    )
+    return [{"id": str(a.id), "name": a.name, "admin_only": not a.show_on_order_form,
+             "prices": ", ".join(str(p) for p in a.prices), "products": [str(p.id) for p in a.products]}
+            for a in addons]
 
 
 def addon_module_choices() -> list[tuple[str, str]]:

@@ -81,8 +81,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_addons_service_id'), ['service_id'], unique=False)
         batch_op.create_index('ix_service_addons_status_id', ['status', 'id'], unique=False)
 
+    # Existing promotions get an empty list; the default is only for them (the models set it).
     with op.batch_alter_table('promotions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applies_to_addons', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    with op.batch_alter_table('promotions', schema=None) as batch_op:
+        batch_op.alter_column('applies_to_addons', server_default=None)
 
     # ### end Alembic commands ###
 
