@@ -214,8 +214,9 @@ def accept_order(
     changes = {
         "services": [_accept_service(session, order, p) for p in service_plans],
         "domains": [_accept_domain(session, order, p) for p in domain_plans],
-        "addons": accept_addons(session, order, options.addons),
     }
+    if order.addons:
+        changes["addons"] = accept_addons(session, order, options.addons)
     transition = TRANSITIONS[Action.ACCEPT]
     order.status = transition.order_to
     events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)

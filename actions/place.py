@@ -108,7 +108,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
             order.order_number, order.amount, order.source, order.invoice_id, order.promo_code,
             services=len(services), domains=len(domains),
         )
-        | {"addons": len(addons)},
+        | ({"addons": len(addons)} if addons else {}),
     )
     session.flush()
     return order

@@ -284,7 +284,8 @@ def apply_transition(session: Session, order: Order, transition: Transition, act
             elif service.status not in rule.keep and service.status != rule.to:
                 changes["services"].append({"id": service.id, "from": service.status, "to": rule.to})
                 service.status = rule.to
-        changes["addons"], changes["addon_terminate"] = apply_addon_rule(session, order, rule)
+        if order.addons:  # the keys only for orders that have addons
+            changes["addons"], changes["addon_terminate"] = apply_addon_rule(session, order, rule)
     rule = transition.domains
     if rule:
         for domain in order.domains:
