@@ -105,7 +105,7 @@ def record_outcome(session: Session, effect_id: int, attempt: int, result: Modul
     if not owned:
         session.commit()  # the compensating terminate a superseded create may have recorded
         return f"superseded: attempt {attempt} no longer owns the row"
-    if not result.success and retry_at is None and effect.kind == SideEffectKind.MODULE_CREATE:
+    if not result.success and retry_at is None and effect.kind in SETUP_KINDS:
         notify_setup_failed(session, effect)
     if effect.kind == SideEffectKind.EMAIL:
         mail.record_delivery(session, effect, result, final=retry_at is None)
@@ -139,16 +139,23 @@ def schedule_retry(effect_id: int, attempts: int, delay: timedelta) -> None:
         log.warning("Could not schedule retry of side effect %s (the sweeper will): %s", effect_id, exc)
 
 
+# The creates whose last failed try tells the admins.
+SETUP_KINDS = (SideEffectKind.MODULE_CREATE, SideEffectKind.ADDON_CREATE)
+
+
 def notify_setup_failed(session: Session, effect: SideEffect) -> None:
     """The last try of a create failed: tell every active admin (WHMCS "Automatic Setup Failed")."""
-    service = session.get(Service, effect.target_id) if effect.target_id else None
+    model = ServiceAddon if effect.kind == SideEffectKind.ADDON_CREATE else Service
+    item = session.get(model, effect.target_id) if effect.target_id else None
+    ids = {"service_id": item.service_id, "addon_id": item.id} if isinstance(item, ServiceAddon) else {
+        "service_id": effect.target_id}
     record_email(
         session,
         template=AUTOMATIC_SETUP_FAILED,
         to=", ".join(mail.active_admin_emails(session)),
-        client_id=service.client_id if service else None,
+        client_id=item.client_id if item else None,
         order_id=effect.order_id,
-        context={"service_id": effect.target_id, "error": effect.last_error, "attempts": effect.attempts},
+        context={**ids, "error": effect.last_error, "attempts": effect.attempts},
     )
 
 

@@ -149,3 +149,27 @@ def test_webhook_addon_commands_send_their_action_and_the_addon():
     assert create["service"]["id"] == 7 and SECRET not in repr(create)
     # The manual module has no addon automation: nothing to run, success.
     assert get_server_module("manual").addon_create(params).success
+
+
+def test_a_failed_addon_create_leaves_it_pending_and_tells_the_admins(app_ctx, session, monkeypatch):
+    from models import Server
+    from tests.test_accept_failure import _closed_port_url
+
+    monkeypatch.setitem(app_ctx.config, "SIDE_EFFECT_MAX_ATTEMPTS", 1)
+    factories.make_admin()
+    server = Server(name="hook-down", module="webhook", url=_closed_port_url(), secret=WEBHOOK_SECRET)
+    session.add(server)
+    session.flush()
+    product = factories.make_product(default_server_id=server.id)
+    addon = factories.make_addon([product], module="webhook")
+    order = place_with_addon(product, addon)
+    item_id = order.addons[0].id
+    session.commit()
+    accept_order(session, order, AcceptOptions(), ADMIN)
+    session.commit()
+    session.expire_all()
+    assert session.get(ServiceAddon, item_id).status == ServiceStatus.PENDING
+    effect = session.scalar(select(SideEffect).where(SideEffect.kind == "addon_create"))
+    assert effect.status == SideEffectStatus.FAILED and effect.last_error
+    mail = session.scalar(select(EmailLog).where(EmailLog.template == "Automatic Setup Failed"))
+    assert mail is not None and mail.client_id == order.client_id
