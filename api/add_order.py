@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from actions.cart import Cart, PlacementError, PlaceOptions
 from actions.place import place_order
-from api.add_order_cart import CATALOG, client_ip_of, domains_of, products_of, refuse_catalog_extras
+from api.add_order_cart import client_ip_of, domains_of, products_of, refuse_catalog_extras
 from api.errors import ApiError
 from api.formats import CYCLE_BY_SYSTEM_NAME
 from api.registry import (
@@ -30,6 +30,8 @@ from api.registry import (
 )
 from models import Gateway, OrderSource, Permission
 from models.bounds import MAX_QUANTITY
+
+ADDON_ONLY = "an addon is ordered with its product (addons[k]), not later for an existing service"
 
 CLIENT_NOT_FOUND = "Client ID Not Found"
 CLIENT_CLOSED = "Unable to add order when client status is Closed"
@@ -73,9 +75,9 @@ PARAMS = (
     Param(
         "addons",
         STRING_ARRAY,
-        "Per product line: comma-separated addon ids. Refused when not empty: " + CATALOG + ".",
+        "Per product line: comma-separated ids of product addons, given to each of the line's services.",
     ),
-    Param("addonsqty", STRING_ARRAY, "Per product line: addon quantities. Refused when not empty."),
+    Param("addonsqty", STRING_ARRAY, "Per product line: a quantity per addon in addons; only 1."),
     Param(
         "configoptions",
         STRING_ARRAY,
@@ -108,7 +110,7 @@ PARAMS = (
         unsupported="renewals are invoiced, never ordered, in Orderdesk",
     ),
     *(
-        Param(name, kind, "Addon-only orders.", unsupported=CATALOG)
+        Param(name, kind, "Addon-only orders.", unsupported=ADDON_ONLY)
         for name, kind in (
             ("addonid", INT),
             ("addonidqty", INT),
@@ -137,6 +139,7 @@ PRODUCT_FIELDS = {
     "quantity": "qty",
     "price_override": "priceoverride",
     "domain": "domain",
+    "addon_ids": "addons",
 }
 DOMAIN_FIELDS = {"name": "domain", "type": "domaintype", "period_years": "regperiod", "epp_code": "eppcode"}
 
@@ -182,7 +185,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "productids": string(
             "The same as serviceids (its name before WHMCS 7.8; whmcs-api-client reads it)."
         ),
-        "addonids": string("Always empty: no product addons yet."),
+        "addonids": string("Comma-separated ids of the ordered addons created (service addons)."),
         "domainids": string("Comma-separated ids of the domains created."),
         "invoiceid": integer("The order's invoice, 0 with noinvoice."),
     },
@@ -196,7 +199,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "billingcycle[<k>]: <product> is not offered with the <cycle> billing cycle.",
         "promocode: <why the promotion does not apply>",
         "configoptions[<k>]: configurable options are not supported yet (...)",
-        "addons[<k>]: product addons are not supported yet (...)",
+        "addons[<k>]: <addon> is not available for <product>.",
         "AddOrder: <parameter> is not supported (...)",
     ),
 )
@@ -235,7 +238,7 @@ def add_order(call: Call) -> dict:
         "orderid": order.id,
         "serviceids": service_ids,
         "productids": service_ids,
-        "addonids": "",
+        "addonids": ",".join(str(a.id) for a in order.addons),
         "domainids": ",".join(str(d.id) for d in order.domains),
         "invoiceid": order.invoice_id or 0,
     }
