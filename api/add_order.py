@@ -2,8 +2,9 @@
 function, as Add New Order uses), with source=api and the credential as placing actor.
 
 How positions line up: api/add_order_cart.py.
-Addons, configurable options, custom fields and domain fields are decoded and checked, and an
-order that carries any is refused with what is not supported: the catalog has none of them yet.
+Product addons (addons[k]) go on the line's CartProduct. Configurable options, custom fields and
+domain fields are decoded and checked, and an order that carries any is refused with what is not
+supported: the catalog has none of them yet.
 """
 
 from sqlalchemy import select
