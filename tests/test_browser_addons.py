@@ -69,6 +69,15 @@ def test_add_new_order_with_addons_then_accept_runs_the_addon_create(shop, page)
 
     expect(page.locator("#preview-total")).to_have_text(str(quote.total))
     expect(page.locator("#preview-lines")).to_contain_text("Addon: Nightly Backups (Monthly)")
+    # Nightly Backups is sold monthly only: on Annually the error shows by the addons, and no total.
+    page.select_option("select[name='products-0-billing_cycle']", "Annually")
+    error = page.locator(".live-error[data-error-for='products-0-addon_ids']")
+    expect(error).to_have_text("Nightly Backups is not offered with the Annually billing cycle.")
+    expect(error).to_be_visible()
+    expect(page.locator("#preview-total")).to_have_text("—")
+    page.select_option("select[name='products-0-billing_cycle']", "Monthly")
+    expect(page.locator("#preview-total")).to_have_text(str(quote.total))
+    expect(error).to_have_count(0)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "add-order-addons.png"), full_page=True)
 
