@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
+from actions.addon_transitions import AddonAcceptOptions, accept_addons
 from actions.locking import lock_order, order_action
 from actions.side_effects import record_module_create, record_side_effect, record_welcome_email
 from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
@@ -64,6 +65,7 @@ class DomainAcceptOptions:
 class AcceptOptions:
     services: dict[int, ServiceAcceptOptions] = field(default_factory=dict)  # by service id
     domains: dict[int, DomainAcceptOptions] = field(default_factory=dict)  # by domain id
+    addons: dict[int, AddonAcceptOptions] = field(default_factory=dict)  # by service_addons id
 
 
 def default_run_module_create(session: Session, service: Service) -> bool:
@@ -213,12 +215,15 @@ def accept_order(
     found = TRANSITIONS[Action.ACCEPT].refusal(session, order)
     if found:
         raise TransitionError.from_refusal(found)
-    service_plans, domain_plans = _plan(session, order, options or AcceptOptions())
+    options = options or AcceptOptions()
+    service_plans, domain_plans = _plan(session, order, options)
     from_status = order.status
     changes = {
         "services": [_accept_service(session, order, p) for p in service_plans],
         "domains": [_accept_domain(session, order, p) for p in domain_plans],
     }
+    if order.addons:
+        changes["addons"] = accept_addons(session, order, options.addons)
     transition = TRANSITIONS[Action.ACCEPT]
     order.status = transition.order_to
     events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)

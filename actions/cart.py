@@ -20,6 +20,7 @@ class CartProduct:
     quantity: int = 1
     price_override: Decimal | None = None
     domain: str = ""
+    addon_ids: list[int] = field(default_factory=list)  # each of the `quantity` services gets them
 
 
 @dataclass

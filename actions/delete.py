@@ -6,11 +6,12 @@
 Allowed for Cancelled or Fraud orders with no payment left unrefunded, and (our addition) no
 module command still queued or running for the order: deleting the services under a terminate
 that has not run would leave accounts on servers that nobody can see any more.
-Removes the services, domains, the invoice with its lines, and the order. Payments and refunds
-(transactions) are money history and are kept, detached from the deleted invoice (invoice_id NULL,
-client kept). Side-effect rows, email log rows and the timeline are kept (no foreign keys); the
-order_deleted event holds a JSON snapshot of the order, its items, invoice, lines and transactions
-(secrets - service passwords, EPP codes - left out). Flushes, never commits.
+Removes the services (with their addons), domains, the invoice with its lines, and the order.
+Payments and refunds (transactions) are money history and are kept, detached from the deleted
+invoice (invoice_id NULL, client kept). Side-effect rows, email log rows and the timeline are
+kept (no foreign keys); the order_deleted event holds a JSON snapshot of the order, its items,
+invoice, lines and transactions (secrets - service passwords, EPP codes - left out). Flushes,
+never commits.
 """
 
 from sqlalchemy import inspect
@@ -36,6 +37,7 @@ def order_snapshot(order: Order) -> dict:
         "order": _columns(order),
         "services": [_columns(s) for s in order.services],
         "domains": [_columns(d) for d in order.domains],
+        "addons": [_columns(a) for a in order.addons],
         "invoice": None
         if invoice is None
         else {
@@ -63,7 +65,7 @@ def delete_order(
     snapshot = order_snapshot(order)
     events.order_deleted(session, order.id, actor, order.status, snapshot)
     invoice = order.invoice
-    for item in [*order.services, *order.domains]:
+    for item in [*order.addons, *order.services, *order.domains]:
         session.delete(item)
     order.invoice = None
     session.delete(order)

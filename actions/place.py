@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
+from actions.addon_items import add_ordered_addons, addon_invoice_lines, record_addon_placement_effects
 from actions.cart import Cart, PlacementError, PlaceOptions, product_field
 from actions.order_number import new_order_number
 from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
@@ -84,9 +85,11 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     ]
     session.add_all(services + domains)
     session.flush()
+    addons = add_ordered_addons(session, order, services, quote.services, promotion, today)
 
     if options.generate_invoice:
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
+        lines += addon_invoice_lines([(row.id, item, label) for row, item, label in addons], promotion)
         order.invoice = Invoice(
             **invoice_fields(order.client_id, order.payment_method, today, order_days_grace(session), lines),
             items=[InvoiceItem(**line) for line in lines],
@@ -96,6 +99,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         order.amount = order.invoice.total
 
     _record_placement_effects(session, order, client, services, quote, options)
+    record_addon_placement_effects(session, [row for row, _, _ in addons])
     events.order_placed(
         session,
         order,
@@ -103,7 +107,8 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         placement_details(
             order.order_number, order.amount, order.source, order.invoice_id, order.promo_code,
             services=len(services), domains=len(domains),
-        ),
+        )
+        | ({"addons": len(addons)} if addons else {}),
     )
     session.flush()
     return order

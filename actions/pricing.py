@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from actions.addon_pricing import AddonQuote, addon_field, load_addons, price_addons, promote_addon
 from actions.cart import (
     DOMAIN_TYPES,
     Cart,
@@ -20,7 +21,7 @@ from actions.cart import (
     product_field,
 )
 from actions.promotions import applies_to_domain, applies_to_product, discounts
-from models import ZERO, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
+from models import ZERO, Addon, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
 from models.bounds import MAX_MONEY, MAX_QUANTITY
 
 
@@ -37,6 +38,7 @@ class ServiceQuote:
     recurring_amount: Decimal
     discount: Decimal = ZERO
     promoted: bool = False
+    addons: tuple[AddonQuote, ...] = ()  # billed on their own lines, attached to this service
 
     @property
     def first_payment(self) -> Decimal:
@@ -71,14 +73,20 @@ class Quote:
         self.errors.setdefault(name, []).append(message)
 
     @property
+    def addons(self) -> list[AddonQuote]:
+        return [a for s in self.services for a in s.addons]
+
+    @property
     def subtotal(self) -> Decimal:
-        return sum((s.price + s.setup_fee for s in self.services), ZERO) + sum(
-            (d.price + d.addons for d in self.domains), ZERO
+        return (
+            sum((s.price + s.setup_fee for s in self.services), ZERO)
+            + sum((a.price + a.setup_fee for a in self.addons), ZERO)
+            + sum((d.price + d.addons for d in self.domains), ZERO)
         )
 
     @property
     def discount(self) -> Decimal:
-        return sum((i.discount for i in [*self.services, *self.domains]), ZERO)
+        return sum((i.discount for i in [*self.services, *self.addons, *self.domains]), ZERO)
 
     @property
     def total(self) -> Decimal:
@@ -89,6 +97,7 @@ class Quote:
 class Catalog:
     products: dict[int, Product]
     tlds: dict[str, Tld]  # ".co.uk" -> Tld
+    addons: dict[int, Addon] = field(default_factory=dict)
 
 
 def _suffixes(name: str) -> list[str]:
@@ -115,7 +124,11 @@ def load_catalog(session: Session, cart: Cart) -> Catalog:
     )
     candidates = {suffix for line in cart.domains for suffix in _suffixes(line.name or "")}
     tlds = session.scalars(select(Tld).where(Tld.extension.in_(candidates)).options(selectinload(Tld.prices)))
-    return Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds})
+    return Catalog(
+        products={p.id: p for p in products},
+        tlds={t.extension: t for t in tlds},
+        addons=load_addons(session, cart),
+    )
 
 
 def shortest_cycle(product: Product) -> str | None:
@@ -179,7 +192,10 @@ def _price_product(quote: Quote, index: int, line, catalog: Catalog) -> None:
         )
         quote.add_error(product_field(index, "billing_cycle"), message)
         ok = False
-    if not ok:
+    addons, problems = price_addons(line.addon_ids, product, cycle, catalog.addons) if price_row else ((), [])
+    for problem in problems:
+        quote.add_error(addon_field(index), problem)
+    if not ok or problems:
         return
     if line.price_override is not None:
         price, setup_fee = line.price_override, ZERO  # the override is what the admin charges
@@ -196,6 +212,7 @@ def _price_product(quote: Quote, index: int, line, catalog: Catalog) -> None:
                 price=price,
                 setup_fee=setup_fee,
                 recurring_amount=recurring,
+                addons=addons,
             )
         )
 
@@ -269,6 +286,13 @@ def _apply_promotion(quote: Quote, promotion: Promotion) -> None:
             continue
         quote.services[i] = _promoted(promotion, item, item.price, item.setup_fee)
         applied = True
+    for i, item in enumerate(quote.services):
+        addons = list(item.addons)
+        for j, addon in enumerate(addons):
+            promoted = None if applied and promotion.apply_once else promote_addon(promotion, addon)
+            if promoted is not None:
+                addons[j], applied = promoted, True
+        quote.services[i] = replace(quote.services[i], addons=tuple(addons))
     for i, item in enumerate(quote.domains):
         if (applied and promotion.apply_once) or not applies_to_domain(
             promotion, item.tld.extension, item.period_years

@@ -117,7 +117,7 @@ def promotion_problem(
 def applies_to_product(promotion: Promotion, product_id: int, cycle: str) -> bool:
     if promotion.cycles and cycle not in promotion.cycles:
         return False
-    if promotion.applies_to_products or promotion.applies_to_tlds:
+    if lists_items(promotion):
         return product_id in promotion.applies_to_products
     return True  # nothing listed: every item
 
@@ -125,9 +125,22 @@ def applies_to_product(promotion: Promotion, product_id: int, cycle: str) -> boo
 def applies_to_domain(promotion: Promotion, tld: str, years: int) -> bool:
     if promotion.cycles and domain_cycle(years) not in promotion.cycles:
         return False
-    if promotion.applies_to_products or promotion.applies_to_tlds:
+    if lists_items(promotion):
         return tld in promotion.applies_to_tlds
     return True
+
+
+def applies_to_addon(promotion: Promotion, addon_id: int, cycle: str) -> bool:
+    if promotion.cycles and cycle not in promotion.cycles:
+        return False
+    if lists_items(promotion):
+        return addon_id in (promotion.applies_to_addons or [])
+    return True
+
+
+def lists_items(promotion: Promotion) -> bool:
+    """WHMCS "Applies To": products, addons and TLDs in one list; empty means every item."""
+    return bool(promotion.applies_to_products or promotion.applies_to_tlds or promotion.applies_to_addons)
 
 
 def discounts(promotion: Promotion, price: Decimal, setup_fee: Decimal) -> tuple[Decimal, Decimal]:

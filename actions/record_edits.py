@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.locking import lock_order_for_edit
-from models import Domain, Invoice, Order, Service
+from models import Domain, Invoice, Order, Service, ServiceAddon
 from models.base import EncryptedText
 
 HIDDEN = "(changed)"
@@ -41,14 +41,14 @@ def changed_fields(record) -> dict:
 
 
 def _order_id(session: Session, record) -> int | None:
-    if isinstance(record, Service | Domain):
+    if isinstance(record, Service | Domain | ServiceAddon):
         return record.order_id
     if isinstance(record, Invoice):
         return session.scalar(select(Order.id).where(Order.invoice_id == record.id))
     raise TypeError(f"No timeline for {type(record).__name__}")
 
 
-_RECORD_TYPES = {Service: "service", Domain: "domain", Invoice: "invoice"}
+_RECORD_TYPES = {Service: "service", Domain: "domain", Invoice: "invoice", ServiceAddon: "addon"}
 
 
 def record_edit(session: Session, record, actor: Actor) -> dict:

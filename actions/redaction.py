@@ -12,7 +12,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Domain, Gateway, Invoice, Server, Service, SideEffect, Transaction
+from models import Domain, Gateway, Invoice, Server, Service, ServiceAddon, SideEffect, Transaction
 
 HIDDEN = "[hidden]"
 # Shorter values are too common to take out of a text without mangling it (and too weak to be a
@@ -44,6 +44,8 @@ def side_effect_secrets(session: Session, effect: SideEffect) -> list[str]:
     model = _TARGETS.get(effect.target_type)
     target = session.get(model, effect.target_id) if model is not None and effect.target_id else None
     payload = effect.payload or {}
+    if isinstance(target, ServiceAddon):  # an addon's commands carry its service's parameters
+        target = target.service
     if isinstance(target, Service):
         server_id = payload.get("server_id") or target.server_id
         server = session.get(Server, server_id) if server_id else target.product.default_server
@@ -58,4 +60,4 @@ def side_effect_secrets(session: Session, effect: SideEffect) -> list[str]:
     return []
 
 
-_TARGETS = {"service": Service, "domain": Domain, "invoice": Invoice}
+_TARGETS = {"service": Service, "domain": Domain, "invoice": Invoice, "addon": ServiceAddon}

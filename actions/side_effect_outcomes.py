@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import SYSTEM, Actor
+from actions.addon_transitions import addon_created, addon_superseded_success, addon_terminated
 from actions.attempt_capture import record_capture, record_capture_error
 from actions.locking import lock_order_row
 from actions.paid_setup import accept_if_set_up, start_billing_on_setup
@@ -203,6 +204,8 @@ def _emailed(session: Session, effect: SideEffect, result) -> dict | None:
 _OUTCOMES = {
     SideEffectKind.MODULE_CREATE: _created,
     SideEffectKind.MODULE_TERMINATE: _terminated,
+    SideEffectKind.ADDON_CREATE: addon_created,
+    SideEffectKind.ADDON_TERMINATE: addon_terminated,
     SideEffectKind.DOMAIN_REGISTER: _registered,
     SideEffectKind.DOMAIN_TRANSFER: _registered,
     SideEffectKind.REFUND: _refunded,
@@ -242,7 +245,12 @@ def complete_side_effect(
 def _superseded_success(session: Session, effect: SideEffect) -> None:
     """This attempt's create succeeded after the sweeper gave it up, and the row was cancelled
     since: the account exists and no later attempt will report it."""
-    if effect.kind != SideEffectKind.MODULE_CREATE or effect.status != SideEffectStatus.CANCELLED:
+    if effect.status != SideEffectStatus.CANCELLED:
+        return
+    if effect.kind == SideEffectKind.ADDON_CREATE:
+        addon_superseded_success(session, effect)
+        session.flush()
+    if effect.kind != SideEffectKind.MODULE_CREATE:
         return
     service = _fresh(session, Service, effect.target_id)
     if service is not None:

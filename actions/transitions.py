@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
+from actions.addon_transitions import apply_addon_rule
 from actions.errors import STALE_MESSAGE, ErrorCode, TransitionError
 from actions.gateways import gateways_can_refund
 from actions.locking import lock_order
@@ -164,8 +165,8 @@ def _row(action: OrderAction, label: str, order_to: str | None, **kw) -> Transit
 
 
 # Provisioning, and captures of the invoice, no longer wanted once an order is cancelled or set as fraud.
-_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER,
-                 SideEffectKind.CAPTURE)
+_PROVISIONING = (SideEffectKind.MODULE_CREATE, SideEffectKind.ADDON_CREATE, SideEffectKind.DOMAIN_REGISTER,
+                 SideEffectKind.DOMAIN_TRANSFER, SideEffectKind.CAPTURE)
 
 _CANCEL_ITEMS = dict(
     verb=events.Verb.ORDER_CANCELLED,
@@ -212,7 +213,7 @@ TRANSITIONS: dict[str, Transition] = {
         done="set back to Pending", confirm="Set order #{number} back to pending?",
         bulk_confirm="Set the selected orders back to pending (status only)?",
         row_action=True, icon="fa-undo", style="btn-secondary",
-        cancels=(SideEffectKind.MODULE_TERMINATE,),  # the admin takes the order back
+        cancels=(SideEffectKind.MODULE_TERMINATE, SideEffectKind.ADDON_TERMINATE),  # the admin takes it back
         services=ItemRule(ServiceStatus.PENDING),
         domains=ItemRule(DomainStatus.PENDING),
         invoice={InvoiceStatus.CANCELLED: InvoiceStatus.UNPAID},
@@ -263,8 +264,9 @@ def unfinished_side_effects(session: Session, order_id: int) -> list[SideEffect]
 def apply_transition(session: Session, order: Order, transition: Transition, actor: Actor) -> dict:
     """Apply the order, item and invoice columns of a row to a locked order whose guard passed.
 
-    Returns what changed, for the event's details: services/domains [{id, from, to}], invoice
-    {from, to}, terminate [side effect ids], cancelled_side_effects [ids].
+    Returns what changed, for the event's details: services/domains/addons [{id, from, to}], invoice
+    {from, to}, terminate / addon_terminate [side effect ids], cancelled_side_effects [ids]. Ordered
+    addons follow the services' rule (actions.addon_transitions).
     """
     changes: dict = {
         "services": [],
@@ -286,6 +288,8 @@ def apply_transition(session: Session, order: Order, transition: Transition, act
             elif service.status not in rule.keep and service.status != rule.to:
                 changes["services"].append({"id": service.id, "from": service.status, "to": rule.to})
                 service.status = rule.to
+        if order.addons:  # the keys only for orders that have addons
+            changes["addons"], changes["addon_terminate"] = apply_addon_rule(session, order, rule)
     rule = transition.domains
     if rule:
         for domain in order.domains:

@@ -12,9 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from actions.actor import Actor
+from actions.addon_pricing import MAX_ADDONS_PER_LINE
 from actions.cart import Cart, CartDomain, CartProduct, PlacementError, PlaceOptions
 from actions.place import place_order, preview_order
 from actions.search import search
+from admin.addons import addon_choices
 from admin.base import SecureBaseView
 from admin.filters import order_statuses
 from extensions import db
@@ -34,6 +36,7 @@ from models.bounds import (
     MIN_REGISTRATION_YEARS,
     InvalidInput,
     is_id,
+    parse_id,
     parse_int,
     parse_money,
     parse_optional_id,
@@ -106,7 +109,18 @@ class OrderForm:
                                  what="Quantity"),
             price_override=self._parse(p + "price_override", parse_money, what="The price override"),
             domain=self._get(p + "domain"),
+            addon_ids=self._addon_ids(p + "addon_ids"),
         )
+
+    def _addon_ids(self, name: str) -> list[int]:
+        """The ticked addons (one more than the most allowed, so pricing can say there are too many)."""
+        ids = []
+        for raw in self.form.getlist(name)[:MAX_ADDONS_PER_LINE + 1]:
+            try:
+                ids.append(parse_id(raw.strip(), what="Addon"))
+            except InvalidInput as exc:
+                self.errors.setdefault(name, []).append(exc.message)
+        return ids
 
     def _domain(self, row: int) -> CartDomain:
         return CartDomain(
@@ -171,6 +185,8 @@ class AddOrderView(SecureBaseView):
         errors = parsed.form_errors(quote.errors)
         lines = [{"description": f"{s.product} ({s.cycle})", "amount": str(s.price + s.setup_fee),
                   "discount": str(s.discount)} for s in quote.services]
+        lines += [{"description": f"Addon: {a.addon.name} ({a.cycle})", "amount": str(a.price + a.setup_fee),
+                   "discount": str(a.discount)} for a in quote.addons]
         lines += [{"description": f"{d.type} {d.name} ({d.period_years} year(s))",
                    "amount": str(d.price + d.addons), "discount": str(d.discount)} for d in quote.domains]
         complete = not errors
@@ -212,4 +228,6 @@ class AddOrderView(SecureBaseView):
             domain_types=[t.value for t in DomainOrderType],
             defaults=parsed is None,
             template_row=TEMPLATE_ROW,
+            addons=addon_choices(db.session),
+            chosen_addons=lambda name: parsed.form.getlist(name) if parsed else [],
         )

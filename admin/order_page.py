@@ -21,6 +21,8 @@ from werkzeug.routing import BuildError
 
 from actions.accept import AcceptOptions, DomainAcceptOptions, ServiceAcceptOptions, default_run_module_create
 from actions.actor import Actor
+from actions.addon_items import default_run_module_create as addon_run_create_default
+from actions.addon_transitions import AddonAcceptOptions
 from actions.affiliate import assign_affiliate
 from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
@@ -52,8 +54,10 @@ from models import (
     Permission,
     Server,
     Service,
+    ServiceAddon,
     Setting,
     SideEffect,
+    addon_payment_status,
     item_payment_status,
 )
 from models.bounds import MAX_INT, InvalidInput, parse_id, parse_int, parse_optional_id
@@ -92,6 +96,12 @@ def _accept_options(order: Order) -> AcceptOptions:
         options.domains[domain.id] = DomainAcceptOptions(
             registrar=request.form.get(prefix + "registrar", ""),
             send_to_registrar=_checked(prefix + "send_to_registrar"),
+        )
+    for item in order.addons:
+        prefix = f"addon-{item.id}-"
+        options.addons[item.id] = AddonAcceptOptions(
+            run_module_create=_checked(prefix + "run_create"),
+            send_welcome_email=_checked(prefix + "send_welcome"),
         )
     return options
 
@@ -170,6 +180,7 @@ class OrderPageMixin:
                 selectinload(Order.status_definition),
                 selectinload(Order.services).selectinload(Service.product),
                 selectinload(Order.services).selectinload(Service.server),
+                selectinload(Order.services).selectinload(Service.addons).selectinload(ServiceAddon.addon),
                 selectinload(Order.domains),
             )
         )
@@ -204,6 +215,8 @@ class OrderPageMixin:
             statuses=order_statuses(),
             item_payment_status=lambda item: item_payment_status(order, item),
             run_create_default=lambda service: default_run_module_create(db.session, service),
+            addon_payment_status=lambda item: addon_payment_status(order, item),
+            addon_run_create_default=lambda item: addon_run_create_default(db.session, item),
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
             ).all(),

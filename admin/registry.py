@@ -49,6 +49,11 @@ def register_views(admin: Admin) -> None:
                                   url="/admin/saved-views"))
     admin.add_view(ServiceView(Service, db, name="Services", category="Orders", endpoint="services"))
     admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
+    from admin.addons import AddonView, ServiceAddonView
+    from models import Addon, ServiceAddon
+
+    admin.add_view(ServiceAddonView(ServiceAddon, db, name="Addons", category="Orders",
+                                    endpoint="service_addons", url="/admin/service-addons"))
 
     admin.add_view(ClientView(Client, db, name="Clients", category="Clients", endpoint="clients"))
     from admin.affiliates import AffiliateView
@@ -69,6 +74,7 @@ def register_views(admin: Admin) -> None:
 
     admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
     admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))
+    admin.add_view(AddonView(Addon, db, name="Product Addons", category="Catalog", endpoint="addons"))
     admin.add_view(TldView(Tld, db, name="TLDs", category="Catalog", endpoint="tlds"))
 
     setup = [

@@ -3,15 +3,16 @@
 and the credential as placing actor.
 
 How positions line up: api/add_order_cart.py.
-Addons, configurable options, custom fields and domain fields are decoded and checked, and an
-order that carries any is refused with what is not supported: the catalog has none of them yet.
+Product addons (addons[k]) go on the line's CartProduct. Configurable options, custom fields and
+domain fields are decoded and checked, and an order that carries any is refused with what is not
+supported: the catalog has none of them yet.
 """
 
 from sqlalchemy import select
 
 from actions.cart import Cart, PlacementError, PlaceOptions
 from actions.fraud_screening import place_screened_order
-from api.add_order_cart import CATALOG, client_ip_of, domains_of, products_of, refuse_catalog_extras
+from api.add_order_cart import client_ip_of, domains_of, products_of, refuse_catalog_extras
 from api.errors import ApiError
 from api.formats import CYCLE_BY_SYSTEM_NAME
 from api.registry import (
@@ -31,6 +32,8 @@ from api.registry import (
 )
 from models import Gateway, OrderSource, Permission
 from models.bounds import MAX_QUANTITY
+
+ADDON_ONLY = "an addon is ordered with its product (addons[k]), not later for an existing service"
 
 CLIENT_NOT_FOUND = "Client ID Not Found"
 CLIENT_CLOSED = "Unable to add order when client status is Closed"
@@ -74,9 +77,9 @@ PARAMS = (
     Param(
         "addons",
         STRING_ARRAY,
-        "Per product line: comma-separated addon ids. Refused when not empty: " + CATALOG + ".",
+        "Per product line: comma-separated ids of product addons, given to each of the line's services.",
     ),
-    Param("addonsqty", STRING_ARRAY, "Per product line: addon quantities. Refused when not empty."),
+    Param("addonsqty", STRING_ARRAY, "Per product line: a quantity per addon in addons; only 1."),
     Param(
         "configoptions",
         STRING_ARRAY,
@@ -109,7 +112,7 @@ PARAMS = (
         unsupported="renewals are invoiced, never ordered, in Orderdesk",
     ),
     *(
-        Param(name, kind, "Addon-only orders.", unsupported=CATALOG)
+        Param(name, kind, "Addon-only orders.", unsupported=ADDON_ONLY)
         for name, kind in (
             ("addonid", INT),
             ("addonidqty", INT),
@@ -138,6 +141,7 @@ PRODUCT_FIELDS = {
     "quantity": "qty",
     "price_override": "priceoverride",
     "domain": "domain",
+    "addon_ids": "addons",
 }
 DOMAIN_FIELDS = {"name": "domain", "type": "domaintype", "period_years": "regperiod", "epp_code": "eppcode"}
 
@@ -183,7 +187,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "productids": string(
             "The same as serviceids (its name before WHMCS 7.8; whmcs-api-client reads it)."
         ),
-        "addonids": string("Always empty: no product addons yet."),
+        "addonids": string("Comma-separated ids of the ordered addons created (service addons)."),
         "domainids": string("Comma-separated ids of the domains created."),
         "invoiceid": integer("The order's invoice, 0 with noinvoice."),
     },
@@ -197,7 +201,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "billingcycle[<k>]: <product> is not offered with the <cycle> billing cycle.",
         "promocode: <why the promotion does not apply>",
         "configoptions[<k>]: configurable options are not supported yet (...)",
-        "addons[<k>]: product addons are not supported yet (...)",
+        "addons[<k>]: <addon> is not available for <product>.",
         "AddOrder: <parameter> is not supported (...)",
     ),
 )
@@ -236,7 +240,7 @@ def add_order(call: Call) -> dict:
         "orderid": order.id,
         "serviceids": service_ids,
         "productids": service_ids,
-        "addonids": "",
+        "addonids": ",".join(str(a.id) for a in order.addons),
         "domainids": ",".join(str(d.id) for d in order.domains),
         "invoiceid": order.invoice_id or 0,
     }

@@ -16,7 +16,7 @@ from api.phpserial import SerializedValueError, decode_base64_serialized
 from models import DomainOrderType
 from models.bounds import MAX_QUANTITY, MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS, is_id
 
-CATALOG = "the catalog has no product addons, configurable options or custom fields yet"
+CATALOG = "the catalog has no configurable options or custom fields yet"
 
 
 def _aligned(params: Params, name: str, keys: list[int], of: str) -> dict[int, str]:
@@ -35,6 +35,8 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
     cycles = _aligned(params, "billingcycle", keys, "pid")
     overrides = _aligned(params, "priceoverride", keys, "pid")
     hostnames = params.positional("domain")
+    addons = _aligned(params, "addons", keys, "pid")
+    quantities = _aligned(params, "addonsqty", keys, "pid")
     lines = []
     for k in keys:
         cycle_name = cycles.get(k, "").strip().lower()
@@ -54,9 +56,24 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
                 quantity=item_int(qty[k], f"qty[{k}]", 1, MAX_QUANTITY) if qty.get(k, "").strip() else 1,
                 price_override=item_money(override, f"priceoverride[{k}]") if override.strip() else None,
                 domain=item_text(hostnames.get(k, ""), f"domain[{k}]", max_length=253),
+                addon_ids=_addon_ids(addons.get(k, ""), quantities.get(k, ""), k),
             )
         )
     return lines, keys
+
+
+def _addon_ids(listed: str, quantities: str, k: int) -> list[int]:
+    """addons[k]: comma-separated addon ids; addonsqty[k]: one quantity each, only 1 (an ordered
+    addon is one item; order an addon twice on one service as two services' addons)."""
+    ids = [item.strip() for item in listed.split(",") if item.strip()]
+    if any(not is_id(item) for item in ids):
+        raise ApiError(f"addons[{k}] must be a comma-separated list of addon ids.")
+    counts = [item.strip() for item in quantities.split(",") if item.strip()]
+    if any(count != "1" for count in counts):
+        raise ApiError(f"addonsqty[{k}]: each addon is ordered once per service; give 1 or leave it out.")
+    if counts and len(counts) != len(ids):
+        raise ApiError(f"addonsqty[{k}] must give one quantity per addon in addons[{k}].")
+    return [int(item) for item in ids]
 
 
 class _DomainLine:
@@ -152,16 +169,6 @@ def refuse_catalog_extras(params: Params) -> None:
             if value:
                 raise ApiError(
                     f"{name}[{k}]: {what} are not supported yet ({CATALOG}); place the order without them."
-                )
-    for name in ("addons", "addonsqty"):
-        for k, listed in params.positional(name).items():
-            items = [item.strip() for item in listed.split(",") if item.strip()]
-            if any(not is_id(item) for item in items):
-                raise ApiError(f"{name}[{k}] must be a comma-separated list of numbers.")
-            if items:
-                raise ApiError(
-                    f"{name}[{k}]: product addons are not supported yet ({CATALOG}); "
-                    f"place the order without them."
                 )
 
 

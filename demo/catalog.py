@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from actions.order_statuses import check_order_status
 from actions.place import order_days_grace
 from actions.pricing import Catalog
+from demo.addons import ADDONS, ensure_addons
 from models import (
+    Addon,
     AutoSetup,
     BillingCycle,
     Gateway,
@@ -97,6 +99,7 @@ class DemoCatalog:
     products: dict[str, list[Product]]  # basket kind ("hosting", "vps", ...) -> products
     tlds: dict[str, Tld]  # ".com" -> Tld
     promotions: list[Promotion]
+    addons: list[Addon]
     pricing: Catalog  # what actions.pricing.price_cart reads
     days_grace: int  # the order_days_grace setting placing reads
 
@@ -129,6 +132,7 @@ def ensure_catalog(session: Session) -> DemoCatalog:
                     ProductPrice(cycle=cycle, price=Decimal(price), setup_fee=Decimal(setup)))
     session.flush()
     _ensure_tlds(session)
+    ensure_addons(session)
     hosting = session.scalars(select(Product.id).where(Product.group_name == HOSTING_GROUP)
                               .order_by(Product.id)).all()
     for row in PROMOTIONS:
@@ -167,6 +171,10 @@ def _ensure_tlds(session: Session) -> None:
 
 def _load(session: Session) -> DemoCatalog:
     """The demo's rows, fully loaded and detached (commits do not expire them)."""
+    # First: loading the products below refreshes the ones these addons point at, prices and all.
+    addons = session.scalars(select(Addon).where(Addon.name.in_([a[0] for a in ADDONS])).order_by(Addon.id)
+                             .options(selectinload(Addon.prices), selectinload(Addon.products))
+                             .execution_options(populate_existing=True)).all()
     names = [(group, name) for group, name, *_ in PRODUCTS]
     products = [session.scalar(select(Product).where(Product.group_name == g, Product.name == n)
                                .options(selectinload(Product.prices))
@@ -177,7 +185,7 @@ def _load(session: Session) -> DemoCatalog:
     promotions = session.scalars(select(Promotion).where(Promotion.code.in_(codes)).order_by(Promotion.id)
                                  .execution_options(populate_existing=True)).all()
     days_grace = order_days_grace(session)
-    for row in [*products, *tlds, *promotions]:
+    for row in [*products, *tlds, *promotions, *addons]:
         session.expunge(row)
     by_kind: dict[str, list[Product]] = {}
     for product in products:
@@ -186,6 +194,8 @@ def _load(session: Session) -> DemoCatalog:
         products=by_kind,
         tlds={t.extension: t for t in tlds},
         promotions=list(promotions),
-        pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds}),
+        addons=list(addons),
+        pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds},
+                        addons={a.id: a for a in addons}),
         days_grace=days_grace,
     )

@@ -33,6 +33,7 @@ from actions.place import (
 )
 from actions.side_effects import username_for
 from actions.transitions import TRANSITIONS, Action
+from demo.addons import accept_addons, place_addons, transition_addons
 from demo.bulk import Ids, Rows
 from demo.catalog import ORDER_STATUSES, DemoCatalog
 from demo.plans import DEMO_ADMIN, Accept, Cancel, ChangeStatus, OrderPlan, Pay, SetFraud
@@ -48,6 +49,7 @@ from models import (
     Order,
     OrderEvent,
     Service,
+    ServiceAddon,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
@@ -58,8 +60,8 @@ from models.guards import refundable_payments
 from modules.registry import get_registrar_module, get_server_module
 
 # Insert order (foreign keys first).
-TABLES = [Invoice.__table__, Order.__table__, Service.__table__, Domain.__table__, InvoiceItem.__table__,
-          Transaction.__table__, SideEffect.__table__, OrderEvent.__table__]
+TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceAddon.__table__, Domain.__table__,
+          InvoiceItem.__table__, Transaction.__table__, SideEffect.__table__, OrderEvent.__table__]
 PENDING_LIKE = {row["title"] for row in [*CORE_ORDER_STATUSES, *ORDER_STATUSES]
                 if row.get("include_in_pending")}
 WAITING_DOMAIN = {DomainStatus.PENDING, DomainStatus.PENDING_REGISTRATION, DomainStatus.PENDING_TRANSFER}
@@ -114,6 +116,7 @@ class _Order:
     number: int
     services: list[dict] = field(default_factory=list)
     domains: list[dict] = field(default_factory=list)
+    addons: list[dict] = field(default_factory=list)
     transactions: list[dict] = field(default_factory=list)
     queued: list[_Effect] = field(default_factory=list)
 
@@ -150,8 +153,9 @@ class _Order:
         for item in quote.domains:
             self.domains.append(self._add(Domain.__table__, order_id=order_id, client_id=client_id,
                                           created_at=at, **domain_fields(item, plan.cart, promotion, today)))
+        self.addons, addon_lines = place_addons(self, quote, promotion, today, at)
         lines = invoice_lines(quote, plan.cart, promotion, [s["id"] for s in self.services],
-                              [d["id"] for d in self.domains])
+                              [d["id"] for d in self.domains]) + addon_lines
         self.invoice = self._add(Invoice.__table__, created_at=at, **invoice_fields(
             client_id, plan.cart.payment_method, today, self.writer.catalog.days_grace, lines))
         for line in lines:
@@ -164,6 +168,7 @@ class _Order:
         o = self.order
         details = placement_details(o["order_number"], o["amount"], o["source"], o["invoice_id"],
                                     o["promo_code"], services=len(self.services), domains=len(self.domains))
+        details |= {"addons": len(self.addons)} if self.addons else {}
         self._event(plan.placed_by, Verb.ORDER_PLACED, "", o["status"], at, jsonable(details))
         self._run_side_effects(at)
 
@@ -215,6 +220,8 @@ class _Order:
             domain["registrar"] = registrar
             change.update(side_effect_id=self._send_to_registrar(domain, step.at)["id"], to=domain["status"])
             changes["domains"].append(change)
+        if self.addons:
+            changes["addons"] = accept_addons(self.addons)
         accept = TRANSITIONS[Action.ACCEPT]
         self._set_status(accept.order_to, accept.verb, step.at, changes)
 
@@ -237,6 +244,8 @@ class _Order:
             elif service["status"] not in rule.keep and service["status"] != rule.to:
                 changes["services"].append({"id": service["id"], "from": service["status"], "to": rule.to})
                 service["status"] = rule.to
+        if self.addons:
+            changes["addons"], changes["addon_terminate"] = transition_addons(self.addons, rule), []
         rule = transition.domains
         for domain in self.domains:
             if domain["status"] not in rule.keep and domain["status"] != rule.to:

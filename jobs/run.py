@@ -8,6 +8,7 @@ rows, call the module outside any transaction, then record the outcome through a
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from models import (
     Invoice,
     Server,
     Service,
+    ServiceAddon,
     Setting,
     SideEffect,
     SideEffectKind,
@@ -37,6 +39,7 @@ from models import (
 from models.email_defaults import AUTOMATIC_SETUP_FAILED
 from modules import mail as mail_module
 from modules.base import (
+    AddonInfo,
     ClientInfo,
     DomainParams,
     ModuleResult,
@@ -102,7 +105,7 @@ def record_outcome(session: Session, effect_id: int, attempt: int, result: Modul
     if not owned:
         session.commit()  # the compensating terminate a superseded create may have recorded
         return f"superseded: attempt {attempt} no longer owns the row"
-    if not result.success and retry_at is None and effect.kind == SideEffectKind.MODULE_CREATE:
+    if not result.success and retry_at is None and effect.kind in SETUP_KINDS:
         notify_setup_failed(session, effect)
     if effect.kind == SideEffectKind.EMAIL:
         mail.record_delivery(session, effect, result, final=retry_at is None)
@@ -136,16 +139,23 @@ def schedule_retry(effect_id: int, attempts: int, delay: timedelta) -> None:
         log.warning("Could not schedule retry of side effect %s (the sweeper will): %s", effect_id, exc)
 
 
+# The creates whose last failed try tells the admins.
+SETUP_KINDS = (SideEffectKind.MODULE_CREATE, SideEffectKind.ADDON_CREATE)
+
+
 def notify_setup_failed(session: Session, effect: SideEffect) -> None:
     """The last try of a create failed: tell every active admin (WHMCS "Automatic Setup Failed")."""
-    service = session.get(Service, effect.target_id) if effect.target_id else None
+    model = ServiceAddon if effect.kind == SideEffectKind.ADDON_CREATE else Service
+    item = session.get(model, effect.target_id) if effect.target_id else None
+    ids = {"service_id": item.service_id, "addon_id": item.id} if isinstance(item, ServiceAddon) else {
+        "service_id": effect.target_id}
     record_email(
         session,
         template=AUTOMATIC_SETUP_FAILED,
         to=", ".join(mail.active_admin_emails(session)),
-        client_id=service.client_id if service else None,
+        client_id=item.client_id if item else None,
         order_id=effect.order_id,
-        context={"service_id": effect.target_id, "error": effect.last_error, "attempts": effect.attempts},
+        context={**ids, "error": effect.last_error, "attempts": effect.attempts},
     )
 
 
@@ -161,6 +171,12 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
         params = service_params(session, service, effect)
         module = get_server_module(service.product.module)
         return lambda: (module.create if kind == SideEffectKind.MODULE_CREATE else module.terminate)(params)
+    if kind in (SideEffectKind.ADDON_CREATE, SideEffectKind.ADDON_TERMINATE):
+        item = _get(session, ServiceAddon, effect)
+        params = replace(service_params(session, item.service, effect), addon=addon_info(item))
+        module = get_server_module(item.addon.module)
+        command = module.addon_create if kind == SideEffectKind.ADDON_CREATE else module.addon_terminate
+        return lambda: command(params)
     if kind in (SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER):
         domain = _get(session, Domain, effect)
         registrar = effect.payload.get("registrar") or domain.registrar
@@ -233,6 +249,11 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
         else None,
         idempotency_key=effect.idempotency_key,
     )
+
+
+def addon_info(item: ServiceAddon) -> AddonInfo:
+    return AddonInfo(id=item.id, addon_id=item.addon_id, name=item.addon.name,
+                     billing_cycle=item.billing_cycle, recurring_amount=item.recurring_amount)
 
 
 def domain_params(session: Session, domain: Domain, registrar: str, effect: SideEffect) -> DomainParams:

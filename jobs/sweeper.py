@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from actions.side_effect_outcomes import fail_side_effect
 from jobs.dispatcher import run_embedded
 from jobs.queueing import attempt_ended, enqueue, get_queue, running_timeout
-from jobs.run import max_attempts, notify_setup_failed
-from models import SideEffect, SideEffectKind, SideEffectStatus, utcnow
+from jobs.run import SETUP_KINDS, max_attempts, notify_setup_failed
+from models import SideEffect, SideEffectStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def give_up(session: Session, effect_id: int, attempts: int, reason: str) -> boo
     if not fail_side_effect(session, effect, reason, retry_at=None if final else utcnow(), attempt=attempts):
         session.rollback()
         return False
-    if final and effect.kind == SideEffectKind.MODULE_CREATE:
+    if final and effect.kind in SETUP_KINDS:
         notify_setup_failed(session, effect)
     session.commit()
     return True

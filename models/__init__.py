@@ -1,5 +1,13 @@
 """SQLAlchemy models and vocabularies. Import from here: `from models import Order, OrderStatus`."""
 
+from models.addons import (
+    ADDON_LINE_TYPES,
+    Addon,
+    AddonPrice,
+    ServiceAddon,
+    addon_payment_status,
+    addon_products,
+)
 from models.admin_sessions import AdminSession
 from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, verify_secret
 from models.api_log import ApiLogEntry
@@ -47,6 +55,7 @@ from models.vocab import (
 )
 
 __all__ = [
+    "ADDON_LINE_TYPES", "Addon", "AddonPrice", "ServiceAddon", "addon_payment_status", "addon_products",
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",

@@ -138,6 +138,7 @@ class Promotion(Base):
     recur_for: Mapped[int] = mapped_column(Integer, default=0)  # 0 = forever when recurring
     applies_to_products: Mapped[list] = mapped_column(JSON, default=list)  # product ids; empty=all
     applies_to_tlds: Mapped[list] = mapped_column(JSON, default=list)  # ".com", ...
+    applies_to_addons: Mapped[list] = mapped_column(JSON, default=list)  # addon ids
     requires_products: Mapped[list] = mapped_column(JSON, default=list)
     requires_tlds: Mapped[list] = mapped_column(JSON, default=list)
     requires_existing: Mapped[bool] = mapped_column(Boolean, default=False)

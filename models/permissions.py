@@ -136,7 +136,9 @@ REAUTHENTICATE_FOR = frozenset({
 
 # Side effects whose cancellation undoes protection already promised (an account taken down, money
 # given back): cancelling them needs more than cancelling a create or an email.
-_PROTECTIVE_KINDS = frozenset({SideEffectKind.MODULE_TERMINATE, SideEffectKind.REFUND})
+_PROTECTIVE_KINDS = frozenset(
+    {SideEffectKind.MODULE_TERMINATE, SideEffectKind.ADDON_TERMINATE, SideEffectKind.REFUND}
+)
 
 
 def permissions_to_cancel(kind: str) -> tuple[str, ...]:

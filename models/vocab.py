@@ -126,12 +126,16 @@ class InvoiceItemType(StrEnum):
     PROMO_HOSTING = "PromoHosting"
     PROMO_DOMAIN = "PromoDomain"
     DOMAIN_RENEW = "Domain"  # WHMCS's type for a domain renewal line
+    ADDON = "Addon"
+    PROMO_ADDON = "PromoAddon"
     ITEM = "Item"
 
 
 class SideEffectKind(StrEnum):
     MODULE_CREATE = "module_create"
     MODULE_TERMINATE = "module_terminate"
+    ADDON_CREATE = "addon_create"  # an ordered addon's server-module commands
+    ADDON_TERMINATE = "addon_terminate"
     DOMAIN_REGISTER = "domain_register"
     DOMAIN_TRANSFER = "domain_transfer"
     REFUND = "refund"

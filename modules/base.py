@@ -57,6 +57,17 @@ class ServerInfo:
 
 
 @dataclass
+class AddonInfo:
+    """The ordered addon an addon_create / addon_terminate is for (its service is the rest)."""
+
+    id: int
+    addon_id: int
+    name: str
+    billing_cycle: str = ""
+    recurring_amount: Decimal = Decimal("0.00")
+
+
+@dataclass
 class ServiceParams:
     service_id: int
     order_id: int
@@ -70,6 +81,7 @@ class ServiceParams:
     server: ServerInfo | None = None
     # Same key on every retry of one side effect, so the far side can dedupe.
     idempotency_key: str = ""
+    addon: AddonInfo | None = None  # set for an addon's commands
 
 
 @dataclass

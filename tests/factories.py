@@ -124,6 +124,35 @@ def make_order(
     return order
 
 
+def make_addon(products=(), prices: dict | None = None, module: str = "", name: str | None = None, **kw):
+    """An addon sold to `products`, priced per cycle {cycle: (price, setup fee)}."""
+    from models import Addon, AddonPrice
+
+    addon = Addon(name=name or f"Addon {next(_seq)}", module=module, **kw)
+    addon.products = list(products)
+    for cycle, (price, setup) in (prices or {BillingCycle.MONTHLY: ("3.00", "1.00")}).items():
+        addon.prices.append(AddonPrice(cycle=cycle, price=Decimal(price), setup_fee=Decimal(setup)))
+    db.session.add(addon)
+    db.session.flush()
+    return addon
+
+
+def add_ordered_addon(order: Order, service: Service, addon, status: str = ServiceStatus.PENDING):
+    """An ordered addon on `service`, billed on the order's invoice (when it has one)."""
+    from models import ServiceAddon
+
+    item = ServiceAddon(order=order, service=service, client_id=order.client_id, addon=addon,
+                        billing_cycle=BillingCycle.MONTHLY, status=status,
+                        first_payment_amount=Decimal("4.00"), recurring_amount=Decimal("3.00"))
+    db.session.add(item)
+    db.session.flush()
+    if order.invoice is not None:
+        order.invoice.items.append(InvoiceItem(type=InvoiceItemType.ADDON, related_id=item.id,
+                                               description=addon.name, amount=item.first_payment_amount))
+        db.session.flush()
+    return item
+
+
 def make_tld(extension: str = ".com", register: str = "12.00", transfer: str | None = "10.00",
              renew: str | None = None, years: tuple[int, ...] = (1,), epp_required: bool = True,
              addons: tuple[str, str, str] = ("0.00", "0.00", "0.00"), **kw):
@@ -152,5 +181,6 @@ def make_promotion(code: str | None = None, type: str = "Percentage", value: str
     return promotion
 
 
-__all__ = ["PASSWORD", "make_admin", "next_number", "make_client", "make_order", "make_product",
+__all__ = ["PASSWORD", "add_ordered_addon", "make_addon", "make_admin", "next_number",
+           "make_client", "make_order", "make_product",
            "make_promotion", "make_tld", "DomainStatus"]

@@ -46,12 +46,14 @@ from models import (
     EmailLog,
     Invoice,
     InvoiceItem,
+    InvoiceItemType,
     InvoiceStatus,
     Order,
     OrderEvent,
     Product,
     Promotion,
     Service,
+    ServiceAddon,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
@@ -74,6 +76,7 @@ def test_every_demo_order_is_what_place_order_and_the_actions_leave(app_ctx):
     assert {plan.scenario.name for plan in plans} == {s.name for s in SCENARIOS}
     assert {plan.promotion.code for plan in plans if plan.promotion} == {p["code"] for p in PROMOTIONS}
     assert {d.type for plan in plans for d in plan.cart.domains} == set(DomainOrderType)
+    assert any(line.addon_ids for plan in plans for line in plan.cart.products)  # product addons too
 
     seed_demo(session, orders=ORDERS, clients=CLIENTS, now=NOW)
     demo = snapshot(session)
@@ -158,8 +161,8 @@ def run_side_effects(session, order_id: int, refund_id: str = "") -> None:
 
 
 def delete_orders(session) -> None:
-    for model in (OrderEvent, SideEffect, EmailLog, Transaction, InvoiceItem, Service, Domain, Order,
-                  Invoice):
+    for model in (OrderEvent, SideEffect, EmailLog, Transaction, InvoiceItem, ServiceAddon, Service, Domain,
+                  Order, Invoice):
         session.execute(model.__table__.delete())
     session.execute(update(Promotion).values(uses=0))
     session.execute(update(Product).where(Product.stock_control).values(stock_quantity=10_000))
@@ -181,6 +184,8 @@ def order_facts(session, order: Order) -> dict:
     base = order.date.date()
     services = session.scalars(select(Service).where(Service.order_id == order.id).order_by(Service.id)).all()
     domains = session.scalars(select(Domain).where(Domain.order_id == order.id).order_by(Domain.id)).all()
+    addons = session.scalars(select(ServiceAddon).where(ServiceAddon.order_id == order.id)
+                             .order_by(ServiceAddon.id)).all()
     invoice = session.get(Invoice, order.invoice_id)
     transactions = session.scalars(select(Transaction).where(Transaction.invoice_id == invoice.id)
                                    .order_by(Transaction.id)).all()
@@ -188,8 +193,8 @@ def order_facts(session, order: Order) -> dict:
                                                        SideEffect.kind != SideEffectKind.EMAIL)
                               .order_by(SideEffect.id)).all()
     refs = {("invoice", invoice.id): "invoice"}
-    for kind, rows in (("service", services), ("domain", domains), ("payment", transactions),
-                       ("side effect", effects)):
+    for kind, rows in (("service", services), ("domain", domains), ("addon", addons),
+                       ("payment", transactions), ("side effect", effects)):
         refs.update({(kind, row.id): f"{kind} {i}" for i, row in enumerate(rows)})
     ref = _References(refs, {username_for(s) for s in services})
 
@@ -208,6 +213,10 @@ def order_facts(session, order: Order) -> dict:
         "domains": [{**columns(d, "id", "order_id", "created_at", "registration_date", "next_due_date",
                                "expiry_date"),
                      **dates(d, "registration_date", "next_due_date", "expiry_date")} for d in domains],
+        "addons": [{**columns(a, "id", "order_id", "service_id", "created_at", "registration_date",
+                              "next_due_date"),
+                    "service": ref("service", a.service_id), **dates(a, "registration_date", "next_due_date")}
+                   for a in addons],
         "invoice": {**columns(invoice, "id", "created_at", "date", "due_date", "date_paid", "date_cancelled",
                               "date_refunded", "last_capture_attempt"),
                     **dates(invoice, "date", "due_date"),
@@ -229,10 +238,11 @@ def order_facts(session, order: Order) -> dict:
     }
 
 
-_TARGETS = {"service": "service", "domain": "domain", "invoice": "invoice"}
+_TARGETS = {"service": "service", "domain": "domain", "invoice": "invoice", "addon": "addon"}
 _ID_KEYS = {"side_effect_id": "side effect", "payment_id": "payment", "invoice_id": "invoice"}
-_ID_LISTS = {"terminate": "side effect", "cancelled_side_effects": "side effect"}
-_CHANGE_LISTS = {"services": "service", "domains": "domain"}
+_ID_LISTS = {"terminate": "side effect", "cancelled_side_effects": "side effect",
+             "addon_terminate": "side effect"}
+_CHANGE_LISTS = {"services": "service", "domains": "domain", "addons": "addon"}
 
 
 class _References:
@@ -245,6 +255,8 @@ class _References:
         return None if row_id is None else self.refs.get((kind, row_id), f"unknown {kind} {row_id}")
 
     def item(self, related_id: int, line_type: str) -> str | None:
+        if line_type in (InvoiceItemType.ADDON, InvoiceItemType.PROMO_ADDON):
+            return self("addon", related_id)
         return self("domain" if line_type.startswith(("Domain", "PromoDomain")) else "service", related_id)
 
     def json(self, value, kind: str | None = None):

@@ -16,8 +16,18 @@ from actions.pending import set_order_pending
 from actions.status import change_order_status
 from actions.transitions import TransitionError
 from extensions import db
-from models import Domain, Gateway, Invoice, Order, OrderEvent, OrderStatusDefinition, Service, SideEffect
-from tests.factories import make_order
+from models import (
+    Domain,
+    Gateway,
+    Invoice,
+    Order,
+    OrderEvent,
+    OrderStatusDefinition,
+    Service,
+    ServiceAddon,
+    SideEffect,
+)
+from tests.factories import add_ordered_addon, make_addon, make_order
 
 ADMIN = Actor("admin", 1, "Table Test")
 CUSTOM_PENDING = "Processed"  # a custom status with include-in-pending
@@ -26,6 +36,8 @@ CUSTOM_PLAIN = "Building"  # a custom status without it
 # The order every case starts from: one service per status, one domain per status.
 SERVICES = ["Pending", "Active", "Suspended"]
 DOMAINS = ["Pending", "Active"]
+# Ordered addons on the first service: (status, the addon has a server module).
+ADDONS = [("Pending", True), ("Active", True), ("Suspended", True), ("Active", False)]
 ORDER_STATUSES = ["Pending", "Active", "Cancelled", "Fraud", CUSTOM_PENDING, CUSTOM_PLAIN]
 INVOICES = ["Unpaid", "Paid", "Cancelled", None]  # Paid = with a payment through Stripe (can refund)
 
@@ -93,6 +105,27 @@ EXPECTED = {
     "change_status": (CUSTOM_PLAIN, SERVICES, DOMAINS, {}, [], ["order_status_changed"]),
 }
 
+# Addons exactly like services (issue 11); without a module there is nothing to run, so they move now.
+# action -> (addon statuses, side effects (kind, "addon", addon index, then_status))
+EXPECTED_ADDONS = {
+    "accept": (["Pending", "Active", "Suspended", "Active"], [("addon_create", "addon", 0, None)]),
+    "cancel": (
+        ["Cancelled", "Active", "Suspended", "Cancelled"],
+        [("addon_terminate", "addon", 1, "Cancelled"), ("addon_terminate", "addon", 2, "Cancelled")],
+    ),
+    "cancel_and_refund": (
+        ["Cancelled", "Active", "Suspended", "Cancelled"],
+        [("addon_terminate", "addon", 1, "Cancelled"), ("addon_terminate", "addon", 2, "Cancelled")],
+    ),
+    "set_fraud": (
+        ["Fraud", "Active", "Suspended", "Fraud"],
+        [("addon_terminate", "addon", 1, "Fraud"), ("addon_terminate", "addon", 2, "Fraud")],
+    ),
+    "set_pending": (["Pending"] * 4, []),
+    "delete": (None, []),
+    "change_status": ([status for status, _ in ADDONS], []),
+}
+
 
 def extra_refusal(action: str, invoice: str | None) -> str | None:
     """Conditions beyond the order status (DESIGN.md §4)."""
@@ -125,6 +158,7 @@ def run(action: str, session, order: Order):
 SNAPSHOT_TABLES = [
     "orders",
     "services",
+    "service_addons",
     "domains",
     "invoices",
     "invoice_items",
@@ -156,7 +190,7 @@ def setup_world(session):
 
 
 def start(session, status: str, invoice: str | None) -> Order:
-    return make_order(
+    order = make_order(
         status=status,
         services=SERVICES,
         domains=DOMAINS,
@@ -164,6 +198,10 @@ def start(session, status: str, invoice: str | None) -> Order:
         paid=invoice == "Paid",
         gateway="stripe",
     )
+    with_module, without = make_addon(module="manual"), make_addon()
+    for addon_status, has_module in ADDONS:
+        add_ordered_addon(order, order.services[0], with_module if has_module else without, addon_status)
+    return order
 
 
 # One test per (action, order status); the invoice statuses run inside it on separate orders, so
@@ -184,6 +222,7 @@ def check_case(session, action, status, invoice):
     order_id, invoice_id = order.id, order.invoice_id
     service_ids = [s.id for s in order.services]
     domain_ids = [d.id for d in order.domains]
+    addon_ids = [a.id for a in order.addons]
     session.commit()
 
     refused = None
@@ -205,24 +244,29 @@ def check_case(session, action, status, invoice):
     session.flush()
     session.expire_all()
     order_to, services_to, domains_to, invoice_map, effects_to, verbs = EXPECTED[action]
+    addons_to, addon_effects = EXPECTED_ADDONS[action]
+    effects_to = effects_to + addon_effects
 
     order = session.get(Order, order_id)
     services = [session.get(Service, i) for i in service_ids]
     domains = [session.get(Domain, i) for i in domain_ids]
+    addons = [session.get(ServiceAddon, i) for i in addon_ids]
     stored_invoice = session.get(Invoice, invoice_id) if invoice_id else None
     if order_to is None:  # delete: everything removed
         assert order is None and services == [None] * 3 and domains == [None] * 2, case
+        assert addons == [None] * len(ADDONS), case
         assert stored_invoice is None, case
     else:
         assert order.status == order_to, case
         assert [s.status for s in services] == services_to, case
         assert [d.status for d in domains] == domains_to, case
+        assert [a.status for a in addons] == addons_to, case
         if invoice is None:
             assert stored_invoice is None, case
         else:
             assert stored_invoice.status == invoice_map.get(invoice, invoice), case
 
-    item_ids = {"service": service_ids, "domain": domain_ids, "invoice": [invoice_id]}
+    item_ids = {"service": service_ids, "domain": domain_ids, "invoice": [invoice_id], "addon": addon_ids}
     effects = session.scalars(select(SideEffect).where(SideEffect.order_id == order_id)).all()
     assert sorted(
         (e.kind, e.target_type, e.target_id, e.payload.get("then_status")) for e in effects
@@ -244,7 +288,7 @@ def check_case(session, action, status, invoice):
 def test_every_action_has_expectations():
     from actions.transitions import TRANSITIONS
 
-    assert {str(a) for a in TRANSITIONS} == set(EXPECTED) == set(ALLOWED_FROM)
+    assert {str(a) for a in TRANSITIONS} == set(EXPECTED) == set(ALLOWED_FROM) == set(EXPECTED_ADDONS)
 
 
 def test_delete_snapshot_keeps_order_items_and_invoice(session):
@@ -261,6 +305,7 @@ def test_delete_snapshot_keeps_order_items_and_invoice(session):
     assert stored["order"]["order_number"] == number
     assert [s["id"] for s in stored["services"]] == service_ids
     assert len(stored["domains"]) == 2
-    assert stored["invoice"]["status"] == "Cancelled" and len(stored["invoice"]["items"]) == 5
+    assert [a["status"] for a in stored["addons"]] == [status for status, _ in ADDONS]
+    assert stored["invoice"]["status"] == "Cancelled" and len(stored["invoice"]["items"]) == 5 + len(ADDONS)
     assert "hunter2-secret" not in repr(stored) and "password" not in stored["services"][0]
     assert db.session.scalar(select(Order).where(Order.order_number == number)) is None

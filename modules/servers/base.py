@@ -24,3 +24,11 @@ class ServerModule(ABC):
 
     @abstractmethod
     def terminate(self, params: ServiceParams) -> ModuleResult: ...
+
+    # An ordered addon's commands (params.addon is set). A module without addon automation
+    # accepts them as nothing to do, like WHMCS's addon hooks.
+    def addon_create(self, params: ServiceParams) -> ModuleResult:
+        return ModuleResult.ok(f"{self.display_name or self.name}: no addon automation")
+
+    def addon_terminate(self, params: ServiceParams) -> ModuleResult:
+        return ModuleResult.ok(f"{self.display_name or self.name}: no addon automation")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from modules.base import ModuleResult, ServiceParams
+from modules.base import AddonInfo, ModuleResult, ServiceParams
 from modules.servers.base import ServerModule
 from modules.webhook import post_signed
 
@@ -26,6 +26,12 @@ class WebhookServer(ServerModule):
     def terminate(self, params: ServiceParams) -> ModuleResult:
         return self._call("terminate", params)
 
+    def addon_create(self, params: ServiceParams) -> ModuleResult:
+        return self._call("addon_create", params)
+
+    def addon_terminate(self, params: ServiceParams) -> ModuleResult:
+        return self._call("addon_terminate", params)
+
     def _call(self, action: str, params: ServiceParams) -> ModuleResult:
         server = params.server
         if server is None:
@@ -35,9 +41,20 @@ class WebhookServer(ServerModule):
             server.secret,
             action,
             params.idempotency_key,
-            {"service": service_section(params), "client": asdict(params.client)},
+            {"service": service_section(params), "client": asdict(params.client)}
+            | ({"addon": addon_section(params.addon)} if params.addon else {}),
             timeout=server.timeout,
         )
+
+
+def addon_section(addon: AddonInfo) -> dict[str, Any]:
+    return {
+        "id": addon.id,
+        "addon_id": addon.addon_id,
+        "name": addon.name,
+        "billing_cycle": addon.billing_cycle,
+        "recurring_amount": str(addon.recurring_amount),
+    }
 
 
 def service_section(params: ServiceParams) -> dict[str, Any]:
