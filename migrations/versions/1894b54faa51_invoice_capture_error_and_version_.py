@@ -1,7 +1,7 @@
 """Invoice actions: the last capture error and a version per invoice; a client's saved card
 
 Revision ID: 1894b54faa51
-Revises: 985725954f1f
+Revises: 2bef196b0b8b
 Create Date: 2026-12-01 11:51:58.092429
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1894b54faa51'
-down_revision = '985725954f1f'
+down_revision = '2bef196b0b8b'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 configuration, licence key encrypted), orders.fraud_check_failed (the list's filter, indexed)
 
 Revision ID: 2bef196b0b8b
-Revises: 985725954f1f
+Revises: 7fb72ca73ea5
 Create Date: 2026-12-01 11:56:31.019967
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2bef196b0b8b'
-down_revision = '985725954f1f'
+down_revision = '7fb72ca73ea5'
 branch_labels = None
 depends_on = None
 

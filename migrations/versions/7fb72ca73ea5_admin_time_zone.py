@@ -1,7 +1,7 @@
 """Admin time zone: each admin's profile setting for showing times (stored UTC)
 
 Revision ID: 7fb72ca73ea5
-Revises: 985725954f1f
+Revises: e365a0b05406
 Create Date: 2026-12-01 11:53:52.897718
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '7fb72ca73ea5'
-down_revision = '985725954f1f'
+down_revision = 'e365a0b05406'
 branch_labels = None
 depends_on = None
 

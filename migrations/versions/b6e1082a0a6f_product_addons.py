@@ -2,7 +2,7 @@
 (service_addons) and promotions.applies_to_addons
 
 Revision ID: b6e1082a0a6f
-Revises: 985725954f1f
+Revises: 96911c48af33
 Create Date: 2026-12-01 11:52:06.409482
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b6e1082a0a6f'
-down_revision = '985725954f1f'
+down_revision = '96911c48af33'
 branch_labels = None
 depends_on = None
 
