@@ -149,7 +149,7 @@ def test_row_actions_have_tooltips_and_bulk_actions_are_also_under_the_grid(admi
     assert bottom.index("With selected") < bottom.index("dropdown-menu")
     for row in TRANSITIONS.values():
         if row.bulk:
-            assert f"modelActions.execute('bulk_{row.action}')" in bottom
+            assert f'data-model-action="bulk_{row.action}"' in bottom
 
 
 def test_every_order_action_and_bulk_change_asks_first(admin_client, session):
