@@ -90,7 +90,8 @@ def _shown(value) -> str:
 
 def _item_changes(noun: str, rows) -> list[str]:
     lines = []
-    for row in rows or []:
+    # Other events use the same keys for counts ("services": 3); only lists of rows are changes.
+    for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict) and row.get("from") != row.get("to"):
             before, after = _shown(row.get("from")), _shown(row.get("to"))
             lines.append(f"{noun} #{row.get('id')}: {before} {ARROW} {after}")
