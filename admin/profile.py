@@ -1,7 +1,5 @@
 """My profile: the signed-in admin's own preferences (the time zone times are shown in)."""
 
-from zoneinfo import available_timezones
-
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -11,11 +9,11 @@ from admin.base import SecureBaseView
 from admin.presentation import format_datetime
 from extensions import db
 from models import AdminUser, utcnow
-from models.bounds import InvalidInput
+from models.bounds import InvalidInput, time_zone_names
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+    return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
 
 
 class ProfileView(SecureBaseView):

@@ -19,6 +19,7 @@ with a message that can be shown next to the field, never a database error.
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from sqlalchemy import BigInteger
 
@@ -168,12 +169,18 @@ def clean_text(value, *, max_length: int, what: str = "The text", single_line: b
     return text
 
 
-def parse_time_zone(value, what: str = "The time zone") -> str:
-    """An IANA time zone name zoneinfo knows ("Europe/Paris", "UTC")."""
+@cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA zone name zoneinfo knows (read from tzdata once per process)."""
     from zoneinfo import available_timezones
 
+    return frozenset(available_timezones())
+
+
+def parse_time_zone(value, what: str = "The time zone") -> str:
+    """An IANA time zone name zoneinfo knows ("Europe/Paris", "UTC")."""
     name = _text(value)
-    if name not in available_timezones():
+    if name not in time_zone_names():
         shown = name if len(name) <= 40 else name[:40] + "..."
         raise InvalidInput(f"{what} {shown!r} is not a time zone name such as Europe/Paris or UTC.")
     return name
