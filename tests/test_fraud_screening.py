@@ -24,6 +24,7 @@ from models import (
     OrderEvent,
     OrderSource,
     Permission,
+    Setting,
     SideEffect,
     SideEffectStatus,
 )
@@ -347,3 +348,22 @@ def test_order_fraud_check_api_runs_it_again(maxmind, shop, app_ctx):
     assert [c.verdict for c in checks(order)] == [FraudVerdict.FRAUD]
     assert db.session.get(Order, order.id).status == "Pending"  # recorded; the admin decides
     assert api.error("OrderFraudCheck", status=403, orderid=order.id).startswith("Invalid Permissions")
+
+
+def test_run_fraud_check_and_the_settings_page_need_the_csrf_token(maxmind, shop, database_url, full_admin):
+    from tests.test_csrf_default import shipped_app
+
+    (server, _), (api, client, product) = maxmind, shop
+    configure(server.host)
+    order = place(api, client, product)
+    order_id, version = order.id, order.version
+    app = shipped_app(database_url)
+    with app.app_context():
+        admin = app.test_client(user=full_admin)
+        form = {"id": order_id, "expected_version": version}
+        assert admin.post("/admin/orders/order/fraud-check/", data=form).status_code == 400
+        assert admin.post("/admin/fraud-protection/", data={"active_module": "none"}).status_code == 400
+        db.session.remove()
+    db.session.expire_all()
+    assert len(checks(db.session.get(Order, order_id))) == 1  # only placement's
+    assert db.session.get(Setting, "fraud_module").value == "maxmind"
