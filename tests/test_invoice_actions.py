@@ -15,7 +15,7 @@ from actions.mark_paid import mark_invoice_paid_with_payment
 from actions.mark_unpaid import mark_invoice_unpaid
 from actions.transitions import TransitionError
 from models import InvoiceStatus, OrderEvent
-from models.bounds import InvalidInput
+from models.bounds import MAX_MONEY, InvalidInput
 from tests import factories
 from tests.billing_support import committed_invoice
 
@@ -116,6 +116,7 @@ def test_line_edit_refusals_change_nothing(session):
         (dict(added=[("   ", Decimal("1"))]), TransitionError, "needs a description"),
         (dict(added=[("x\x00", Decimal("1"))]), InvalidInput, "not allowed"),
         (dict(added=[("x", Decimal("0.001"))]), InvalidInput, "two decimal places"),
+        (dict(added=[("big", MAX_MONEY)] * 2), TransitionError, "would total more than"),
     ]
     for kwargs, error, message in cases:
         with pytest.raises(error, match=message):
