@@ -24,7 +24,7 @@ from actions.errors import ErrorCode, TransitionError
 from actions.invoice_access import lock_invoice, order_id_of, refuse, touch
 from actions.invoice_paid import mark_invoice_paid
 from models import Invoice, InvoiceItem, InvoiceItemType, utcnow
-from models.bounds import check_money, clean_text
+from models.bounds import MAX_MONEY, check_money, clean_text
 from models.invoice_guards import ZERO, lines_refusal
 
 MAX_INVOICE_LINES = 200
@@ -60,6 +60,9 @@ def edit_invoice_lines(
     kept = [changed[i][1] if i in changed else item.amount for i, item in lines.items() if i not in removed]
     total = sum(kept + [amount for _, amount in added], ZERO) - (invoice.credit or ZERO)
     paid_net = invoice.amount_paid - invoice.amount_refunded
+    subtotal = total + (invoice.credit or ZERO)
+    if max(subtotal, total) > MAX_MONEY:
+        raise TransitionError(ErrorCode.INVALID_OPTION, f"The lines would total more than {MAX_MONEY:,}")
     if total < ZERO or total < paid_net:  # checked before anything changes
         raise TransitionError(ErrorCode.INVALID_OPTION, f"The lines would total {total}: below zero, or "
                               f"less than the {paid_net} already paid and not refunded")

@@ -25,7 +25,10 @@ class ClientView(GridToolsMixin, SecureModelView):
 
     column_list = ("id", "first_name", "last_name", "company_name", "email", "country", "status",
                    "created_at")
-    column_labels = {"id": "ID"}
+    column_labels = {"id": "ID", "gateway_customer_id": "Saved card: gateway customer id",
+                     "gateway_payment_method_id": "Saved card: gateway payment method id"}
+    column_descriptions = {"gateway_payment_method_id": "What Attempt Capture charges (Stripe: cus_... "
+                           "and pm_...)"}
     column_default_sort = ("id", True)
     column_searchable_list = ("first_name", "last_name", "company_name", "email")
     column_filters = ("status", "country", "created_at")

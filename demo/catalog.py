@@ -82,8 +82,11 @@ PROMOTIONS = [
 ]
 
 BANK_TRANSFER = "banktransfer"  # actions.reference_data's default gateway
-CARD = "stripe"  # refundable, so Cancel & Refund has orders to show; payments need no API call
-GATEWAYS = [dict(name=CARD, display_name="Credit Card (Stripe)", module="stripe", sort_order=2)]
+# The built-in test gateway (no network, no real money): a newcomer can Attempt Capture on unpaid
+# card orders and Cancel & Refund paid ones right after `make run`.
+CARD = "testgateway"
+GATEWAYS = [dict(name=CARD, display_name="Card (Test gateway, no real money)", module="testgateway",
+                 sort_order=2)]
 
 ON_HOLD = "On Hold"
 ORDER_STATUSES = [dict(title=ON_HOLD, color="#f0ad4e", include_in_pending=True, sort_order=15)]

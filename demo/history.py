@@ -364,6 +364,7 @@ class _Order:
             if refundable_payments(self._invoice_view()):
                 return None
             self.invoice["date_refunded"] = at
+            self.invoice["version"] += 1  # as actions.refund_payment.mark_refunded_if_settled does
             return _change("invoice", self.invoice, InvoiceStatus.REFUNDED)
         return outcome
 

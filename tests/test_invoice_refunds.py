@@ -26,7 +26,7 @@ from tests import factories
 from tests.billing_support import committed_invoice
 
 
-def test_gateway(session) -> None:
+def add_test_gateway(session) -> None:
     session.add(Gateway(name="testgateway", display_name="Test gateway", module="testgateway"))
     session.flush()
 
@@ -41,7 +41,7 @@ def paid_invoice(session, gateway: str, *amounts: str):
 
 
 def test_partial_then_full_refunds_through_the_gateway_leave_exact_balances(session):
-    test_gateway(session)
+    add_test_gateway(session)
     order, invoice = paid_invoice(session, "testgateway", "10.10", "4.90")
     assert invoice.status == InvoiceStatus.PAID
     first, second = invoice.transactions
@@ -65,7 +65,7 @@ def test_partial_then_full_refunds_through_the_gateway_leave_exact_balances(sess
 
 
 def test_never_more_than_the_payment_counting_refunds_under_way(session):
-    test_gateway(session)
+    add_test_gateway(session)
     order, invoice = paid_invoice(session, "testgateway", "15.00")
     [payment] = invoice.transactions
     with pytest.raises(TransitionError, match="At most 15.00 of this payment"):
@@ -106,7 +106,7 @@ def test_a_gateway_that_cannot_refund_gets_a_manual_refund_row(session):
 
 
 def test_manual_refund_on_a_gateway_that_can_refund(session):
-    test_gateway(session)
+    add_test_gateway(session)
     order, invoice = paid_invoice(session, "testgateway", "15.00")
     refund = refund_payment(session, invoice.id, SYSTEM, payment_id=invoice.transactions[0].id, manual=True)
     session.commit()
