@@ -205,14 +205,15 @@ def order_facts(session, order: Order) -> dict:
         "order": {**columns(order, "id", "order_number", "date", "invoice_id"),
                   "invoice": ref("invoice", order.invoice_id)},
         "services": [{**columns(s, "id", "order_id", "created_at", "password", "username",
-                                "registration_date", "next_due_date"),
-                      **dates(s, "registration_date", "next_due_date"),
+                                "registration_date", "next_due_date", "next_invoice_date"),
+                      **dates(s, "registration_date", "next_due_date", "next_invoice_date"),
                       "password": s.password is not None,
                       "username": "<username_for>" if s.username and s.username == username_for(s)
                       else s.username} for s in services],
         "domains": [{**columns(d, "id", "order_id", "created_at", "registration_date", "next_due_date",
-                               "expiry_date"),
-                     **dates(d, "registration_date", "next_due_date", "expiry_date")} for d in domains],
+                               "next_invoice_date", "expiry_date"),
+                     **dates(d, "registration_date", "next_due_date", "next_invoice_date", "expiry_date")}
+                    for d in domains],
         "addons": [{**columns(a, "id", "order_id", "service_id", "created_at", "registration_date",
                               "next_due_date"),
                     "service": ref("service", a.service_id), **dates(a, "registration_date", "next_due_date")}
