@@ -26,6 +26,7 @@ from actions.mark_unpaid import mark_invoice_unpaid
 from actions.refund_payment import gateway_refunds, refund_payment, refundable_left
 from actions.transitions import TransitionError
 from admin.base import has_permission
+from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target
 from extensions import db
 from models import Gateway, Invoice, Permission, utcnow
@@ -115,6 +116,10 @@ class InvoicePageMixin:
         if invoice is None:
             flash("That invoice no longer exists (deleted, or never did).", "error")
             return redirect(self.get_url(".index_view"))
+        # Refunds need a recent login (issue 17): nothing changes until the admin confirms it.
+        asked = reauthentication_redirect({permission}, self._back(invoice.id))
+        if asked is not None:
+            return asked
         try:
             version = parse_int(request.form.get("expected_version"), minimum=1, maximum=MAX_INT,
                                 what="The page's version")

@@ -94,3 +94,21 @@ def test_pages_that_change_nothing_dangerous_need_no_confirmation(stale_admin, s
     answer = stale_admin.post("/admin/orders/order/notes/", data={"id": order.id, "admin_notes": "hi",
                                                                  "expected_version": order.version})
     assert answer.status_code == 302 and not answer.headers["Location"].startswith(CONFIRM)
+
+
+def test_an_invoice_refund_asks_to_confirm_first_and_changes_nothing(stale_admin, session):
+    from tests.test_invoice_refunds import paid_invoice
+
+    order, invoice = paid_invoice(session, "banktransfer", "15.00")
+    [payment] = invoice.transactions
+    data = {"id": invoice.id, "expected_version": invoice.version, "payment_id": payment.id,
+            "amount": "4.00", "manual": "1"}
+    asked = stale_admin.post("/admin/invoices/invoice/refund/", data=data)
+    assert asked.status_code == 302 and asked.headers["Location"].startswith(CONFIRM)
+    session.expire_all()
+    assert session.get(type(invoice), invoice.id).amount_refunded == 0
+    assert stale_admin.post(asked.headers["Location"], data={"secret": factories.PASSWORD}).status_code == 302
+    done = stale_admin.post("/admin/invoices/invoice/refund/", data=data)
+    assert done.status_code == 302 and not done.headers["Location"].startswith(CONFIRM)
+    session.expire_all()
+    assert str(session.get(type(invoice), invoice.id).amount_refunded) == "4.00"
