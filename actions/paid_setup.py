@@ -27,7 +27,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import addon_items, events
 from actions.accept import AcceptOptions, accept_order, default_run_module_create, send_to_registrar
 from actions.actor import Actor
 from actions.automation_settings import auto_accept_paid_orders, provision_existing_clients_only
@@ -77,7 +77,10 @@ def _set_up(session: Session, order: Order, invoice: Invoice, actor: Actor) -> N
                 and s.product.auto_setup == AutoSetup.ON_PAYMENT and default_run_module_create(session, s)]
     domains = [(d, _auto_registrar(session, d)) for d in order.domains if d.status == DomainStatus.PENDING]
     domains = [(d, registrar) for d, registrar in domains if registrar]
-    if not services and not domains:
+    addons = [a for a in order.addons if a.status == ServiceStatus.PENDING
+              and a.addon.auto_setup == AutoSetup.ON_PAYMENT
+              and addon_items.default_run_module_create(session, a)]
+    if not services and not domains and not addons:
         return
     if provision_existing_clients_only(session) and not _existing_client(session, order):
         events.paid_setup(session, order.id, actor, {"invoice_id": invoice.id, "left_for_review": NEW_CLIENT})
@@ -89,8 +92,11 @@ def _set_up(session: Session, order: Order, invoice: Invoice, actor: Actor) -> N
         effect.payload = {**effect.payload, "on_payment": True}  # start_billing_on_setup when it succeeds
         created.append({"id": service.id, "side_effect_id": effect.id})
     sent = [send_to_registrar(session, order, domain, registrar) for domain, registrar in domains]
-    events.paid_setup(session, order.id, actor, {"invoice_id": invoice.id, "services": created,
-                                                 "domains": sent})
+    details = {"invoice_id": invoice.id, "services": created, "domains": sent}
+    if addons:  # the key only for orders with addons, as elsewhere on the timeline
+        details["addons"] = [{"id": a.id, "side_effect_id": addon_items.record_addon_create(
+            session, a, send_welcome_email=True).id} for a in addons]
+    events.paid_setup(session, order.id, actor, details)
 
 
 def _auto_registrar(session: Session, domain: Domain) -> str:

@@ -206,3 +206,31 @@ def test_the_daily_run_auto_accepts_paid_set_up_orders_when_the_setting_is_on(se
     assert [session.get(Order, o.id).status for o in (ready, unpaid, not_set_up)] == [
         OrderStatus.ACTIVE, OrderStatus.PENDING, OrderStatus.PENDING]
     assert Decimal(report.renewal_total) == 0
+
+
+def test_paid_in_full_sets_up_on_payment_addons_with_their_service(worker_app):
+    from models import ServiceAddon
+
+    app, connection, url, state = worker_app
+    order = paid_order(url)
+    addon = factories.make_addon([order.services[0].product], module="webhook", auto_setup=AutoSetup.ON_PAYMENT,
+                                 name="Nightly Backups")
+    on_accept = factories.make_addon([order.services[0].product], module="webhook",
+                                     auto_setup=AutoSetup.ON_ACCEPT)
+    paid_item = factories.add_ordered_addon(order, order.services[0], addon)
+    later_item = factories.add_ordered_addon(order, order.services[0], on_accept)
+    order.invoice.total = sum((i.amount for i in order.invoice.items), Decimal("0.00"))
+    db.session.commit()
+    paid_id, later_id = paid_item.id, later_item.id
+
+    pay_in_full(order)
+    run_burst(app, connection)
+
+    assert fresh(ServiceAddon, paid_id).status == ServiceStatus.ACTIVE
+    assert fresh(ServiceAddon, later_id).status == ServiceStatus.PENDING  # on_accept waits for Accept
+    creates = [b for b in state.bodies if b["action"] == "addon_create"]
+    assert [b["addon"]["id"] for b in creates] == [paid_id]
+    setup = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                                        OrderEvent.verb == "paid_setup")).one()
+    assert [a["id"] for a in setup.details["addons"]] == [paid_id]
+    assert fresh(Order, order.id).status == OrderStatus.PENDING
