@@ -213,8 +213,8 @@ def test_paid_in_full_sets_up_on_payment_addons_with_their_service(worker_app):
 
     app, connection, url, state = worker_app
     order = paid_order(url)
-    addon = factories.make_addon([order.services[0].product], module="webhook", auto_setup=AutoSetup.ON_PAYMENT,
-                                 name="Nightly Backups")
+    addon = factories.make_addon([order.services[0].product], module="webhook",
+                                 auto_setup=AutoSetup.ON_PAYMENT, name="Nightly Backups")
     on_accept = factories.make_addon([order.services[0].product], module="webhook",
                                      auto_setup=AutoSetup.ON_ACCEPT)
     paid_item = factories.add_ordered_addon(order, order.services[0], addon)
