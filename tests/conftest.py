@@ -160,6 +160,10 @@ def app_ctx(app):
         _truncate_all()
         ensure_reference_data(db.session)
         db.session.commit()
+        # The limiter is process-wide: another test's app (jobs_support.app_context_for) may have
+        # bound it to a Redis that test has stopped since. Bind it to this app's storage again
+        # (init_app registers its hooks once per app), then start the counts at zero.
+        limiter.init_app(app)
         limiter.reset()  # throttling counts (failed logins) start at zero in every test
         yield app
         db.session.rollback()

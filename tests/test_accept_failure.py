@@ -44,4 +44,6 @@ def test_failed_create_leaves_the_service_pending_and_shows_the_error(admin_clie
     assert effect.status == SideEffectStatus.FAILED and effect.attempts == 1 and effect.last_error
     html = admin_client.get(PAGE.format(order.id)).get_data(as_text=True)
     assert str(escape(effect.last_error)) in html
-    assert "Side effect failed" in html[html.index('id="timeline"'):]
+    # The timeline says it in a sentence (admin/timeline.py): kind, target, attempt, error.
+    assert "Module create" in html[html.index('id="timeline"'):]
+    assert "failed (attempt 1)" in html[html.index('id="timeline"'):]

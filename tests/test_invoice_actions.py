@@ -51,7 +51,9 @@ def test_cancel_then_mark_unpaid_then_mark_paid(session):
     assert invoice.status == InvoiceStatus.PAID and invoice.balance == Decimal("0.00")
     assert [t.amount_in for t in invoice.transactions] == [Decimal("10.01"), Decimal("19.99")]
     assert invoice.transactions[1].transaction_id == "WIRE-9"
-    assert verbs(session, order.id) == [
+    # Paid in full also sends the Invoice Payment Confirmation (actions/paid_setup.py): its side
+    # effect's events follow; the invoice's own are these.
+    assert [v for v in verbs(session, order.id) if v.startswith("invoice_")] == [
         Verb.INVOICE_CANCELLED, Verb.INVOICE_MARKED_UNPAID, Verb.INVOICE_PAYMENT_ADDED,
         Verb.INVOICE_PAYMENT_ADDED, Verb.INVOICE_PAID]
 
