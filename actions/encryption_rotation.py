@@ -28,11 +28,11 @@ from models.base import Base, EncryptedText, encryption_ciphers, fernet_for
 @dataclass
 class RotationBatch:
     column: str  # "table.column"
-    last_id: int
+    last_id: int | str  # the batch's last primary key (a table may be keyed by a name)
     rotated: int = 0
     current: int = 0  # already under the current key
     changed_meanwhile: int = 0  # written by the app while this batch ran: left as the app wrote it
-    unreadable_ids: list[int] = field(default_factory=list)
+    unreadable_ids: list[int | str] = field(default_factory=list)
 
 
 def encrypted_columns() -> list[tuple[Table, Column]]:
@@ -49,13 +49,13 @@ def _is_current(current: Fernet, token: bytes) -> bool:
 
 
 def _rotate_batch(session: Session, current: Fernet, ciphers: MultiFernet, table: Table, column: Column,
-                  after_id: int, batch_size: int) -> RotationBatch | None:
+                  after_id: int | str | None, batch_size: int) -> RotationBatch | None:
     key = table.primary_key.columns.values()[0]
     raw = type_coerce(column, Text)
-    rows = session.execute(
-        select(key, raw).where(key > after_id, column.isnot(None), column != "")
-        .order_by(key).limit(batch_size)
-    ).all()
+    query = select(key, raw).where(column.isnot(None), column != "")
+    if after_id is not None:  # None: from the first row, whatever the key's type
+        query = query.where(key > after_id)
+    rows = session.execute(query.order_by(key).limit(batch_size)).all()
     if not rows:
         return None
     batch = RotationBatch(column=f"{table.name}.{column.name}", last_id=rows[-1][0])
@@ -88,7 +88,7 @@ def rotation_batches(session: Session, key: str, old_keys: Sequence[str],
         raise ValueError("batch_size must be at least 1")
     current, ciphers = fernet_for(key), encryption_ciphers(key, old_keys)
     for table, column in encrypted_columns():
-        after_id = 0
+        after_id = None
         while (batch := _rotate_batch(session, current, ciphers, table, column, after_id,
                                       batch_size)) is not None:
             yield batch
