@@ -73,3 +73,12 @@ def log_in(page, base: str, email: str) -> None:
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
     page.click("button[type=submit]")
+
+
+def shown_money(amount) -> str:
+    """An amount as the pages write it with the default currency settings ("$59.92 USD")."""
+    from models.currency import Currency
+    from models.settings import DEFAULT_SETTINGS
+
+    return Currency(DEFAULT_SETTINGS["currency"], DEFAULT_SETTINGS["currency_prefix"],
+                    DEFAULT_SETTINGS["currency_suffix"]).format(amount)

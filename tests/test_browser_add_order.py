@@ -12,7 +12,7 @@ from actions.place import preview_order
 from extensions import db
 from models import BillingCycle, Order, PromotionType
 from tests import factories
-from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving
+from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving, shown_money
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def test_add_new_order_with_two_products_a_domain_and_a_promo(shop, page):
 
     page.click("button:text-is('Submit Order')")
     expect(page.locator(".alert-success")).to_contain_text("placed")
-    expect(page.locator("tr:has(th:text-is('Total')) td")).to_have_text(str(quote.total))
+    expect(page.locator("tr:has(th:text-is('Total')) td")).to_have_text(shown_money(quote.total))
     invoice_link = page.locator("tr:has(th:text-is('Invoice')) a")
     expect(invoice_link).to_contain_text("Invoice #")
     expect(page.locator("tr:has(th:text-is('Promotion')) td")).to_contain_text("SPRING15")

@@ -12,7 +12,7 @@ from actions.place import preview_order
 from extensions import db
 from models import BillingCycle, Order, ServiceStatus
 from tests import factories
-from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving
+from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving, shown_money
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def test_add_new_order_with_addons_then_accept_runs_the_addon_create(shop, page)
 
     page.click("button:text-is('Submit Order')")
     expect(page.locator(".alert-success")).to_contain_text("placed")
-    expect(page.locator("tr:has(th:text-is('Total')) td")).to_have_text(str(quote.total))
+    expect(page.locator("tr:has(th:text-is('Total')) td")).to_have_text(shown_money(quote.total))
     expect(page.locator("tr.order-addon")).to_have_count(2)
     expect(page.locator("tr.order-addon").first).to_contain_text("Nightly Backups")
     expect(page.locator("tr.order-addon").first).to_contain_text("Pending")
