@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models  # noqa: F401 - registers every table on the metadata
 from actions.daily_stats import keep_daily_stats_current
@@ -50,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"], app.config["ENCRYPTION_KEY"], app.config["ENCRYPTION_OLD_KEYS"] = (
         key_settings(app.config))
     configure_encryption(app.config["ENCRYPTION_KEY"], app.config["ENCRYPTION_OLD_KEYS"])
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)

@@ -88,6 +88,10 @@ def load_config() -> dict:
         "WTF_CSRF_ENABLED": True,
         # The WHMCS-compatible API (docs/api.md). Callers whose credential has no IP allow-list of
         # its own (and legacy admin logins) must come from one of these (IPs or CIDR ranges).
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto/-Host are believed
+        # (docs/deploy.md); 0: none, the connection's own address is the client's. Never more than
+        # are really there, or a client can choose its own IP (the API allow-list, login throttle).
+        "TRUSTED_PROXY_COUNT": min(max(int(os.environ.get("TRUSTED_PROXY_COUNT", "0")), 0), 5),
         "API_ALLOWED_IPS": os.environ.get("API_ALLOWED_IPS", "127.0.0.1 ::1"),
         # WHMCS's $api_access_key: a request carrying it as `accesskey` skips the IP check. Unset: off.
         "API_ACCESS_KEY": os.environ.get("API_ACCESS_KEY") or None,
