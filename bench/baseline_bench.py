@@ -50,7 +50,7 @@ def main() -> None:
 def run(url: str, repeats: int) -> None:
     from tests.conftest import make_test_app
 
-    app = make_test_app(url)
+    app = make_test_app(url, SECRET_KEY=None)  # the instance's key, which encrypted the CLI's rows
     facts = prepare(app)
     plain = plain_flask_admin(url)
     floor = floor_app(app)
