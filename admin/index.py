@@ -52,7 +52,9 @@ def _chart_class(days: int, stacked: bool):
     """The pygal chart for a period: bars for a month, filled lines without dots beyond."""
     if days <= BARS_UP_TO_DAYS:
         return (pygal.StackedBar if stacked else pygal.Bar), {}
-    return (pygal.StackedLine if stacked else pygal.Line), {"fill": True, "show_dots": False}
+    # The y axis from zero as bars have it; a date label every week (90 days) or month (365).
+    return (pygal.StackedLine if stacked else pygal.Line), {
+        "fill": True, "show_dots": False, "include_x_axis": True, "x_labels_major_every": days // 12}
 
 
 def _chart(chart_class, title: str, colors=None, **config):
