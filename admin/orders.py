@@ -4,9 +4,10 @@ dropdown. The order page and the bulk actions are mixed in (admin/order_page.py,
 from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import false, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
+from admin.export import ExportValue
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
 from admin.fraud_panel import FraudPanelMixin
 from admin.list_views import GridToolsMixin
@@ -14,8 +15,10 @@ from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
-from models import Client, Order, OrderStatus, Permission
+from models import Client, Invoice, Order, OrderStatus, Permission
 from models.bounds import MAX_BIGINT, is_id, whole_number
+from models.clients import client_label
+from models.orders import payment_status_for
 
 # The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
 # view reads at most this many index entries, however many orders wait.
@@ -60,6 +63,10 @@ def _client_link(view, context, model, name):
     )
 
 
+_client = aliased(Client, name="export_client")
+_invoice = aliased(Invoice, name="export_invoice")
+
+
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
                 GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
@@ -76,6 +83,13 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
                          "client": _client_link}
     # The export writes plain values: the grid's links and badges cost a url_for per cell per row.
     column_formatters_export: dict = {}
+    # Read as plain rows (admin/export.py): the related values through one outer join each.
+    export_values = {
+        "client": ExportValue((_client.first_name, _client.last_name, _client.company_name), client_label,
+                              _client, _client.id == Order.client_id),
+        "payment_status": ExportValue((_invoice.status,), payment_status_for, _invoice,
+                                      _invoice.id == Order.invoice_id),
+    }
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "order_number", "date", "amount", "status")
     named_filter_urls = True

@@ -7,10 +7,12 @@
 The database is topped up to --orders with seed_demo if it holds fewer; the dashboard's daily figures
 are rebuilt then, or when they do not add up to the orders (an interrupted `flask seed-demo`). The
 app is then served by a child process of its own (werkzeug, one thread); this process signs in
-over HTTP, downloads /admin/orders/export/<format>/ while counting rows, and reads the child's
-VmHWM (peak resident memory, /proc/<pid>/status) before and after. It prints rows, seconds,
-rows/s and the peak RSS of the serving process; it exits 1 if the rows are not every order or the
-peak is over --limit-mb.
+over HTTP, renders the orders list once, resets the child's peak resident memory (VmHWM, through
+/proc/<pid>/clear_refs), downloads /admin/orders/export/<format>/ while counting rows, and reads
+VmHWM again. It prints rows, seconds, rows/s, the serving process's RSS before the export, its
+peak during the export and its peak since it started (signing in, argon2id at 64 MiB, is the
+highest moment before the export); it exits 1 if the rows are not every order or either peak is
+over --limit-mb.
 """
 
 import argparse
@@ -75,12 +77,19 @@ def serve(url: str, port: int) -> None:
     make_server("127.0.0.1", port, make_app(url), threaded=False).serve_forever()
 
 
-def peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int, field: str = "VmHWM") -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """VmHWM back to the current RSS (Linux 4.0+), so the next peak read is the export's own:
+    signing in peaks ~65 MB higher for a moment (argon2id hashes with 64 MiB)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def free_port() -> int:
@@ -139,7 +148,9 @@ def main() -> int:
                          allow_redirects=False, timeout=30)
         assert login.status_code == 302, f"sign-in failed: {login.status_code}"
         web.get(f"{base}/admin/orders/", timeout=120)  # warm: the grid's page, as an admin would first
-        before = peak_rss_mb(child.pid)
+        lifetime = peak_rss_mb(child.pid)
+        before = peak_rss_mb(child.pid, "VmRSS")
+        reset_peak_rss(child.pid)
         started = time.perf_counter()
         with web.get(f"{base}/admin/orders/export/{args.format}/", stream=True, timeout=3600) as response:
             assert response.status_code == 200, response.status_code
@@ -150,9 +161,10 @@ def main() -> int:
         child.terminate()
         child.wait(timeout=30)
     print(f"{args.format.upper()} export of {orders:,} orders: {rows:,} rows, {size / 1e6:,.0f} MB in "
-          f"{seconds:,.1f} s ({rows / seconds:,.0f} rows/s); serving process peak RSS {before:,.0f} MB "
-          f"before the export, {peak:,.0f} MB after (limit {args.limit_mb:,.0f} MB)")
-    ok = rows == orders and peak < args.limit_mb
+          f"{seconds:,.1f} s ({rows / seconds:,.0f} rows/s); serving process RSS {before:,.0f} MB before "
+          f"the export, peak during the export {peak:,.0f} MB, peak since it started (sign-in "
+          f"included) {max(lifetime, peak):,.0f} MB (limit {args.limit_mb:,.0f} MB)")
+    ok = rows == orders and max(lifetime, peak) < args.limit_mb
     if not ok:
         print("FAILED: " + ("rows != orders; " if rows != orders else "") +
               ("peak RSS over the limit" if peak >= args.limit_mb else ""))

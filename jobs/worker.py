@@ -156,15 +156,19 @@ def wait_for_redis(connection, pause: float) -> None:
 
 
 def preload_job_code() -> None:
-    """Import the job and every module (SDKs included) once in the parent, so each forked work
-    horse starts warm instead of importing them again for every job."""
+    """Import the job and every module (SDKs included) once in the parent, and build the SMTP TLS
+    context, so each forked work horse starts warm instead of doing that again for every job."""
     import jobs.daily  # noqa: F401
-    import jobs.run  # noqa: F401
+    import jobs.run
     from modules import registry
+    from modules.mail.smtp import tls_context
 
     for table in (registry.SERVERS, registry.REGISTRARS, registry.GATEWAYS, registry.MAIL):
         for path in table.values():
             import_module(path.partition(":")[0])
+    settings = jobs.run.smtp_settings()
+    if settings is not None and settings.security != "none":
+        tls_context(settings.ca_file)
 
 
 def sweep_interval_seconds() -> float:

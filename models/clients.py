@@ -38,10 +38,13 @@ class Client(Base):
         return f"{self.first_name} {self.last_name}".strip()
 
     def __str__(self) -> str:
-        label = self.full_name
-        if self.company_name:
-            label += f" ({self.company_name})"
-        return label
+        return client_label(self.first_name, self.last_name, self.company_name)
+
+
+def client_label(first_name: str, last_name: str, company_name: str) -> str:
+    """A client as lists show it: "Ada Lovelace (Analytical Engines)"."""
+    label = f"{first_name} {last_name}".strip()
+    return f"{label} ({company_name})" if company_name else label
 
 
 # Intelligent search: "ada", "ada lov", "lovelace", "ada@", "acme" (actions/search.py).

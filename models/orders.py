@@ -124,9 +124,14 @@ class Order(Base):
 
 
 def payment_status_of(invoice: Invoice | None) -> str:
-    if invoice is None:
+    return payment_status_for(invoice.status if invoice is not None else None)
+
+
+def payment_status_for(invoice_status: str | None) -> str:
+    """The payment status of an order whose first invoice has this status (None: no invoice)."""
+    if invoice_status is None:
         return PaymentStatus.NO_INVOICE
-    return PaymentStatus.PAID if invoice.status == InvoiceStatus.PAID else PaymentStatus.UNPAID
+    return PaymentStatus.PAID if invoice_status == InvoiceStatus.PAID else PaymentStatus.UNPAID
 
 
 def payment_status_is(status: str) -> ColumnElement[bool]:

@@ -4,6 +4,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from actions.actor import Actor
@@ -15,6 +16,7 @@ from actions.fraud import set_order_fraud
 from extensions import db
 from models import DailyOrderCount, DailyRevenue, Order, OrderStatus, Transaction, utcnow
 from tests import factories
+from tests.dashboard_support import shown_orders_table
 from tests.sql_support import recorded_statements
 
 ADMIN = Actor.system("Dashboard test")
@@ -92,3 +94,21 @@ def test_dashboard_period_and_permissions(client_as, session):
     session.commit()
     for days in ("30", "90", "365", "abc", "100000000000"):
         assert support.get(f"/admin/?days={days}").status_code == 200
+
+
+@pytest.mark.parametrize("days", [30, 90, 365])
+def test_the_figures_each_period_shows_equal_a_direct_count(admin_client, session, days):
+    """What the page shows per day and status (its table of figures under the chart) against a
+    count over orders: inside the period, at its edges, and nothing from before it."""
+    statuses = [OrderStatus.PENDING, OrderStatus.ACTIVE, OrderStatus.CANCELLED, OrderStatus.FRAUD]
+    for n, age in enumerate([0, 0, 1, 29, 30, 89, 90, 200, 364, 365, 400]):
+        order = factories.make_order(status=statuses[n % 4])
+        order.date = utcnow() - timedelta(days=age)
+    session.commit()
+    html = admin_client.get(f"/admin/?days={days}").get_data(as_text=True)
+    first = utcnow().date() - timedelta(days=days - 1)
+    expected = {key: n for key, n in direct_counts().items() if key[0] >= first}
+    assert shown_orders_table(html) == expected
+    assert 0 < sum(expected.values()) < 11
+    chart = html.split('id="chart-orders"')[1].split("</svg>")[0]
+    assert all(status in chart for _, status in expected)  # every status shown is in the legend

@@ -116,3 +116,15 @@ def test_export_reads_in_batches_not_one_query_per_row(admin_client, session):
     with recorded_statements(db.engine) as big:
         admin_client.get("/admin/orders/export/csv/").get_data()
     assert len(big) == len(small)
+
+
+def test_orders_export_cells_say_what_the_grid_says(admin_client, book):
+    """The plain-row export writes the client and payment status as the grid shows them."""
+    rows = {int(r["Order #"]): r for r in csv_rows(admin_client.get("/admin/orders/export/csv/"))}
+    for group in book.values():
+        for order in group:
+            db.session.refresh(order)
+            row = rows[order.order_number]
+            assert (row["Client"].lstrip("'"), row["Payment Status"], row["Status"]) == (
+                str(order.client), order.payment_status.value, order.status)
+    assert {"Paid", "Unpaid"} <= {row["Payment Status"] for row in rows.values()}

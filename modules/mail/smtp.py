@@ -7,6 +7,7 @@ import ssl
 from contextlib import closing
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 
 from modules.base import EmailMessage, ModuleResult, SmtpSettings
 from modules.mail.base import MailTransport
@@ -110,17 +111,25 @@ def _set(mime: MimeMessage, name: str, value: str) -> None:
     mime[name] = value
 
 
+@lru_cache(maxsize=4)
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """The verifying TLS context, built once per process (per CA file): loading the system's
+    certificates costs tens of milliseconds, more than sending a message to a nearby server.
+    The worker builds it before forking (jobs/worker.py), so each work horse starts with it; a
+    changed CA file is read when the worker restarts."""
+    return ssl.create_default_context(cafile=ca_file or None)
+
+
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=settings.ca_file or None)
     if settings.security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=context
+            settings.host, settings.port, timeout=settings.timeout, context=tls_context(settings.ca_file)
         )
     else:
         smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     try:
         if settings.security == "starttls":
-            smtp.starttls(context=context)
+            smtp.starttls(context=tls_context(settings.ca_file))
         if settings.username:
             smtp.login(settings.username, settings.password)
     except BaseException:
