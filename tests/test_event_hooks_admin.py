@@ -6,12 +6,16 @@ jobs: no REDIS_URL) and the list shows the failure badge."""
 import pytest
 from sqlalchemy import func, select, text
 
+from actions.encryption_rotation import encrypted_columns, rotation_batches
+from actions.hook_events import create_endpoint
 from extensions import db
 from models import AdminSession, HookDelivery, HookEndpoint, SideEffect
+from models.base import fernet_for
 from tests import factories
 from tests.modules_support.hook_receiver import HookReceiverHandler, ReceiverState
 from tests.modules_support.http_stub import StubServer
 from tests.test_jobs_faults import closed_port
+from tests.test_key_rotation import NEW_KEY, OLD_KEY
 from tests.test_reauthentication import CONFIRM, age_login
 
 PAGES = "/admin/event-hooks"
@@ -126,3 +130,13 @@ def test_send_test_event_reaches_the_receiver_and_failures_show_on_the_list(admi
     assert count(HookDelivery) == 3 and count(SideEffect) == 3
     assert state.secret not in listing and state.secret not in admin_client.get(
         "/admin/side-effects/").get_data(as_text=True)
+
+
+def test_key_rotation_re_encrypts_the_hook_secret(app_ctx, session):
+    endpoint, secret = create_endpoint(session, "https://example.com/rotate", ["order.placed"])
+    session.commit()
+    assert ("hook_endpoints", "secret") in {(t.name, c.name) for t, c in encrypted_columns()}
+    for _batch in rotation_batches(session, NEW_KEY, [OLD_KEY]):
+        session.commit()
+    raw = session.execute(text("SELECT secret FROM hook_endpoints")).scalar()
+    assert fernet_for(NEW_KEY).decrypt(raw.encode()).decode() == secret
