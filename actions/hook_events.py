@@ -96,9 +96,12 @@ def event_type_of(event: OrderEvent) -> str | None:
 
 
 def subscribed_endpoints(session: Session, event_type: str) -> list[HookEndpoint]:
-    # A handful of rows at most: filtered here rather than by a JSON query each dialect spells apart.
-    endpoints = session.scalars(select(HookEndpoint).where(HookEndpoint.active.is_(True))
-                                .order_by(HookEndpoint.id))
+    # Without autoflush: asking must not flush the caller's half-built rows (the endpoints are
+    # their own table). A handful of rows: filtered here rather than by a JSON query each dialect
+    # spells apart.
+    with session.no_autoflush:
+        endpoints = session.scalars(select(HookEndpoint).where(HookEndpoint.active.is_(True))
+                                    .order_by(HookEndpoint.id)).all()
     return [endpoint for endpoint in endpoints if event_type in (endpoint.events or [])]
 
 

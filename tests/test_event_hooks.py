@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from actions.actor import SYSTEM
+from actions.bulk import bulk_change_status
 from actions.hook_events import EVENT_TYPES, create_endpoint, send_test_event
 from actions.invoice_paid import mark_invoice_paid
 from actions.refund_payment import refund_payment
@@ -215,3 +216,19 @@ def test_an_inactive_or_unsubscribed_endpoint_gets_nothing(app_ctx, database_url
     assert deliveries() == []
     with pytest.raises(Exception, match="inactive"):
         send_test_event(db.session, other)
+
+
+def test_a_bulk_status_change_announces_each_order_it_changed(app_ctx, session):
+    create_endpoint(session, "http://127.0.0.1:9/x", ["order.cancelled"])
+    orders = [factories.make_order() for _ in range(3)]
+    already = factories.make_order(status="Cancelled")
+    session.commit()
+    result = bulk_change_status(session, [o.id for o in orders] + [already.id], "cancel", SYSTEM)
+    assert result.changed == 3
+    rows = deliveries()
+    assert [row.payload["type"] for row in rows] == ["order.cancelled"] * 3
+    assert [row.payload["data"]["order"]["id"] for row in rows] == [o.id for o in orders]
+    assert {row.payload["data"]["order"]["status"] for row in rows} == {"Cancelled"}
+    assert len({row.payload["id"] for row in rows}) == 3
+    session.rollback()  # the change and its deliveries go together
+    assert deliveries() == []
