@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.daily_stats import order_count_moves
+from actions.hook_events import BY_BULK_ACTION, announce_orders, subscribed_endpoints
 from actions.status import order_status_exists
 from actions.transitions import ErrorCode, Transition, TransitionError, run_order_action, transition_for
 from models import Order
@@ -96,6 +97,9 @@ def bulk_change_status(
         result.refused.append((number, _refusal(transition, status).message))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Order.id).where(target, allowed).with_for_update()).all()
+    hook_event = BY_BULK_ACTION.get(str(transition.action))
+    announced = (session.scalars(select(Order.id).where(target, allowed).order_by(Order.id)).all()
+                 if hook_event and subscribed_endpoints(session, hook_event) else [])
     events_insert = events.bulk_status_changed_rows(actor, transition.action, to_status, target & allowed)
     inserted = session.execute(events_insert.execution_options(preserve_rowcount=True)).rowcount
     for move in order_count_moves(session, target & allowed, to_status):  # the dashboard's figures
@@ -106,6 +110,8 @@ def bulk_change_status(
     if inserted != changed:
         raise TransitionError.stale()
     session.expire_all()
+    if announced:
+        announce_orders(session, hook_event, announced)
     result.changed = changed
     return result
 

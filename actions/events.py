@@ -93,6 +93,10 @@ def _add(
         created_at=utcnow(),
     )
     session.add(event)
+    # Imported here: actions.hook_events records side effects, whose module imports this one.
+    from actions.hook_events import announce
+
+    announce(session, event)  # the event hooks' deliveries, in this same transaction
     return event
 
 

@@ -12,7 +12,17 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Domain, Gateway, Invoice, Server, Service, ServiceAddon, SideEffect, Transaction
+from models import (
+    Domain,
+    Gateway,
+    HookEndpoint,
+    Invoice,
+    Server,
+    Service,
+    ServiceAddon,
+    SideEffect,
+    Transaction,
+)
 
 HIDDEN = "[hidden]"
 # Shorter values are too common to take out of a text without mangling it (and too weak to be a
@@ -52,6 +62,8 @@ def side_effect_secrets(session: Session, effect: SideEffect) -> list[str]:
         return [target.password or "", (server.secret or "") if server is not None else ""]
     if isinstance(target, Domain):
         return [target.epp_code or ""]
+    if isinstance(target, HookEndpoint):  # an event hook's delivery: the key it signs with
+        return [target.secret or ""]
     if isinstance(target, Invoice):  # refunds and captures: the gateway's keys
         payment = session.get(Transaction, payload["payment_id"]) if payload.get("payment_id") else None
         name = payload.get("gateway") or (payment.gateway if payment else target.payment_method)
@@ -60,4 +72,5 @@ def side_effect_secrets(session: Session, effect: SideEffect) -> list[str]:
     return []
 
 
-_TARGETS = {"service": Service, "domain": Domain, "invoice": Invoice, "addon": ServiceAddon}
+_TARGETS = {"service": Service, "domain": Domain, "invoice": Invoice, "addon": ServiceAddon,
+            "hook_endpoint": HookEndpoint}

@@ -211,6 +211,7 @@ _OUTCOMES = {
     SideEffectKind.REFUND: _refunded,
     SideEffectKind.EMAIL: _emailed,
     SideEffectKind.CAPTURE: record_capture,
+    SideEffectKind.HOOK_DELIVERY: lambda session, effect, result: None,  # its log: jobs.run.record_outcome
 }
 
 

@@ -93,6 +93,10 @@ def register_views(admin: Admin) -> None:
 
     admin.add_view(FraudSettingsView(name="Fraud Protection", category="Setup", endpoint="fraud_settings",
                                      url="/admin/fraud-protection"))
+    from admin.event_hooks import EventHooksView
+
+    admin.add_view(EventHooksView(name="Event Hooks", category="Setup", endpoint="event_hooks",
+                                  url="/admin/event-hooks"))
 
     admin.add_view(EmailLogView(EmailLog, db, name="Email Log", category="Logs", endpoint="email_log"))
     from admin.activity import ActivityLogView

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.hook_events import record_delivery as record_hook_delivery
 from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
 from actions.side_effects import record_email, username_for
 from extensions import db
@@ -26,6 +27,7 @@ from models import (
     Client,
     Domain,
     Gateway,
+    HookEndpoint,
     Invoice,
     Server,
     Service,
@@ -37,6 +39,7 @@ from models import (
     utcnow,
 )
 from models.email_defaults import AUTOMATIC_SETUP_FAILED
+from modules import event_hooks
 from modules import mail as mail_module
 from modules.base import (
     AddonInfo,
@@ -109,6 +112,8 @@ def record_outcome(session: Session, effect_id: int, attempt: int, result: Modul
         notify_setup_failed(session, effect)
     if effect.kind == SideEffectKind.EMAIL:
         mail.record_delivery(session, effect, result, final=retry_at is None)
+    if effect.kind == SideEffectKind.HOOK_DELIVERY:
+        record_hook_delivery(session, effect, result)
     session.commit()
     if retry_at is not None:
         schedule_retry(effect_id, attempt, retry_at - utcnow())
@@ -201,6 +206,13 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
             return lambda: ModuleResult.ok("Template disabled: not sent")
         settings = smtp_settings()
         return lambda: mail_module.send(message, settings)
+    if kind == SideEffectKind.HOOK_DELIVERY:
+        endpoint = _get(session, HookEndpoint, effect)
+        if not endpoint.active:
+            raise NotRunnable("The event hook endpoint is inactive: the event was not sent")
+        url, secret, envelope = endpoint.url, endpoint.secret or "", dict(effect.payload)
+        timeout = module_timeout()
+        return lambda: event_hooks.deliver(url, secret, envelope, timeout)
     raise NotRunnable(f"Unknown side effect kind {kind!r}")
 
 

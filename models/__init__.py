@@ -17,6 +17,7 @@ from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tl
 from models.clients import Affiliate, Client
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
+from models.hooks import HookDelivery, HookEndpoint
 from models.order_counts import OrderStatusCount
 from models.orders import (
     CORE_ORDER_STATUSES,
@@ -59,7 +60,7 @@ __all__ = [
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",
-    "FraudService", "FraudVerdict",
+    "FraudService", "FraudVerdict", "HookDelivery", "HookEndpoint",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
     "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",

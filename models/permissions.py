@@ -71,6 +71,10 @@ class Permission(StrEnum):
     MANAGE_API_CREDENTIALS = "Manage API Credentials"
     # Turning another admin's two-factor off lets whoever holds their password in.
     RESET_TWO_FACTOR = "Reset Administrators' Two-Factor Authentication"
+    # Setup > Event Hooks: endpoints, their events and delivery log, the test button.
+    MANAGE_EVENT_HOOKS = "Manage Event Hooks"
+    # Whoever holds an endpoint's secret can forge events its receiver trusts.
+    REVEAL_EVENT_HOOK_SECRETS = "Reveal and Rotate Event Hook Secrets"
 
 
 ALL_PERMISSIONS = [p.value for p in Permission]
@@ -131,6 +135,7 @@ BUILTIN_ROLES: dict[str, list[str]] = {
 REAUTHENTICATE_FOR = frozenset({
     Permission.DELETE_ORDER, Permission.REFUND_INVOICE_PAYMENTS, Permission.CONFIGURE_ADMINISTRATORS,
     Permission.CONFIGURE_ADMIN_ROLES, Permission.MANAGE_API_CREDENTIALS, Permission.RESET_TWO_FACTOR,
+    Permission.REVEAL_EVENT_HOOK_SECRETS,
 })
 
 

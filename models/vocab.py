@@ -141,6 +141,7 @@ class SideEffectKind(StrEnum):
     REFUND = "refund"
     CAPTURE = "capture"
     EMAIL = "email"
+    HOOK_DELIVERY = "hook_delivery"  # an event hook's signed POST (actions.hook_events)
 
 
 class SideEffectStatus(StrEnum):

@@ -15,12 +15,14 @@ from werkzeug.datastructures import MultiDict
 
 from actions.accept import AcceptOptions, ServiceAcceptOptions, accept_order
 from actions.actor import Actor
+from actions.hook_events import EVENT_TYPES
 from extensions import db
 from models import (
     AdminSession,
     ApiCredential,
     FraudModuleSettings,
     Gateway,
+    HookEndpoint,
     OrderStatus,
     Role,
     Server,
@@ -40,6 +42,7 @@ SECRETS = {
     "gateway key": "sk_live_gateway_88213",
     "API secret": "api-secret-66410",
     "fraud licence key": "maxmind-licence-40917",
+    "event hook secret": "whsec_hook-secret-30719",
     "admin password": factories.PASSWORD,
 }
 
@@ -65,6 +68,9 @@ def seed_world(session) -> dict:
                                     license_key=SECRETS["fraud licence key"]))
     session.get(Setting, "fraud_module").value = "maxmind"
     support_role = session.scalar(select(Role).where(Role.name == "Support"))
+    # An endpoint for every event (nothing listens there: its deliveries fail fast, in the log).
+    session.add(HookEndpoint(url="http://127.0.0.1:9/hooks", events=list(EVENT_TYPES), active=True,
+                             secret=SECRETS["event hook secret"]))
     session.add(ApiCredential(identifier="ident-1", secret_hash=hash_secret(SECRETS["API secret"]),
                               role=support_role, description="shop"))
     session.flush()

@@ -1,7 +1,7 @@
 """A crawl of every URL the app answers (tests/crawl_support.py finds them) as each built-in role:
 every mutating request a role lacks the permission for answers 403 and changes nothing, no request
 answers a 500, and no page a role can open shows a secret (the seeded ones: service password, EPP code, server
-and gateway secrets, an API secret, an admin password)."""
+and gateway secrets, an API secret, an event hook secret, an admin password)."""
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -33,6 +33,9 @@ _CUSTOM = {
     "invoices.lines_view": (Permission.EDIT_INVOICE_LINES,),
     "api_credentials.rotate_view": (Permission.MANAGE_API_CREDENTIALS,),
     "api_credentials.revoke_view": (Permission.MANAGE_API_CREDENTIALS,),
+    "event_hooks.test_view": (),  # opening Event Hooks (Manage Event Hooks) is all it takes
+    "event_hooks.reveal_view": (Permission.REVEAL_EVENT_HOOK_SECRETS,),
+    "event_hooks.rotate_view": (Permission.REVEAL_EVENT_HOOK_SECRETS,),
     "add_order.index": (Permission.ADD_NEW_ORDER,),
     "orders.run_fraud_check_view": (Permission.RUN_FRAUD_CHECK,),
     "fraud_settings.index": (),  # opening the page (Configure Fraud Protection) is all it takes

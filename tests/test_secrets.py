@@ -7,8 +7,19 @@ import logging
 
 from sqlalchemy import select
 
+from actions.hook_events import create_endpoint
 from extensions import db
-from models import AutoSetup, EmailLog, EmailStatus, OrderEvent, Server, SideEffect, SideEffectStatus
+from models import (
+    AutoSetup,
+    EmailLog,
+    EmailStatus,
+    HookDelivery,
+    HookEndpoint,
+    OrderEvent,
+    Server,
+    SideEffect,
+    SideEffectStatus,
+)
 from tests import factories
 from tests.jobs_support import WEBHOOK_SECRET
 from tests.modules_support.http_stub import JsonHandler, StubServer
@@ -18,9 +29,9 @@ SERVICE_PASSWORD = "Tr0ub4dor-and-3-horses"
 
 
 def stored_text(session) -> str:
-    """Every email log row, timeline event and side-effect row, as the database holds them."""
+    """Every email log row, timeline event, side-effect row and hook delivery, as the database holds them."""
     rows = []
-    for model in (EmailLog, OrderEvent, SideEffect):
+    for model in (EmailLog, OrderEvent, SideEffect, HookDelivery):
         for row in session.scalars(select(model)):
             rows.append({column.key: getattr(row, column.key) for column in model.__table__.columns})
     return json.dumps(rows, default=str)
@@ -107,3 +118,28 @@ def test_module_errors_never_store_the_password_they_echo(admin_client, session,
     # ... nor the Automatic Setup Failed email to the admins, which quotes the error.
     assert session.scalar(select(EmailLog).where(EmailLog.template == "Automatic Setup Failed")) is not None
     assert SERVICE_PASSWORD not in stored_text(session)
+
+
+class SecretEchoingReceiver(JsonHandler):
+    """An event hook receiver that answers an error quoting the key it checks with, as a
+    misconfigured one might (the test tells it the endpoint's secret)."""
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.read_body()
+        self.send_json(400, {"error": f"bad signature for key {self.server.state['secret']}"})
+
+
+def test_hook_delivery_errors_never_store_the_secret_a_receiver_echoes(admin_client, session, monkeypatch):
+    monkeypatch.setitem(admin_client.application.config, "SIDE_EFFECT_MAX_ATTEMPTS", 1)
+    state = {}
+    with StubServer(SecretEchoingReceiver, state) as receiver:
+        endpoint, state["secret"] = create_endpoint(session, receiver.url, ["order.accepted"])
+        session.commit()
+        order = accept_with_welcome(admin_client, session, factories.make_product(module="manual"))
+    endpoint = session.get(HookEndpoint, endpoint.id)
+    delivery = session.scalars(select(HookDelivery)).one()
+    assert delivery.status_code == 400 and "bad signature for key [hidden]" in delivery.error
+    assert "[hidden]" in endpoint.last_error and state["secret"] not in endpoint.last_error
+    effect = session.scalar(select(SideEffect).where(SideEffect.kind == "hook_delivery"))
+    assert effect.status == SideEffectStatus.FAILED and effect.payload["data"]["order"]["id"] == order.id
+    assert state["secret"] not in stored_text(session) and SERVICE_PASSWORD not in stored_text(session)

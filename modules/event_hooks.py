@@ -1,0 +1,122 @@
+"""Event hook deliveries: one signed JSON POST per event and endpoint (docs/hooks.md).
+
+The signature is Stripe's scheme: HMAC-SHA256 with the endpoint's secret over
+``<timestamp>.<raw body>``, sent as ``Orderdesk-Signature: t=<timestamp>,v1=<hex>``. The event id
+travels in ``Orderdesk-Event-Id`` (and the body's ``id``): every attempt of one delivery carries
+the same id and the same body bytes, so a receiver drops a repeat by its id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from modules.base import ModuleResult
+
+SIGNATURE_HEADER = "Orderdesk-Signature"
+EVENT_ID_HEADER = "Orderdesk-Event-Id"
+EVENT_TYPE_HEADER = "Orderdesk-Event"
+# A receiver only needs to say "got it": more of its answer is never read (nor kept).
+RESPONSE_LIMIT_BYTES = 4096
+# How old a signed timestamp a receiver should accept (replay protection), in seconds.
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def body_bytes(envelope: dict[str, Any]) -> bytes:
+    """The body exactly as signed and sent: the same bytes on every attempt."""
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    signed = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+
+
+def verify(body: bytes, header: str | None, secret: str, tolerance: float = DEFAULT_TOLERANCE_SECONDS,
+           now: float | None = None) -> bool:
+    """What a receiver does (docs/hooks.md has the same in a dozen lines): the timestamp is recent
+    and one of the v1 signatures matches, compared in constant time."""
+    if not header or not secret:
+        return False
+    parts = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [value for name, value in parts if name.strip() == "t"]
+    if len(timestamps) != 1 or not timestamps[0].strip().isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, value.strip()) for name, value in parts if name.strip() == "v1")
+
+
+def url_problem(url: str) -> str | None:
+    """Why an endpoint URL cannot be called (None: it can): http or https with a host, only."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "The URL is not valid."
+    if parts.scheme not in ("http", "https"):
+        return "The URL must start with http:// or https://."
+    if not parts.hostname:
+        return "The URL needs a host name."
+    if parts.username or parts.password:
+        return "The URL must not carry a user name or password: the signature proves who is calling."
+    return None
+
+
+def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float) -> ModuleResult:
+    """POST one event. Any answer but 2xx (redirects included: never followed) and any network
+    error is a failure worth another try, as with Stripe's webhooks. result.data carries
+    status_code and duration_ms for the delivery log."""
+    problem = url_problem(url)
+    if problem:
+        return ModuleResult.fail(problem, status_code=None, duration_ms=0)
+    if not secret:
+        return ModuleResult.fail("The endpoint has no secret; refusing to send unsigned events",
+                                 status_code=None, duration_ms=0)
+    body = body_bytes(envelope)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Orderdesk-Hooks/1",
+        SIGNATURE_HEADER: signature_header(secret, timestamp, body),
+        EVENT_ID_HEADER: str(envelope["id"]),
+        EVENT_TYPE_HEADER: str(envelope["type"]),
+    }
+    started = time.monotonic()
+    try:
+        with requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False,
+                           stream=True) as response:
+            answer = response.raw.read(RESPONSE_LIMIT_BYTES, decode_content=True) or b""
+            status = response.status_code
+    except requests.Timeout:
+        return _failed(f"Timed out after {timeout:g}s", None, started)
+    except requests.ConnectionError as exc:
+        return _failed(f"Could not connect: {exc}"[:500], None, started)
+    except requests.RequestException as exc:
+        return _failed(f"Request failed: {exc}"[:500], None, started)
+    if 200 <= status < 300:
+        return ModuleResult.ok(f"HTTP {status}", status_code=status, duration_ms=_ms(started))
+    if 300 <= status < 400:
+        return _failed(f"HTTP {status}: redirects are not followed; update the URL", status, started)
+    snippet = answer[:200].decode("utf-8", "replace").strip()
+    return _failed(f"HTTP {status}" + (f": {snippet}" if snippet else ""), status, started)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _failed(message: str, status: int | None, started: float) -> ModuleResult:
+    return ModuleResult.fail(message, retryable=True, status_code=status, duration_ms=_ms(started))
