@@ -1,11 +1,12 @@
 """An invoice becomes paid in full: the one function every path calls (Add Payment, Mark Paid, a
 successful Attempt Capture), so what follows a payment is added in one place.
 
-    mark_invoice_paid(session, invoice, actor, paid_at) -> Invoice
+    mark_invoice_paid(session, invoice, actor, paid_at, confirmation_email=True) -> Invoice
 
 Sets Paid with its date paid (clearing a cancellation date), writes invoice_paid on the order's
 timeline, then what paid in full sets going (actions.paid_setup: on_payment creates, auto-registration,
-auto-accept, the Invoice Payment Confirmation email). An invoice that is Paid already is left as
+auto-accept, the Invoice Payment Confirmation email unless confirmation_email is False: the API's
+AddInvoicePayment noemail). An invoice that is Paid already is left as
 it is (no second event). The caller holds the invoice's lock (actions.invoice_access.lock_invoice)
 and has recorded the payment; flushes, never commits.
 """
@@ -21,7 +22,9 @@ from actions.paid_setup import after_invoice_paid
 from models import Invoice, InvoiceStatus
 
 
-def mark_invoice_paid(session: Session, invoice: Invoice, actor: Actor, paid_at: datetime) -> Invoice:
+def mark_invoice_paid(
+    session: Session, invoice: Invoice, actor: Actor, paid_at: datetime, confirmation_email: bool = True
+) -> Invoice:
     if invoice.status == InvoiceStatus.PAID:
         return invoice
     from_status = invoice.status
@@ -30,6 +33,7 @@ def mark_invoice_paid(session: Session, invoice: Invoice, actor: Actor, paid_at:
     invoice.date_cancelled = None
     touch(invoice)
     events.invoice_paid(session, order_id_of(session, invoice.id), actor, invoice, from_status)
-    after_invoice_paid(session, invoice, actor)  # set-up, auto-accept, the payment confirmation
+    # set-up, auto-accept, the payment confirmation
+    after_invoice_paid(session, invoice, actor, confirmation_email=confirmation_email)
     session.flush()
     return invoice

@@ -1,6 +1,7 @@
 """Paid in full -> automation (the seed's rule: items activate, the order stays Pending for review).
 
-    after_invoice_paid(session, invoice, actor)        called by actions.invoice_paid.mark_invoice_paid
+    after_invoice_paid(session, invoice, actor, confirmation_email=True)
+                                                       called by actions.invoice_paid.mark_invoice_paid
     accept_if_set_up(session, order_id, actor) -> bool the optional auto-accept (also after each
                                                        create / registration, and in the daily run)
     paid_set_up_orders(session, after_id, limit)       the daily run's auto-accept selection
@@ -17,8 +18,9 @@ When an order's first invoice is paid in full and the order is pending:
 - the order stays Pending, unless "Accept orders automatically once their invoice is paid and every
   item is set up" is on: then it is accepted (as the system) once every service and domain is
   Active - now, or when the last create / registration succeeds.
-Any invoice paid in full (a renewal's too) gets the Invoice Payment Confirmation email; a renewal
-invoice's items move their next due date on one period. The caller holds the invoice's order lock
+Any invoice paid in full (a renewal's too) gets the Invoice Payment Confirmation email (unless the
+API's AddInvoicePayment says noemail); a renewal invoice's items move their next due date on one
+period. The caller holds the invoice's order lock
 (actions.invoice_access.lock_invoice); flushes, never commits.
 """
 
@@ -55,14 +57,17 @@ AUTO_ACCEPT_ACTOR = Actor.system("Auto-accept")
 NEW_CLIENT = "Only auto-provision for existing clients is on and this client has no other active order"
 
 
-def after_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
+def after_invoice_paid(
+    session: Session, invoice: Invoice, actor: Actor, confirmation_email: bool = True
+) -> None:
     order = session.scalars(
         select(Order).where(Order.invoice_id == invoice.id).order_by(Order.id).limit(1)
         .execution_options(populate_existing=True)
     ).first()
-    record_email(session, template=INVOICE_PAYMENT_CONFIRMATION, to=invoice.client.email,
-                 client_id=invoice.client_id, order_id=order.id if order else None,
-                 context={"invoice_id": invoice.id})
+    if confirmation_email:  # off for the API's AddInvoicePayment noemail
+        record_email(session, template=INVOICE_PAYMENT_CONFIRMATION, to=invoice.client.email,
+                     client_id=invoice.client_id, order_id=order.id if order else None,
+                     context={"invoice_id": invoice.id})
     if order is None:
         _renewal_paid(session, invoice)
         return

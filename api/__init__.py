@@ -9,6 +9,7 @@ ACTION_MODULES = (
     "api.fraud_check",
     "api.order_queries",
     "api.billing",
+    "api.invoices",
     "api.clients",
     "api.client_details",
     "api.catalog",

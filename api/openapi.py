@@ -77,7 +77,7 @@ def _request_schema(action: ApiAction) -> dict:
     return {
         "type": "object",
         "title": action.name,
-        "description": action.summary,
+        "description": f"{action.summary} {action.notes}".strip(),
         "properties": properties,
         "required": required,
         "x-permissions": _permissions(action),
@@ -198,6 +198,8 @@ def markdown_reference() -> str:
             "Permissions: " + ", ".join(_permissions(action)) + ".",
             "",
         ]
+        if action.notes:
+            lines += [action.notes, ""]
         if action.params:
             lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
             for param in action.params:

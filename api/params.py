@@ -244,8 +244,8 @@ def item_text(value: str, what: str, max_length: int = 255) -> str:
         raise ApiError(exc.message) from None
 
 
-def item_money(value: str, what: str):
-    return _parsed(parse_money, value, what=what)
+def item_money(value: str, what: str, allow_negative: bool = False):
+    return _parsed(parse_money, value, what=what, allow_negative=allow_negative)
 
 
 def item_int(value: str, what: str, minimum: int, maximum: int) -> int:

@@ -2,9 +2,15 @@
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/api_bench.py
     ... bench/api_bench.py --orders-small 10000 --orders-large 1000000 --seconds 20
+    ... bench/api_bench.py --copy-small orderdesk_10k --copy-large orderdesk_1m --seconds 20
 
-For each size: a fresh database built exactly as the CLI leaves it (`flask db upgrade`,
-`flask seed-demo --orders N`, `flask create-api-credential`), then gunicorn with 4 sync workers.
+For each size: a database exactly as the CLI leaves it, never ANALYZEd by the bench: either fresh
+(`flask db upgrade`, `flask seed-demo --orders N`) or a copy (CREATE DATABASE ... TEMPLATE) of an
+existing database the CLI built, brought to this code's schema by `flask db upgrade`; then
+`flask create-api-credential` and gunicorn with 4 sync workers. Copies and fresh databases are
+dropped afterwards. A copy is served with the caller's SECRET_KEY / ENCRYPTION_KEY /
+ORDERDESK_INSTANCE: give the ones the copied databases were built with (their secrets are
+encrypted with that key).
 Printed:
 1. GetOrders (limitnum 25) at the small and the large size, requested alternately by one client
    (so load on the shared machine hits both alike): median ms each and the ratio large/small.
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -45,12 +52,17 @@ def main() -> None:
     parser.add_argument("--orders-large", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--copy-small", metavar="DATABASE", help="copy this database instead of seeding")
+    parser.add_argument("--copy-large", metavar="DATABASE", help="copy this database instead of seeding")
     args = parser.parse_args()
     with ExitStack() as stack:
         servers = []
-        for size in (args.orders_small, args.orders_large):
-            url = stack.enter_context(fresh_postgres_database())
-            env = prepared(url, size)
+        for size, template in ((args.orders_small, args.copy_small), (args.orders_large, args.copy_large)):
+            if template:
+                url = stack.enter_context(copied_postgres_database(template))
+            else:
+                url = stack.enter_context(fresh_postgres_database())
+            env, size = prepared(url, None if template else size)
             servers.append((size, stack.enter_context(gunicorn(env, args.workers))))
         ratio(servers)
         size, server = servers[1]
@@ -66,19 +78,42 @@ def main() -> None:
             print(f"first {action} error: {message}")
 
 
-def prepared(url: str, orders: int) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "api-bench",
-        "REDIS_URL": "",
-        "ORDERDESK_INSTANCE": str(ROOT / "instance" / "api-bench"),
-        "API_AUTH_FAILURE_LIMIT": "1000 per minute",
-    }
+@contextmanager
+def copied_postgres_database(template: str):
+    """A copy of `template` (which must have no open connection) on the same server, dropped after."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ.get("BENCH_DATABASE_URL") or os.environ["TEST_DATABASE_URL"])
+    server = server.set(drivername="postgresql+psycopg")
+    name = f"apibench_{template}_{os.getpid()}_{uuid.uuid4().hex[:4]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    started = time.perf_counter()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    print(f"copied {template} in {time.perf_counter() - started:.0f} s", flush=True)
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepared(url: str, orders: int | None) -> tuple[dict, int]:
+    """The database brought to this schema (and seeded when `orders` is given), a credential made;
+    returns the server's environment and how many orders the database holds."""
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "API_AUTH_FAILURE_LIMIT": "1000 per minute"}
+    if orders is not None:  # a copy keeps the caller's keys: its secrets were encrypted with them
+        env.update(SECRET_KEY="api-bench", ORDERDESK_INSTANCE=str(ROOT / "instance" / "api-bench"))
     started = time.perf_counter()
     subprocess.run([*FLASK, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*FLASK, "seed-demo", "--orders", str(orders)], env=env, check=True, capture_output=True)
-    subprocess.run(["psql", url.replace("postgresql+psycopg", "postgresql"), "-qc", "ANALYZE"], check=True)
+    if orders is not None:
+        seed = [*FLASK, "seed-demo", "--orders", str(orders)]
+        subprocess.run(seed, env=env, check=True, capture_output=True)
+    psql = ["psql", url.replace("postgresql+psycopg", "postgresql"), "-Atc"]
+    orders = int(subprocess.run([*psql, "SELECT count(*) FROM orders"], check=True, capture_output=True,
+                                text=True).stdout)
     out = subprocess.run(
         [*FLASK, "create-api-credential", "--role", "Full Administrator", "--allow-ip", "127.0.0.1"],
         env=env,
@@ -89,7 +124,7 @@ def prepared(url: str, orders: int) -> dict:
     env["BENCH_IDENTIFIER"] = re.search(r"^identifier: (\S+)", out, re.M).group(1)
     env["BENCH_SECRET"] = re.search(r"^secret: (\S+)", out, re.M).group(1)
     print(f"{orders:,} orders: database ready in {time.perf_counter() - started:.0f} s", flush=True)
-    return env
+    return env, orders
 
 
 def _free_port() -> int:
@@ -165,6 +200,7 @@ def _timed(session: requests.Session, server: dict, data: dict) -> tuple[float, 
     ok = body.get("result") == "success"
     if not ok:
         FIRST_ERRORS.setdefault(data["action"], body.get("message", ""))
+    server["last"] = body
     return (time.perf_counter() - started) * 1000, ok
 
 
@@ -172,9 +208,11 @@ def ratio(servers) -> None:
     (small_size, small), (large_size, large) = servers
     session = requests.Session()
     times = {small_size: [], large_size: []}
-    for server in (small, large):  # warm every worker's verified-secret cache and statement cache
+    for size, server in servers:  # warm every worker's verified-secret cache and statement cache
         for _ in range(12):
             _timed(session, server, get_orders(server, 0))
+        # totalresults is exact: the number of orders in the database, not an estimate
+        assert server["last"]["totalresults"] == size, (server["last"]["totalresults"], size)
     for _ in range(RATIO_CALLS):
         for size, server in ((small_size, small), (large_size, large)):
             ms, ok = _timed(session, server, get_orders(server, 0))

@@ -1,11 +1,12 @@
 """Shared by the API tests: a credential with a role, the catalog the clients need, and calls."""
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from actions.api_credentials import create_api_credential
 from extensions import db, limiter
-from models import Gateway, Permission, Role
+from models import ApiCredential, ApiLogEntry, Gateway, Permission, Role
 from tests import factories
 
 API = "/includes/api.php"
@@ -25,6 +26,16 @@ ORDER_API_PERMISSIONS = [
     Permission.LIST_CLIENTS,
     Permission.VIEW_PRODUCTS,
     Permission.VIEW_PROMOTIONS,
+]
+# ... and the invoice actions (AddInvoicePayment, UpdateInvoice, CapturePayment).
+INVOICE_API_PERMISSIONS = [
+    *ORDER_API_PERMISSIONS,
+    Permission.ADD_INVOICE_PAYMENTS,
+    Permission.ATTEMPT_CC_CAPTURES,
+    Permission.MANAGE_INVOICE,
+    Permission.EDIT_INVOICE_LINES,
+    Permission.MARK_INVOICES_UNPAID,
+    Permission.CANCEL_INVOICES,
 ]
 
 
@@ -84,3 +95,19 @@ class Api:
         body = response.get_json()
         assert body["result"] == "error", body
         return body["message"]
+
+
+def snapshot() -> dict:
+    """Every row of every table but the API log (and when a credential was last used)."""
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        if table.name == ApiLogEntry.__tablename__:
+            continue
+        columns = [
+            c
+            for c in table.columns
+            if not (table.name == ApiCredential.__tablename__ and c.name == "last_used_at")
+        ]
+        rows[table.name] = sorted(map(repr, db.session.execute(select(*columns)).all()))
+    db.session.rollback()
+    return rows

@@ -2,6 +2,8 @@
 thread, a SQLite file): whmcspy 0.3.0 through the order story of issue 12, whmcs-api-client
 1.0.32 through its own dialect (action in the query string, username/password, typed models)."""
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -9,7 +11,7 @@ from actions.api_credentials import create_api_credential
 from extensions import db
 from models import Invoice, Order, OrderEvent, OrderStatus
 from tests import factories
-from tests.api_support import ORDER_API_PERMISSIONS, ensure_gateway, fresh_throttle, make_role  # noqa: F401
+from tests.api_support import INVOICE_API_PERMISSIONS, ensure_gateway, fresh_throttle, make_role  # noqa: F401
 from tests.browser_support import browser_app, serving
 
 whmcspy = pytest.importorskip("whmcspy")
@@ -20,7 +22,7 @@ whmcs_client = pytest.importorskip("whmcs_client")
 def live(tmp_path):
     with browser_app(tmp_path / "api.db") as app:
         ensure_gateway()
-        role = make_role("Storefront", ORDER_API_PERMISSIONS)
+        role = make_role("Storefront", INVOICE_API_PERMISSIONS)
         credential, secret = create_api_credential(db.session, role.name, "127.0.0.1")
         products = [factories.make_product(name="Starter"), factories.make_product(name="Pro")]
         factories.make_tld(".com")
@@ -81,6 +83,22 @@ def test_whmcspy_order_story(live):
     w.call("FraudOrder", orderid=first)
     invoice = w.call("GetInvoice", invoiceid=placed["invoiceid"])
     assert invoice["status"] == "Cancelled" and invoice["items"]["item"][0]["amount"] == "10.00"
+    payment = {"transid": "BANK-1", "gateway": "banktransfer", "date": "2026-01-02 10:00:00"}
+    with pytest.raises(
+        whmcspy.Error, match="^It is not possible to add a payment to an invoice that is Cancelled$"
+    ):
+        w.call("AddInvoicePayment", invoiceid=placed["invoiceid"], **payment)
+    other_invoice = w.call("GetOrders", id=others[0])["orders"]["order"][0]["invoiceid"]
+    total = Decimal(w.call("GetInvoice", invoiceid=other_invoice)["total"])
+    w.call("AddInvoicePayment", invoiceid=other_invoice, amount="4.00", **payment)
+    w.call("AddInvoicePayment", invoiceid=other_invoice, **{**payment, "transid": "BANK-2"}, noemail=True)
+    paid = w.call("GetInvoice", invoiceid=other_invoice)
+    assert paid["status"] == "Paid" and paid["balance"] == "0.00"
+    assert [(t["transid"], t["amountin"]) for t in paid["transactions"]["transaction"]] == [
+        ("BANK-1", "4.00"),
+        ("BANK-2", f"{total - 4:.2f}"),  # no amount: the balance
+    ]
+    assert w.call("GetOrders", id=others[0])["orders"]["order"][0]["paymentstatus"] == "Paid"
     with pytest.raises(whmcspy.Error, match="^Order ID not found or Status not Pending$"):
         w.cancel_order(first)
     w.delete_order(first)
@@ -104,6 +122,15 @@ def test_whmcspy_order_story(live):
             "order_deleted",
         ]
         assert {(e.actor_type, e.actor_name) for e in events} == {("api", live["identifier"])}
+        payments = db.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == others[0], OrderEvent.verb.startswith("invoice_"))
+        ).all()
+        assert [e.verb for e in payments] == [
+            "invoice_payment_added",
+            "invoice_payment_added",
+            "invoice_paid",
+        ]
+        assert {(e.actor_type, e.actor_name) for e in payments} == {("api", live["identifier"])}
         assert db.session.get(Invoice, placed["invoiceid"]) is None
         assert {o.source for o in db.session.scalars(select(Order))} == {"api"}
 

@@ -8,6 +8,9 @@ from api.registry import ACTIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 PHASE_ONE = {
+    "AddInvoicePayment",
+    "UpdateInvoice",
+    "CapturePayment",
     "AddOrder",
     "AcceptOrder",
     "CancelOrder",

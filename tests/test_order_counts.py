@@ -1,7 +1,8 @@
 """The per-status order counters (models.order_counts) stay equal to COUNT(*) through every kind of
 write: placement, single actions, set-based bulk changes, deletes, a renamed status, seed-demo."""
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select, text, update
 
 from actions.actor import SYSTEM
 from actions.bulk import bulk_change_status
@@ -54,3 +55,31 @@ def test_counters_follow_every_write(session):
 def test_counters_after_seed_demo(session):
     seed_demo(session, orders=300)
     _check()
+
+
+def test_one_statement_inserting_many_orders_writes_one_counter_version(session):
+    """PostgreSQL counts inserts per statement: a bulk load (seed-demo's COPY) must not leave a dead
+    counter row version per order behind (autovacuum may be off or late; every unfiltered count
+    would scan them all)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite updates its counter rows in place")
+    template = factories.make_order()
+    session.commit()
+    columns = [c.name for c in Order.__table__.columns if c.name not in ("id", "order_number")]
+    listed = ", ".join(columns)
+    session.execute(
+        text(
+            f"INSERT INTO orders ({listed}, order_number) SELECT {listed}, 1000000000 + g "
+            "FROM orders, generate_series(1, 500) AS g WHERE id = :id"
+        ),
+        {"id": template.id},
+    )
+    versions = text(  # this transaction's inserts and updates of counter rows
+        "SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'order_status_counts'"
+    )
+    assert session.scalar(versions) == 1
+    _check()
+    session.execute(text("DELETE FROM orders WHERE id <> :id"), {"id": template.id})
+    assert session.scalar(versions) == 2
+    _check()
+    session.rollback()
