@@ -78,7 +78,6 @@ def prepared(url: str, orders: int) -> dict:
     started = time.perf_counter()
     subprocess.run([*FLASK, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*FLASK, "seed-demo", "--orders", str(orders)], env=env, check=True, capture_output=True)
-    subprocess.run(["psql", url.replace("postgresql+psycopg", "postgresql"), "-qc", "ANALYZE"], check=True)
     out = subprocess.run(
         [*FLASK, "create-api-credential", "--role", "Full Administrator", "--allow-ip", "127.0.0.1"],
         env=env,

@@ -112,47 +112,55 @@ RARE_SETUP = [
 
 def prepare(app) -> dict:
     """The rare rows (once), the bench's admin, and the values the cases filter by."""
-    from sqlalchemy import bindparam, func, select, text
+    from sqlalchemy import select
 
     from extensions import db
-    from models import AdminUser, Client, Order, OrderStatusDefinition, Product, Service
+    from models import AdminUser
     from tests import factories
 
     with app.app_context():
-        session = db.session
-        top = session.scalar(select(func.max(Order.id)))
-        orders = session.scalar(select(func.count()).select_from(Order))
-        at = [max(1, int(top * fraction)) for fraction in SPREAD]
-        marker = select(OrderStatusDefinition.id).where(OrderStatusDefinition.title == RARE_STATUS)
-        if session.scalar(marker) is None:
-            services_top = session.scalar(select(func.max(Service.id)))
-            started = time.perf_counter()
-            ids = {
-                "on_hold": at,
-                "dispute": [n + 1 for n in at[:3]], "documents": [n + 2 for n in at[2:]],
-                "unpaid": [n + 3 for n in at],
-                "rare_services": [max(1, int(services_top * (k + 0.5) / 10)) for k in range(10)],
-            }
-            for statement in RARE_SETUP:
-                sql = text(statement)
-                names = [name for name in ids if f":{name}" in statement]
-                sql = sql.bindparams(*(bindparam(name, expanding=True) for name in names))
-                session.execute(sql, {name: ids[name] for name in names})
-            session.commit()
-            seconds = time.perf_counter() - started
-            print(f"{db_name(str(db.engine.url))}: rare rows written in {seconds:.1f} s", flush=True)
-        admin = session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
+        started = time.perf_counter()
+        facts = rare_rows(db.session)
+        print(f"{db_name(str(db.engine.url))}: {facts['orders']:,} orders, rare rows ready in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        admin = db.session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
             factories.make_admin("Full Administrator", email=BENCH_ADMIN)
-        session.commit()
+        db.session.commit()
         assert admin.id
-        held = session.get(Order, at[2])  # a Rare Hold order: its client and month
-        client = session.get(Client, session.get(Order, top // 2).client_id)
-        return {
-            "admin": admin, "orders": orders,
-            "held_client": held.client_id, "held_day": held.date.date(),
-            "client_name": f"{client.first_name} {client.last_name}",
-            "product": session.scalar(select(Product.id).where(Product.name == RARE_PRODUCT)),
+        return {**facts, "admin": admin}
+
+
+def rare_rows(session) -> dict:
+    """RARE_SETUP on this database unless done before (committed); the values the cases filter by.
+    Also the fixture of tests/test_filter_plans.py."""
+    from sqlalchemy import bindparam, func, select, text
+
+    from models import Client, Order, OrderStatusDefinition, Product, Service
+
+    top = session.scalar(select(func.max(Order.id)))
+    at = [max(1, int(top * fraction)) for fraction in SPREAD]
+    marker = select(OrderStatusDefinition.id).where(OrderStatusDefinition.title == RARE_STATUS)
+    if session.scalar(marker) is None:
+        services_top = session.scalar(select(func.max(Service.id)))
+        ids = {
+            "on_hold": at,
+            "dispute": [n + 1 for n in at[:3]], "documents": [n + 2 for n in at[2:]],
+            "unpaid": [n + 3 for n in at],
+            "rare_services": [max(1, int(services_top * (k + 0.5) / 10)) for k in range(10)],
         }
+        for statement in RARE_SETUP:
+            names = [name for name in ids if f":{name}" in statement]
+            sql = text(statement).bindparams(*(bindparam(name, expanding=True) for name in names))
+            session.execute(sql, {name: ids[name] for name in names})
+        session.commit()
+    held = session.get(Order, at[2])  # a Rare Hold order: its client and month
+    client = session.get(Client, session.get(Order, top // 2).client_id)
+    return {
+        "orders": session.scalar(select(func.count()).select_from(Order)),
+        "held_client": held.client_id, "held_day": held.date.date(),
+        "client_name": f"{client.first_name} {client.last_name}",
+        "product": session.scalar(select(Product.id).where(Product.name == RARE_PRODUCT)),
+    }
 
 
 def list_cases(facts: dict) -> list[tuple[str, dict]]:
