@@ -1,13 +1,17 @@
 """Rare and combined filters of the orders list at two sizes in one run: median ms per case, ratio.
 
-    .venv/bin/python bench/filters_bench.py --small URL --large URL [--repeats 9]
+    .venv/bin/python bench/filters_bench.py --prepare --small URL --large URL   # the rare rows
+    DATABASE_URL=URL .venv/bin/flask --app app db upgrade                         # each of the two
+    .venv/bin/python bench/filters_bench.py --small URL --large URL [--repeats 9]  # measure
 
 URL: a copy of a database exactly as the CLI leaves it (`flask db upgrade`, `flask seed-demo
 --orders N`, then `flask db upgrade` again after a new migration), SQLite or PostgreSQL. This script
 never runs ANALYZE: the plans are those the product's own statistics give (models/planner_stats.py).
 
-It WRITES to both databases once (so give it copies): the rare cases below, by one documented SQL
-step (RARE_SETUP), the same number of rows at both sizes, spread over the whole id range (at
+`--prepare` WRITES to both databases (so give it copies): the rare cases below, by one documented
+SQL step (RARE_SETUP); then run `flask db upgrade` on both (the CLI's ANALYZE, so the statistics are
+those the product leaves after a change this large), then run again without --prepare to measure.
+The rare rows are the same number at both sizes, spread over the whole id range (at
 1/10, 3/10, ... 9/10 of the orders), so a plan that walks newest-first until it has enough rows
 walks most of the table:
 - custom status "Rare Hold" (in the Pending group) on 5 orders: a status used by 0.0005 % of 1,000,000
@@ -47,8 +51,28 @@ def main() -> None:
     parser.add_argument("--small", required=True, help="database URL (a copy: it is written once)")
     parser.add_argument("--large", required=True, help="database URL (a copy: it is written once)")
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument("--prepare", action="store_true",
+                        help="only write the rare rows (then run `flask db upgrade` on both, then measure)")
     args = parser.parse_args()
+    if args.prepare:
+        for url in (args.small, args.large):
+            prepare_rare_rows(url)
+        return
     run([args.small, args.large], args.repeats)
+
+
+def prepare_rare_rows(url: str) -> None:
+    from tests.conftest import make_test_app
+
+    app = make_test_app(url)
+    with app.app_context():
+        from extensions import db
+
+        started = time.perf_counter()
+        facts = rare_rows(db.session, write=True)
+        print(f"{db_name(url)}: {facts['orders']:,} orders, rare rows written in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        db.engine.dispose()
 
 
 def run(urls: list[str], repeats: int) -> None:
@@ -119,10 +143,7 @@ def prepare(app) -> dict:
     from tests import factories
 
     with app.app_context():
-        started = time.perf_counter()
-        facts = rare_rows(db.session)
-        print(f"{db_name(str(db.engine.url))}: {facts['orders']:,} orders, rare rows ready in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        facts = rare_rows(db.session, write=False)
         admin = db.session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
             factories.make_admin("Full Administrator", email=BENCH_ADMIN)
         db.session.commit()
@@ -130,8 +151,8 @@ def prepare(app) -> dict:
         return {**facts, "admin": admin}
 
 
-def rare_rows(session) -> dict:
-    """RARE_SETUP on this database unless done before (committed); the values the cases filter by.
+def rare_rows(session, write: bool) -> dict:
+    """The values the cases filter by; with `write`, RARE_SETUP first unless done before (committed).
     Also the fixture of tests/test_filter_plans.py."""
     from sqlalchemy import bindparam, func, select, text
 
@@ -141,6 +162,9 @@ def rare_rows(session) -> dict:
     at = [max(1, int(top * fraction)) for fraction in SPREAD]
     marker = select(OrderStatusDefinition.id).where(OrderStatusDefinition.title == RARE_STATUS)
     if session.scalar(marker) is None:
+        if not write:
+            raise SystemExit(f"{session.get_bind().url}: no rare rows. Run this script with --prepare, "
+                             "then `flask --app app db upgrade` on both databases, then measure.")
         services_top = session.scalar(select(func.max(Service.id)))
         ids = {
             "on_hold": at,
