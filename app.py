@@ -21,7 +21,7 @@ from actions.daily_stats import keep_daily_stats_current
 from config import key_settings, load_config, side_effect_settings_problem
 from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
-from models.planner_stats import OPTIMIZE_ANALYSIS_LIMIT, optimize_sqlite
+from models.planner_stats import OPTIMIZE_ANALYSIS_LIMIT, optimize_due, optimize_sqlite
 
 
 @event.listens_for(Engine, "connect")
@@ -42,6 +42,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def _sqlite_optimize_on_close(dbapi_connection, _record):
     # SQLite's advice: PRAGMA optimize before closing a connection (models/planner_stats.py).
     optimize_sqlite(dbapi_connection)
+
+
+@event.listens_for(Engine, "checkin")
+def _sqlite_optimize_now_and_then(dbapi_connection, record):
+    # ... and now and then on a long-lived one: a pooled connection of a web process may never close.
+    if dbapi_connection is not None and optimize_due(record.info):
+        optimize_sqlite(dbapi_connection)
 
 
 def create_app(config: dict | None = None) -> Flask:

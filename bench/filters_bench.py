@@ -184,6 +184,8 @@ def rare_rows(session, write: bool) -> dict:
         "held_client": held.client_id, "held_day": held.date.date(),
         "client_name": f"{client.first_name} {client.last_name}",
         "product": session.scalar(select(Product.id).where(Product.name == RARE_PRODUCT)),
+        "common_product": session.scalar(select(Service.product_id).group_by(Service.product_id)
+                                         .order_by(func.count().desc(), Service.product_id).limit(1)),
     }
 
 
@@ -204,6 +206,9 @@ def list_cases(facts: dict) -> list[tuple[str, dict]]:
         ("status Active, sorted by total", {"flt0_status_equals": "Active", **by_amount}),
         ("payment status Unpaid (5 orders)", {"flt0_payment_status_equals": "Unpaid"}),
         ("product with 10 services", {"flt0_product_equals": str(facts["product"])}),
+        ("product with the most services", {"flt0_product_equals": str(facts["common_product"])}),
+        ("date range, a year + payment status Unpaid", {"flt0_date_between": year,
+                                                        "flt1_payment_status_equals": "Unpaid"}),
         ("Cancelled group: two rare statuses (6 orders)", {"flt0_status_group_equals": "cancelled"}),
         ("Pending group (Pending + Rare Hold)", {"flt0_status_group_equals": "pending"}),
         ("Pending group + date range + client", {"flt0_status_group_equals": "pending",

@@ -8,7 +8,9 @@ after a bulk load, or with autovacuum off, guesses from the table's size alone).
                                     and after seed-demo (demo/seed.py)
     optimize_sqlite(dbapi)          SQLite's `PRAGMA optimize`: re-analyzes the tables this
                                     connection used whose statistics are missing or 25x out of date;
-                                    run when a pooled connection closes and by the daily job
+                                    run when a pooled connection closes, when one goes back to the
+                                    pool and its last run is OPTIMIZE_EVERY ago (optimize_due), and
+                                    by the daily job
     statistics_warnings(session)    what the Jobs > Daily automation page warns about on PostgreSQL:
                                     autovacuum off, or a big table never analyzed
 
@@ -18,6 +20,7 @@ SQLite's own advice (sqlite.org/lang_analyze.html#periodically_run_pragma_optimi
 """
 
 import sqlite3
+import time
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -25,6 +28,9 @@ from sqlalchemy.orm import Session
 # Rows per index `PRAGMA optimize` reads (an approximate ANALYZE): milliseconds even at millions of
 # rows. A full ANALYZE (db upgrade, seed-demo) reads every row.
 OPTIMIZE_ANALYSIS_LIMIT = 1000
+# How often a long-lived pooled SQLite connection runs PRAGMA optimize (SQLite suggests every few
+# hours; cheap with the limit above).
+OPTIMIZE_EVERY = 3600.0
 # The tables whose statistics the list plans depend on.
 BIG_TABLES = ("orders", "clients", "services", "invoices")
 
@@ -46,6 +52,17 @@ def optimize_sqlite(dbapi_connection) -> None:
         cursor.execute("PRAGMA optimize")
     finally:
         cursor.close()
+
+
+def optimize_due(info: dict, now: float | None = None) -> bool:
+    """True once per OPTIMIZE_EVERY for a pooled connection (`info`: its record's dict); the first
+    call only starts the clock (a new connection has just been opened)."""
+    now = time.monotonic() if now is None else now
+    last = info.setdefault("orderdesk_optimized_at", now)
+    if now - last < OPTIMIZE_EVERY:
+        return False
+    info["orderdesk_optimized_at"] = now
+    return True
 
 
 def statistics_warnings(session: Session) -> list[str]:

@@ -188,3 +188,13 @@ def test_postgresql_warns_about_a_big_table_never_analyzed(cli_app):
         db.session.execute(text("DELETE FROM pg_statistic WHERE starelid = 'orders'::regclass"))
         assert any("Never analyzed: orders." in w for w in statistics_warnings(db.session))
         db.session.rollback()
+
+
+def test_a_pooled_connection_optimizes_once_an_hour():
+    from models.planner_stats import OPTIMIZE_EVERY, optimize_due
+
+    info = {}
+    assert not optimize_due(info, now=100.0)  # just opened
+    assert not optimize_due(info, now=100.0 + OPTIMIZE_EVERY - 1)
+    assert optimize_due(info, now=100.0 + OPTIMIZE_EVERY)
+    assert not optimize_due(info, now=100.0 + OPTIMIZE_EVERY + 1)  # the clock starts again
