@@ -196,7 +196,7 @@ def list_cases(facts: dict) -> list[tuple[str, dict]]:
     first = day.replace(day=1)
     month = f"{first} to {(first + timedelta(days=32)).replace(day=1) - timedelta(days=1)}"
     year = f"{day - timedelta(days=183)} to {day + timedelta(days=182)}"
-    by_amount = {"sort": str(OrderView.column_sortable_list.index("amount")), "desc": "1"}
+    by_amount = {"sort": str(OrderView.column_list.index("amount")), "desc": "1"}  # a list column's index
     return [
         ("status Rare Hold (5 orders)", {"flt0_status_equals": RARE_STATUS}),
         ("status Rare Hold + date range, a year", {"flt0_status_equals": RARE_STATUS,
