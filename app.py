@@ -22,6 +22,7 @@ from actions.daily_stats import keep_daily_stats_current
 from config import key_settings, load_config, side_effect_settings_problem
 from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
+from models.planner_stats import OPTIMIZE_ANALYSIS_LIMIT, optimize_due, optimize_sqlite
 
 
 @event.listens_for(Engine, "connect")
@@ -32,7 +33,23 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=5000")
+        if sqlite3.sqlite_version_info >= (3, 46):  # 0x10000 (every table, not just used ones) is 3.46's
+            cur.execute(f"PRAGMA analysis_limit={OPTIMIZE_ANALYSIS_LIMIT}")
+            cur.execute("PRAGMA optimize=0x10002")
         cur.close()
+
+
+@event.listens_for(Engine, "close")
+def _sqlite_optimize_on_close(dbapi_connection, _record):
+    # SQLite's advice: PRAGMA optimize before closing a connection (models/planner_stats.py).
+    optimize_sqlite(dbapi_connection)
+
+
+@event.listens_for(Engine, "checkin")
+def _sqlite_optimize_now_and_then(dbapi_connection, record):
+    # ... and now and then on a long-lived one: a pooled connection of a web process may never close.
+    if dbapi_connection is not None and optimize_due(record.info):
+        optimize_sqlite(dbapi_connection)
 
 
 def create_app(config: dict | None = None) -> Flask:

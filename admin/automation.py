@@ -1,5 +1,6 @@
 """Jobs > Daily automation: the last runs' summaries (renewal invoices, auto-cancelled orders), newest
-first, and the settings they ran with. Read-only; each run is a `daily_run` event (jobs/daily.py),
+first, and the settings they ran with; a warning when PostgreSQL's statistics are not kept
+(models/planner_stats.py). Read-only; each run is a `daily_run` event (jobs/daily.py),
 read from the (verb, id) index."""
 
 from flask_admin import expose
@@ -10,6 +11,7 @@ from actions.events import Verb
 from admin.base import SecureBaseView
 from extensions import db
 from models import OrderEvent, Permission
+from models.planner_stats import statistics_warnings
 
 RUNS_SHOWN = 30
 
@@ -27,4 +29,5 @@ class DailyAutomationView(SecureBaseView):
             "admin/daily_automation.html", runs=runs,
             generation_days=invoice_generation_days(db.session),
             cancel_days=cancel_unpaid_after_days(db.session),
+            statistics_warnings=statistics_warnings(db.session),
         )

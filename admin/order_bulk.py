@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from actions.actor import Actor
 from actions.bulk import bulk_change_status, bulk_each
 from actions.transitions import TRANSITIONS, Transition, TransitionError
-from admin.filters import order_statuses
+from admin.filters import StatusFilter, StatusGroupFilter, order_statuses, status_group_titles
 from admin.order_page import row_permitted
 from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target as get_redirect_target
 from extensions import db
 from models import Order
+from models.order_counts import counts_by_status
 
 # A bulk flash lists at most this many refused orders by number.
 REFUSED_SHOWN = 50
@@ -74,7 +75,24 @@ class OrderBulkMixin:
         return query.enable_eagerloads(False).with_entities(Order.id).order_by(None).statement
 
     def matching_count(self) -> int:
+        titles = self._only_statuses()
+        if titles is not None:  # the status counters (models/order_counts.py): no walk of the statuses
+            return sum(count for status, count in counts_by_status(db.session).items() if status in titles)
         return db.session.scalar(select(func.count()).select_from(self.matching_orders().subquery()))
+
+    def _only_statuses(self) -> set[str] | None:
+        """The statuses "all matching" covers when the list's one filter is a status or a status
+        group and nothing is searched; None otherwise."""
+        applied = self.list_filters().applied
+        if request.args.get("search") or len(applied) != 1 or self.list_filters().errors:
+            return None
+        (index, _, value), = applied
+        flt = self._filters[index]
+        if isinstance(flt, StatusGroupFilter):
+            return set(status_group_titles(value))
+        if isinstance(flt, StatusFilter):
+            return {value}
+        return None
 
     def matching_description(self) -> str:
         """What "all matching" covers, restated in its confirmation: every filter and the search."""

@@ -8,7 +8,15 @@ from sqlalchemy.orm import aliased, selectinload
 
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.export import ExportValue
-from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
+from admin.filters import (
+    STATUS_BRANCHES,
+    LiveOptions,
+    list_order,
+    newest_of_each_status,
+    order_filters,
+    order_statuses,
+    status_group_titles,
+)
 from admin.fraud_panel import FraudPanelMixin
 from admin.list_views import GridToolsMixin
 from admin.mass_mail import MassMailMixin
@@ -126,12 +134,19 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     def _apply_filters(self, query, count_query, joins, count_joins, filters):
         query, count_query, joins, count_joins = super()._apply_filters(
             query, count_query, joins, count_joins, filters)
-        # A range filter lists in its (column, id) index order (filters.py); the first one leads.
-        leads = [self._filters[idx].index_order for idx, _, _ in filters
-                 if getattr(self._filters[idx], "index_order", None) is not None]
+        # A range or payment status filter lists in its index's order (filters.py); the first one leads.
+        leads = [lead for idx, _, value in filters
+                 if (lead := list_order(self._filters[idx], value)) is not None]
         if leads:
-            query = query.order_by(getattr(Order, leads[0]).desc())
+            query = query.order_by(leads[0].desc())
         return query, count_query, joins, count_joins
+
+    def _apply_pagination(self, query, page, page_size):
+        titles = query.get_execution_options().get(STATUS_BRANCHES)
+        size = self.page_size if page_size is None else page_size
+        if titles and size:  # a page of a status group: each status's own newest rows (filters.py)
+            query = query.filter(Order.id.in_(newest_of_each_status(query, titles, ((page or 0) + 1) * size)))
+        return super()._apply_pagination(query, page, page_size)
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         if sort_column is not None:  # the admin's chosen order replaces a range filter's

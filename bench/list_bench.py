@@ -4,7 +4,8 @@
     .venv/bin/python bench/list_bench.py --orders-large 1000000             # 10,000 and 1,000,000
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/list_bench.py
 
-Two databases per backend, one per size, each seeded with demo.seed_demo and ANALYZEd.
+Two databases per backend, one per size, each seeded with demo.seed_demo (which ends with ANALYZE, as
+`flask seed-demo` does: the bench runs none of its own).
 SQLite always (temporary files, or kept in --sqlite-dir and reused by a later run: seed_demo only
 adds missing orders and missing indexes are created); PostgreSQL too when TEST_DATABASE_URL (or
 BENCH_DATABASE_URL) is set, in two databases of its own, dropped afterwards. Every case is a GET of
@@ -94,8 +95,8 @@ def run(urls: list[str], sizes: tuple[int, int], repeats: int) -> None:
 
 
 def seed(app, size: int) -> dict:
-    """Seed (or top up) to `size` orders, create missing indexes, ANALYZE; pick the filter values."""
-    from sqlalchemy import func, select, text
+    """Seed (or top up) to `size` orders, create missing indexes; pick the filter values."""
+    from sqlalchemy import func, select
 
     from demo import seed_demo
     from extensions import db
@@ -107,7 +108,6 @@ def seed(app, size: int) -> dict:
         match_models_indexes(db)
         started = time.perf_counter()
         seed_demo(db.session, orders=size)
-        db.session.execute(text("ANALYZE"))
         admin = db.session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
             factories.make_admin("Full Administrator", email=BENCH_ADMIN)  # a reused database has it
         db.session.commit()

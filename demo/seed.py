@@ -17,6 +17,7 @@ from demo.history import TABLES, HistoryWriter
 from demo.people import ensure_affiliates, top_up_clients
 from demo.plans import HISTORY, order_plans
 from models import Client, Order, Promotion
+from models.planner_stats import gather_statistics
 
 BATCH = 5_000
 NUMBER_SEED = 3_000_000_000_000
@@ -40,6 +41,8 @@ def seed_demo(session: Session, orders: int = 200, clients: int | None = None,
     ensure_affiliates(session, max(3, clients // 50))
     new_orders = _top_up_orders(session, orders, catalog, now)
     _count_promotion_uses(session)
+    session.commit()
+    gather_statistics(session.connection())  # the rows just written, for the planner
     session.commit()
     total_orders = session.scalar(select(func.count()).select_from(Order))
     total_clients = session.scalar(select(func.count()).select_from(Client))

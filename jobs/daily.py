@@ -38,6 +38,7 @@ from actions.paid_setup import AUTO_ACCEPT_ACTOR, accept_if_set_up, paid_set_up_
 from actions.renewals import due_clients, invoice_renewals
 from extensions import db
 from models import utcnow
+from models.planner_stats import optimize_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def run_daily(session: Session, today: date | None = None) -> DailyReport:
     _renewals(session, today, report)
     _auto_cancel(session, started, report)
     _auto_accept(session, report)
+    # Last: the steps above used the big tables, which is what PRAGMA optimize looks at.
+    optimize_sqlite(session.connection().connection.dbapi_connection)
     report.seconds = round((utcnow() - started).total_seconds(), 3)
     summary = asdict(report)
     summary["cancelled_orders"] = report.cancelled_orders[:SUMMARY_IDS]  # the count is kept whole

@@ -109,6 +109,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            # The planner's statistics, so the first list pages already get their plans
+            # (models/planner_stats.py).
+            from models.planner_stats import gather_statistics
+
+            gather_statistics(connection)
 
 
 if context.is_offline_mode():

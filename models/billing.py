@@ -10,11 +10,19 @@ from models.base import Base, Money, UTCDateTime, utcnow
 from models.clients import Client
 from models.vocab import InvoiceStatus
 
+# Every invoice status but Paid: what an order's payment status "Unpaid" means for its invoice.
+UNPAID_CONDITION = f"status <> '{InvoiceStatus.PAID.value}'"
+
 
 class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         Index("ix_invoices_client_id_id", "client_id", "id"),
+        # The orders list's payment status filter walks invoices newest-first within Paid / not Paid
+        # (models/orders.py: invoice_payment_status_is), however rare either is.
+        Index("ix_invoices_status_id", "status", "id"),
+        Index("ix_invoices_unpaid_id", "id", sqlite_where=text(UNPAID_CONDITION),
+              postgresql_where=text(UNPAID_CONDITION)),
         {"sqlite_autoincrement": True},
     )
 

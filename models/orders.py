@@ -72,6 +72,10 @@ class Order(Base):
         # A date or total filter lists in that column's order, then id: one index walk, no sort.
         Index("ix_orders_date_id", "date", "id"),
         Index("ix_orders_amount_id", "amount", "id"),
+        # A status with a date range, or sorted by total: the status's orders already in that order,
+        # however few of them there are (admin/filters.py).
+        Index("ix_orders_status_date_id", "status", "date", "id"),
+        Index("ix_orders_status_amount_id", "status", "amount", "id"),
         # The list's "Fraud check failed" filter (models/fraud.py).
         Index("ix_orders_fraud_check_failed_id", "fraud_check_failed", "id"),
         CheckConstraint("order_number BETWEEN 1000000000 AND 9999999999", name="order_number_10_digits"),
@@ -146,6 +150,17 @@ def payment_status_is(status: str) -> ColumnElement[bool]:
     if status == PaymentStatus.UNPAID:
         return Order.invoice_id.is_not(None) & ~paid
     raise ValueError(f"Unknown payment status {status!r}")
+
+
+def invoice_payment_status_is(status: str) -> ColumnElement[bool]:
+    """payment_status_is for a query that joins the order's first invoice (Paid or Unpaid; "No
+    Invoice" joins nothing): the invoice's own condition, which the (status, id) index and the
+    partial index of unpaid invoices answer in invoice id order."""
+    if status == PaymentStatus.PAID:
+        return Invoice.status == InvoiceStatus.PAID
+    if status == PaymentStatus.UNPAID:
+        return Invoice.status != InvoiceStatus.PAID
+    raise ValueError(f"No invoice to join for payment status {status!r}")
 
 
 # Which invoice lines bill a service and which a domain (their related_id is the item's id).
