@@ -17,7 +17,7 @@ and invoice: never a service password, EPP code, card or gateway detail.
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.errors import ErrorCode, TransitionError
@@ -54,6 +54,8 @@ EVENT_TYPES = {
 }
 TEST_EVENT = "test.ping"
 MAX_URL_LENGTH = 2000
+# Each event is one delivery per endpoint that wants it: a bound on what one change can fan out to.
+MAX_ENDPOINTS = 50
 
 # Timeline verbs (actions.events.Verb values) that are an event of their own.
 _BY_VERB = {
@@ -228,6 +230,8 @@ def new_secret() -> str:
 def create_endpoint(session: Session, url: str, events: list[str], description: str = "",
                     active: bool = True) -> tuple[HookEndpoint, str]:
     """The new endpoint and its secret (stored encrypted; show it now)."""
+    if session.scalar(select(func.count()).select_from(HookEndpoint)) >= MAX_ENDPOINTS:
+        raise HookEndpointError(f"At most {MAX_ENDPOINTS} endpoints: delete one you no longer use first.")
     endpoint = HookEndpoint(url=check_url(url), events=check_events(events),
                             description=_clean_description(description), active=active, secret=new_secret())
     session.add(endpoint)

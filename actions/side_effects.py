@@ -35,6 +35,8 @@ Payloads written by actions/:
     domain_register / domain_transfer  target domain  {registrar}
     refund            target invoice  {payment_id, amount, gateway, gateway_transaction_id}
     email             target email_log row  {template, email_log_id, client_id, order_id, ...ids}
+    hook_delivery     target hook_endpoint  {id, type, occurred_at, data}: the event as sent
+                      (actions.hook_events; no order_id: no order lock, no timeline event)
 """
 
 import secrets

@@ -15,6 +15,7 @@ from actions.bulk import bulk_change_status
 from actions.hook_events import EVENT_TYPES, create_endpoint, send_test_event
 from actions.invoice_paid import mark_invoice_paid
 from actions.refund_payment import refund_payment
+from actions.side_effect_outcomes import fail_side_effect, start_side_effect
 from actions.side_effects import request_terminate
 from actions.transitions import run_order_action
 from extensions import db
@@ -232,3 +233,20 @@ def test_a_bulk_status_change_announces_each_order_it_changed(app_ctx, session):
     assert len({row.payload["id"] for row in rows}) == 3
     session.rollback()  # the change and its deliveries go together
     assert deliveries() == []
+
+
+def test_side_effect_failed_is_announced_on_the_last_try_only(app_ctx, session):
+    create_endpoint(session, "http://127.0.0.1:9/x", ["side_effect.failed"])
+    order = factories.make_order()
+    session.commit()
+    effect = record_create(order)
+    session.flush()  # claimed below before any commit could run it in-process (no REDIS_URL)
+    for retry_at in (utcnow() + timedelta(minutes=1), None):  # a try that will be retried, then the last
+        claimed = start_side_effect(session, effect.id)
+        fail_side_effect(session, claimed, "Could not connect", retry_at=retry_at)
+        session.commit()
+    [row] = deliveries()
+    assert row.payload["type"] == "side_effect.failed"
+    failed = row.payload["data"]["side_effect"]
+    assert (failed["side_effect_id"], failed["kind"], failed["attempts"]) == (effect.id, "module_create", 2)
+    assert failed["error"] == "Could not connect" and row.payload["data"]["order"]["id"] == order.id

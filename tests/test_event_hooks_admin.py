@@ -87,6 +87,15 @@ def test_the_secret_is_shown_once_encrypted_at_rest_and_revealed_only_after_reau
     assert new_secret != secret and session.get(HookEndpoint, endpoint.id).secret == new_secret
 
 
+def test_the_number_of_endpoints_is_bounded(admin_client, session, monkeypatch):
+    monkeypatch.setattr("actions.hook_events.MAX_ENDPOINTS", 2)
+    assert create(admin_client, "https://example.com/1").status_code == 200
+    assert create(admin_client, "https://example.com/2").status_code == 200
+    refused = create(admin_client, "https://example.com/3")
+    assert refused.status_code == 400 and "At most 2 endpoints" in refused.get_data(as_text=True)
+    assert count(HookEndpoint) == 2
+
+
 def test_edit_and_delete(admin_client, session):
     create(admin_client, "https://example.com/a")
     endpoint = session.scalars(select(HookEndpoint)).one()
