@@ -2,7 +2,7 @@
 by total, payment status (invoices by status, and the unpaid ones alone)
 
 Revision ID: 5e7a91c3d2b4
-Revises: b6e1082a0a6f
+Revises: 51d8691161e8
 Create Date: 2026-12-01 15:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e7a91c3d2b4'
-down_revision = 'b6e1082a0a6f'
+down_revision = '51d8691161e8'
 branch_labels = None
 depends_on = None
 
