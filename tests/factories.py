@@ -194,11 +194,13 @@ def make_option_group(products=(), options=(), name: str | None = None):
     group = ConfigOptionGroup(name=name or f"Options {next(_seq)}")
     group.products = list(products)
     for order, (option_name, type_, choices, low, high) in enumerate(options):
-        option = ConfigOption(name=option_name, type=type_, min_quantity=low, max_quantity=high, sort_order=order)
+        option = ConfigOption(name=option_name, type=type_, min_quantity=low, max_quantity=high,
+                              sort_order=order)
         for choice_order, (choice_name, prices) in enumerate(choices.items()):
             choice = ConfigOptionChoice(name=choice_name, sort_order=choice_order)
             for cycle, (price, setup) in prices.items():
-                choice.prices.append(ConfigOptionPrice(cycle=cycle, price=Decimal(price), setup_fee=Decimal(setup)))
+                choice.prices.append(ConfigOptionPrice(cycle=cycle, price=Decimal(price),
+                                                       setup_fee=Decimal(setup)))
             option.choices.append(choice)
         group.options.append(option)
     db.session.add(group)

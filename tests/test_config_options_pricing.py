@@ -21,7 +21,8 @@ OPTIONS = [
                                         "4 GB": {M: ("4.00", "2.00"), A: ("40.00", "0.00")}}, 0, 0),
     ("OS", ConfigOptionType.RADIO, {"Ubuntu": {},  # no price row: free on every cycle
                                     "Windows": {M: ("15.00", "10.00"), A: ("150.00", "25.00")}}, 0, 0),
-    ("Backups", ConfigOptionType.YES_NO, {"Daily backups": {M: ("2.50", "1.00"), A: ("25.00", "0.00")}}, 0, 0),
+    ("Backups", ConfigOptionType.YES_NO,
+     {"Daily backups": {M: ("2.50", "1.00"), A: ("25.00", "0.00")}}, 0, 0),
     ("IPs", ConfigOptionType.QUANTITY, {"IP": {M: ("1.25", "0.50"), A: ("12.00", "3.00")}}, 1, 8),
 ]
 
@@ -155,7 +156,8 @@ def test_promotions_apply_to_the_option_amounts(session, fields, first_off, rene
     assert service.first_payment_amount == D("47.75") - D(first_off)
     assert service.recurring_amount == D("30.25") - D(renewal_off)
     assert order.amount == D("47.75") - D(first_off)
-    assert [i.amount for i in order.invoice.items if i.type == InvoiceItemType.PROMO_HOSTING] == [-D(first_off)]
+    promo_lines = [i.amount for i in order.invoice.items if i.type == InvoiceItemType.PROMO_HOSTING]
+    assert promo_lines == [-D(first_off)]
 
 
 def test_a_promotion_for_an_addon_only_leaves_the_options_alone(session):
