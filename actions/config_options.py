@@ -160,6 +160,15 @@ def options_price(options: tuple[OptionQuote, ...]) -> tuple[Decimal, Decimal]:
     return sum((o.price for o in options), ZERO), sum((o.setup_fee for o in options), ZERO)
 
 
+def stored_price(rows, cycle: str) -> Decimal:
+    """What a service's stored values cost per period on `cycle` at today's catalog prices."""
+    total = ZERO
+    for row in rows:
+        price = next((p.price for p in row.choice.prices if p.cycle == cycle), ZERO)
+        total += price * row.quantity
+    return total
+
+
 def option_lines(options) -> str:
     """The options as the product's invoice line lists them, one per line (WHMCS style)."""
     return "".join(f"\n{o}" for o in options)

@@ -3,6 +3,7 @@ option groups linked to products with their options inline, and each option's ch
 prices per cycle inline. Viewing needs View Products/Services; changing needs Configure
 Configurable Options."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
@@ -100,3 +101,51 @@ class ConfigOptionChoiceView(SecureModelView):
     def get_query(self):
         return super().get_query().options(selectinload(ConfigOptionChoice.prices),
                                            selectinload(ConfigOptionChoice.option))
+
+
+# --- the options of a service or a cart line in admin forms (order page, Add New Order) -------------
+
+OPTION_FIELD = "option-"  # option-<option id>: a choice id, 0/1 or a count
+
+
+def posted_option_values(form, prefix: str = "") -> dict:
+    """{option id: value} from `prefix`option-<id> fields; a tick box posts a hidden 0 before its 1,
+    so the last value wins."""
+    start = prefix + OPTION_FIELD
+    return {name[len(start):]: form.getlist(name)[-1] for name in form if name.startswith(start)}
+
+
+def product_options(product) -> list[ConfigOption]:
+    """The options a product offers, in group order (each with its choices)."""
+    return [o for group in product.config_option_groups for o in group.options if o.choices]
+
+
+def service_option_controls(service) -> list[dict]:
+    """Per option of the service's product: the option and the service's value (choice id or count)."""
+    rows = {row.option_id: row for row in service.config_options}
+    controls = []
+    for option in product_options(service.product):
+        row = rows.get(option.id)
+        counted = option.type in (ConfigOptionType.YES_NO, ConfigOptionType.QUANTITY)
+        value = (row.quantity if counted else row.choice_id) if row else None
+        shown = str(row).partition(": ")[2] if row else "—"
+        controls.append({"option": option, "value": value, "shown": shown})
+    return controls
+
+
+def catalog_options(session) -> dict[str, list[dict]]:
+    """Every product's options as Add New Order's controls need them: {product id: [option...]}."""
+    groups = session.scalars(select(ConfigOptionGroup).options(
+        selectinload(ConfigOptionGroup.products),
+        selectinload(ConfigOptionGroup.options).selectinload(ConfigOption.choices)
+        .selectinload(ConfigOptionChoice.prices)))
+    out: dict[str, list[dict]] = {}
+    for group in groups:
+        options = [{"id": str(o.id), "name": o.name, "type": o.type,
+                    "min": o.min_quantity, "max": o.max_quantity,
+                    "choices": [{"id": str(c.id), "name": c.name,
+                                 "prices": ", ".join(str(p) for p in c.prices)} for c in o.choices]}
+                   for o in group.options if o.choices]
+        for product in group.products:
+            out.setdefault(str(product.id), []).extend(options)
+    return out
