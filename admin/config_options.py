@@ -108,10 +108,9 @@ class ConfigOptionChoiceView(SecureModelView):
 OPTION_FIELD = "option-"  # option-<option id>: a choice id, 0/1 or a count
 
 
-def posted_option_values(form, prefix: str = "") -> dict:
-    """{option id: value} from `prefix`option-<id> fields; a tick box posts a hidden 0 before its 1,
+def posted_option_values(form, start: str = OPTION_FIELD) -> dict:
+    """{option id: value} from the `start`<id> fields; a tick box posts a hidden 0 before its 1,
     so the last value wins."""
-    start = prefix + OPTION_FIELD
     return {name[len(start):]: form.getlist(name)[-1] for name in form if name.startswith(start)}
 
 
@@ -133,19 +132,14 @@ def service_option_controls(service) -> list[dict]:
     return controls
 
 
-def catalog_options(session) -> dict[str, list[dict]]:
-    """Every product's options as Add New Order's controls need them: {product id: [option...]}."""
-    groups = session.scalars(select(ConfigOptionGroup).options(
+def catalog_options(session) -> list[dict]:
+    """Every option with choices, as Add New Order's controls need it (with the products it is for)."""
+    groups = session.scalars(select(ConfigOptionGroup).order_by(ConfigOptionGroup.id).options(
         selectinload(ConfigOptionGroup.products),
         selectinload(ConfigOptionGroup.options).selectinload(ConfigOption.choices)
         .selectinload(ConfigOptionChoice.prices)))
-    out: dict[str, list[dict]] = {}
-    for group in groups:
-        options = [{"id": str(o.id), "name": o.name, "type": o.type,
-                    "min": o.min_quantity, "max": o.max_quantity,
-                    "choices": [{"id": str(c.id), "name": c.name,
-                                 "prices": ", ".join(str(p) for p in c.prices)} for c in o.choices]}
-                   for o in group.options if o.choices]
-        for product in group.products:
-            out.setdefault(str(product.id), []).extend(options)
-    return out
+    return [{"id": str(o.id), "name": o.name, "type": o.type, "min": o.min_quantity, "max": o.max_quantity,
+             "products": [str(p.id) for p in group.products],
+             "choices": [{"id": str(c.id), "name": c.name, "prices": ", ".join(str(p) for p in c.prices)}
+                         for c in o.choices]}
+            for group in groups for o in group.options if o.choices]

@@ -39,7 +39,8 @@ def test_the_edit_reprices_the_recurring_amount_and_writes_the_event(session):
     assert service.recurring_amount == D("10.00") + D("4.00") + D("2.50")
     first_payment, invoice_total = service.first_payment_amount, order.invoice.total
     version = order.version
-    changes = edit_config_options(session, order, service.id, values(options, RAM="2 GB", OS="Windows", IPs=5),
+    chosen = values(options, RAM="2 GB", OS="Windows", IPs=5)
+    changes = edit_config_options(session, order, service.id, chosen,
                                   ADMIN, expected_version=version)
     session.commit()
     assert changes == {"RAM": {"from": "4 GB", "to": "2 GB"}, "OS": {"from": "Ubuntu", "to": "Windows"},
@@ -62,7 +63,8 @@ def test_the_edit_keeps_a_promotion_on_the_rest_of_the_amount(session):
     product = factories.make_product(prices=PRODUCT_PRICES)
     options = {o.name: o for o in factories.make_option_group([product], OPTIONS).options}
     promotion = factories.make_promotion(type="Percentage", value="50.00", recurring=True)
-    cart = Cart(client_id=factories.make_client().id, payment_method="banktransfer", promo_code=promotion.code,
+    client = factories.make_client()
+    cart = Cart(client_id=client.id, payment_method="banktransfer", promo_code=promotion.code,
                 products=[CartProduct(product.id, BillingCycle.MONTHLY)])
     order = place_order(session, cart, ADMIN)
     session.commit()
