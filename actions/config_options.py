@@ -174,10 +174,13 @@ def option_lines(options) -> str:
     return "".join(f"\n{o}" for o in options)
 
 
+def config_option_fields(option: OptionQuote) -> dict:
+    """The columns of a service_config_options row (but its service): place_order and the demo data."""
+    return dict(option_id=option.option.id, choice_id=option.choice.id, quantity=option.quantity)
+
+
 def config_option_rows(service, options: tuple[OptionQuote, ...]) -> list[ServiceConfigOption]:
-    """The service_config_options rows of a new service (place_order and the demo data)."""
-    return [ServiceConfigOption(service=service, option_id=o.option.id, choice_id=o.choice.id,
-                                quantity=o.quantity) for o in options]
+    return [ServiceConfigOption(service=service, **config_option_fields(o)) for o in options]
 
 
 def configoptions_param(service) -> dict[str, str | int]:
