@@ -16,6 +16,9 @@ from models import (
     ConfigOptionPrice,
     ConfigOptionType,
     Permission,
+    Product,
+    Service,
+    ServiceConfigOption,
 )
 from models.bounds import MAX_OPTION_QUANTITY, MAX_SORT_ORDER
 
@@ -104,6 +107,15 @@ class ConfigOptionChoiceView(SecureModelView):
 
 
 # --- the options of a service or a cart line in admin forms (order page, Add New Order) -------------
+
+
+def service_option_loads(services):
+    """Loader options for a query's `services` (a selectinload path): each service's values and its
+    product's options with their choices, so the order page shows them in a fixed number of queries."""
+    values = services.selectinload(Service.config_options)
+    groups = services.selectinload(Service.product).selectinload(Product.config_option_groups)
+    return (values.selectinload(ServiceConfigOption.option), values.selectinload(ServiceConfigOption.choice),
+            groups.selectinload(ConfigOptionGroup.options).selectinload(ConfigOption.choices))
 
 OPTION_FIELD = "option-"  # option-<option id>: a choice id, 0/1 or a count
 

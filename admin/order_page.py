@@ -39,7 +39,7 @@ from actions.transitions import (
 )
 from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
-from admin.config_options import posted_option_values, service_option_controls
+from admin.config_options import posted_option_values, service_option_controls, service_option_loads
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.reauth import reauthentication_redirect
@@ -183,6 +183,7 @@ class OrderPageMixin:
                 selectinload(Order.services).selectinload(Service.product),
                 selectinload(Order.services).selectinload(Service.server),
                 selectinload(Order.services).selectinload(Service.addons).selectinload(ServiceAddon.addon),
+                *service_option_loads(selectinload(Order.services)),
                 selectinload(Order.domains),
             )
         )
