@@ -102,3 +102,21 @@ def test_configoptions_without_a_product_line_are_refused(api, shop):
                                    ("configoptions[2]", php_serialized({options["IPs"].id: 2}))],
                       clientid=client.id, paymentmethod="mailin")
     assert "configoptions[2] has no matching pid[2]." in error
+
+
+def test_getproducts_lists_the_products_options_with_their_choices(api, shop):
+    _, vps, plain, options = shop
+    body = api.ok("GetProducts", [], pid=str(vps.id))
+    (product,) = body["products"]["product"]
+    listed = product["configoptions"]["configoption"]
+    assert [(o["id"], o["name"], o["type"], o["minqty"], o["maxqty"]) for o in listed] == [
+        (options["RAM"].id, "RAM", 1, 0, 0), (options["OS"].id, "OS", 2, 0, 0),
+        (options["Backups"].id, "Backups", 3, 0, 0), (options["IPs"].id, "IPs", 4, 1, 8)]
+    windows = listed[1]["options"]["option"][1]
+    assert windows["id"] == options["OS"].choices[1].id and windows["name"] == "Windows"
+    (prices,) = windows["pricing"].values()
+    assert (prices["monthly"], prices["msetupfee"], prices["annually"], prices["asetupfee"]) == (
+        "15.00", "10.00", "150.00", "25.00")
+    assert prices["quarterly"] == "0.00"  # no price row: nothing to pay on that cycle
+    (other,) = api.ok("GetProducts", [], pid=str(plain.id))["products"]["product"]
+    assert [o["name"] for o in other["configoptions"]["configoption"]] == ["Disk"]

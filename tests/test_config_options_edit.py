@@ -131,3 +131,17 @@ def test_the_edit_needs_its_permission(client_as, support_admin, session):
     assert response.status_code == 403
     session.expire_all()
     assert {r.option.name: r.value for r in session.get(Service, service.id).config_options}["IPs"] == 1
+
+
+def test_deleting_the_order_removes_the_options_and_its_snapshot_keeps_them(session):
+    from actions.cancel import cancel_order
+    from actions.delete import delete_order
+    from models import ServiceConfigOption
+
+    order, service, _ = placed(session, OS="Windows")
+    cancel_order(session, order.id, ADMIN)
+    session.commit()
+    snapshot = delete_order(session, order.id, ADMIN)
+    session.commit()
+    assert session.scalar(select(ServiceConfigOption.id)) is None
+    assert "OS: Windows" in snapshot["services"][0]["config_options"]
