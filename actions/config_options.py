@@ -39,8 +39,12 @@ class OptionQuote:
     price: Decimal  # on the service's cycle, times the quantity
     setup_fee: Decimal
 
+    @property
+    def shown(self) -> str:
+        return describe_value(self.option, self.choice, self.quantity)
+
     def __str__(self) -> str:
-        return f"{self.option.name}: {describe_value(self.option, self.choice, self.quantity)}"
+        return f"{self.option.name}: {self.shown}"
 
 
 @dataclass

@@ -50,7 +50,7 @@ def edit_config_options(
     changes = {}
     for quote in new:
         row = before.get(quote.option.id)
-        was, now = (str(row).partition(": ")[2] if row else None), str(quote).partition(": ")[2]
+        was, now = (row.shown if row else None), quote.shown
         if was != now:
             changes[quote.option.name] = {"from": was, "to": now}
     if not changes:

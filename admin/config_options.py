@@ -21,6 +21,7 @@ from models import (
     ServiceConfigOption,
 )
 from models.bounds import MAX_OPTION_QUANTITY, MAX_SORT_ORDER
+from models.config_options import COUNTED_TYPES
 
 CYCLES = [c.value for c in BillingCycle]
 TYPES = [t.value for t in ConfigOptionType]
@@ -117,6 +118,7 @@ def service_option_loads(services):
     return (values.selectinload(ServiceConfigOption.option), values.selectinload(ServiceConfigOption.choice),
             groups.selectinload(ConfigOptionGroup.options).selectinload(ConfigOption.choices))
 
+
 OPTION_FIELD = "option-"  # option-<option id>: a choice id, 0/1 or a count
 
 
@@ -137,10 +139,8 @@ def service_option_controls(service) -> list[dict]:
     controls = []
     for option in product_options(service.product):
         row = rows.get(option.id)
-        counted = option.type in (ConfigOptionType.YES_NO, ConfigOptionType.QUANTITY)
-        value = (row.quantity if counted else row.choice_id) if row else None
-        shown = str(row).partition(": ")[2] if row else "—"
-        controls.append({"option": option, "value": value, "shown": shown})
+        value = (row.quantity if option.type in COUNTED_TYPES else row.choice_id) if row else None
+        controls.append({"option": option, "value": value, "shown": row.shown if row else "—"})
     return controls
 
 

@@ -159,8 +159,12 @@ class ServiceConfigOption(Base):
         """What WHMCS's `configoptions` param carries: the choice's name, or the count."""
         return self.quantity if self.option.type in COUNTED_TYPES else self.choice.name
 
+    @property
+    def shown(self) -> str:
+        return describe_value(self.option, self.choice, self.quantity)
+
     def __str__(self) -> str:
-        return f"{self.option.name}: {describe_value(self.option, self.choice, self.quantity)}"
+        return f"{self.option.name}: {self.shown}"
 
 
 def describe_value(option: ConfigOption, choice: "ConfigOptionChoice", quantity: int) -> str:
