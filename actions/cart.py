@@ -21,6 +21,8 @@ class CartProduct:
     price_override: Decimal | None = None
     domain: str = ""
     addon_ids: list[int] = field(default_factory=list)  # each of the `quantity` services gets them
+    # Configurable option id -> choice id / count (actions.config_options); each service gets them.
+    config_options: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -35,7 +35,8 @@ def order_snapshot(order: Order) -> dict:
     invoice = order.invoice
     return {
         "order": _columns(order),
-        "services": [_columns(s) for s in order.services],
+        "services": [{**_columns(s), "config_options": [str(o) for o in s.config_options]}
+                     for s in order.services],
         "domains": [_columns(d) for d in order.domains],
         "addons": [_columns(a) for a in order.addons],
         "invoice": None

@@ -57,6 +57,7 @@ class Verb(StrEnum):
     INVOICE_CANCELLED = "invoice_cancelled"
     INVOICE_MARKED_UNPAID = "invoice_marked_unpaid"
     INVOICE_LINES_EDITED = "invoice_lines_edited"
+    CONFIG_OPTIONS_EDITED = "config_options_edited"
 
 
 def jsonable(value):
@@ -176,6 +177,12 @@ def record_edited(session, order_id, actor, record_type: str, record_id: int, ch
     """An item or invoice of the order changed through its edit form: {field: {from, to}}."""
     return _add(session, order_id, actor, Verb.RECORD_EDITED,
                 details={"record": record_type, "record_id": record_id, "changes": changes})
+
+
+def config_options_edited(session, order_id, actor, service_id: int, options: dict, recurring: dict):
+    """A service's configurable options changed: {option name: {from, to}} and its recurring amount."""
+    return _add(session, order_id, actor, Verb.CONFIG_OPTIONS_EDITED,
+                details={"service_id": service_id, "options": options, "recurring_amount": recurring})
 
 
 def list_exported(session, actor, list_name: str, fmt: str, filters: dict, rows: int) -> OrderEvent:

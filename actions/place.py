@@ -15,6 +15,7 @@ from actions import events
 from actions.actor import Actor
 from actions.addon_items import add_ordered_addons, addon_invoice_lines, record_addon_placement_effects
 from actions.cart import Cart, PlacementError, PlaceOptions, product_field
+from actions.config_options import config_option_rows, option_lines
 from actions.order_number import new_order_number
 from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
 from actions.promotions import (
@@ -85,6 +86,8 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     ]
     session.add_all(services + domains)
     session.flush()
+    session.add_all([row for s, q in zip(services, quote.services, strict=True)
+                     for row in config_option_rows(s, q.options)])
     addons = add_ordered_addons(session, order, services, quote.services, promotion, today)
 
     if options.generate_invoice:
@@ -300,7 +303,8 @@ def invoice_lines(
 
     for service_id, item in zip(service_ids, quote.services, strict=True):
         label = f"{item.product}" + (f" - {item.domain}" if item.domain else "")
-        line(InvoiceItemType.HOSTING, service_id, f"{label} ({item.cycle})", item.price)
+        description = f"{label} ({item.cycle})" + option_lines(item.options)  # options listed below
+        line(InvoiceItemType.HOSTING, service_id, description, item.price)
         if item.setup_fee:
             line(InvoiceItemType.SETUP, service_id, f"Setup Fee: {label}", item.setup_fee)
         if item.discount:

@@ -20,6 +20,13 @@ from actions.cart import (
     normalize_domain_name,
     product_field,
 )
+from actions.config_options import (
+    OptionCatalog,
+    OptionQuote,
+    load_config_options,
+    options_price,
+    price_config_options,
+)
 from actions.promotions import applies_to_domain, applies_to_product, discounts
 from models import ZERO, Addon, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
 from models.bounds import MAX_MONEY, MAX_QUANTITY
@@ -39,6 +46,7 @@ class ServiceQuote:
     discount: Decimal = ZERO
     promoted: bool = False
     addons: tuple[AddonQuote, ...] = ()  # billed on their own lines, attached to this service
+    options: tuple[OptionQuote, ...] = ()  # configurable options, included in price and setup_fee
 
     @property
     def first_payment(self) -> Decimal:
@@ -98,6 +106,7 @@ class Catalog:
     products: dict[int, Product]
     tlds: dict[str, Tld]  # ".co.uk" -> Tld
     addons: dict[int, Addon] = field(default_factory=dict)
+    options: OptionCatalog = field(default_factory=lambda: OptionCatalog({}, {}))
 
 
 def _suffixes(name: str) -> list[str]:
@@ -128,6 +137,7 @@ def load_catalog(session: Session, cart: Cart) -> Catalog:
         products={p.id: p for p in products},
         tlds={t.extension: t for t in tlds},
         addons=load_addons(session, cart),
+        options=load_config_options(session, cart),
     )
 
 
@@ -195,12 +205,20 @@ def _price_product(quote: Quote, index: int, line, catalog: Catalog) -> None:
     addons, problems = price_addons(line.addon_ids, product, cycle, catalog.addons) if price_row else ((), [])
     for problem in problems:
         quote.add_error(addon_field(index), problem)
-    if not ok or problems:
+    options, option_problems = (
+        price_config_options(index, line.config_options, product, cycle, catalog.options)
+        if price_row
+        else ((), [])
+    )
+    for name, problem in option_problems:
+        quote.add_error(name, problem)
+    if not ok or problems or option_problems:
         return
     if line.price_override is not None:
-        price, setup_fee = line.price_override, ZERO  # the override is what the admin charges
+        price, setup_fee = line.price_override, ZERO  # the override is what the admin charges, options too
     else:
-        price, setup_fee = price_row.price, price_row.setup_fee
+        option_price, option_setup = options_price(options)
+        price, setup_fee = price_row.price + option_price, price_row.setup_fee + option_setup
     recurring = ZERO if cycle == BillingCycle.ONE_TIME else price
     for _ in range(line.quantity):
         quote.services.append(
@@ -213,6 +231,7 @@ def _price_product(quote: Quote, index: int, line, catalog: Catalog) -> None:
                 setup_fee=setup_fee,
                 recurring_amount=recurring,
                 addons=addons,
+                options=options,
             )
         )
 

@@ -18,6 +18,7 @@ from actions.place import place_order, preview_order
 from actions.search import search
 from admin.addons import addon_choices
 from admin.base import SecureBaseView
+from admin.config_options import catalog_options, posted_option_values
 from admin.filters import order_statuses
 from extensions import db
 from models import (
@@ -110,6 +111,7 @@ class OrderForm:
             price_override=self._parse(p + "price_override", parse_money, what="The price override"),
             domain=self._get(p + "domain"),
             addon_ids=self._addon_ids(p + "addon_ids"),
+            config_options=posted_option_values(self.form, p + "config_options-"),
         )
 
     def _addon_ids(self, name: str) -> list[int]:
@@ -183,7 +185,8 @@ class AddOrderView(SecureBaseView):
         quote = preview_order(db.session, parsed.cart, parsed.options)
         db.session.rollback()
         errors = parsed.form_errors(quote.errors)
-        lines = [{"description": f"{s.product} ({s.cycle})", "amount": str(s.price + s.setup_fee),
+        lines = [{"description": f"{s.product} ({s.cycle})" + "".join(f", {o}" for o in s.options),
+                  "amount": str(s.price + s.setup_fee),
                   "discount": str(s.discount)} for s in quote.services]
         lines += [{"description": f"Addon: {a.addon.name} ({a.cycle})", "amount": str(a.price + a.setup_fee),
                    "discount": str(a.discount)} for a in quote.addons]
@@ -230,4 +233,5 @@ class AddOrderView(SecureBaseView):
             template_row=TEMPLATE_ROW,
             addons=addon_choices(db.session),
             chosen_addons=lambda name: parsed.form.getlist(name) if parsed else [],
+            config_options=catalog_options(db.session),
         )

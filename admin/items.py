@@ -34,7 +34,10 @@ class ServiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("domain", "username")
     column_filters = ("status", "billing_cycle", "next_due_date", "product_id", "client_id", "order_id")
-    column_details_exclude_list = ("password",)
+    # Every column but the password, and the configurable options the service has.
+    column_details_list = (*(c.key for c in Service.__table__.columns if c.key != "password"),
+                           "config_options")
+    column_formatters = {"config_options": lambda v, c, model, n: ", ".join(map(str, model.config_options))}
     form_columns = ("product", "server", "domain", "username", "password", "billing_cycle",
                     "first_payment_amount", "recurring_amount", "registration_date", "next_due_date")
     secret_fields = ("password",)

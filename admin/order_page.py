@@ -24,6 +24,7 @@ from actions.actor import Actor
 from actions.addon_items import default_run_module_create as addon_run_create_default
 from actions.addon_transitions import AddonAcceptOptions
 from actions.affiliate import assign_affiliate
+from actions.edit_config_options import edit_config_options
 from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
@@ -38,6 +39,7 @@ from actions.transitions import (
 )
 from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
+from admin.config_options import posted_option_values, service_option_controls, service_option_loads
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.reauth import reauthentication_redirect
@@ -181,6 +183,7 @@ class OrderPageMixin:
                 selectinload(Order.services).selectinload(Service.product),
                 selectinload(Order.services).selectinload(Service.server),
                 selectinload(Order.services).selectinload(Service.addons).selectinload(ServiceAddon.addon),
+                *service_option_loads(selectinload(Order.services)),
                 selectinload(Order.domains),
             )
         )
@@ -217,6 +220,8 @@ class OrderPageMixin:
             run_create_default=lambda service: default_run_module_create(db.session, service),
             addon_payment_status=lambda item: addon_payment_status(order, item),
             addon_run_create_default=lambda item: addon_run_create_default(db.session, item),
+            option_controls=service_option_controls,
+            can_edit_options=has_permission(Permission.EDIT_SERVICES),
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
             ).all(),
@@ -313,6 +318,13 @@ class OrderPageMixin:
         return self._post((Permission.EDIT_ORDER,), "payment method updated",
                           lambda order, actor, version: change_payment_method(
                               db.session, order, gateway, actor, expected_version=version))
+
+    @expose("/order/config-options/", methods=("POST",))
+    def config_options_view(self):
+        service_id, values = request.form.get("service_id", ""), posted_option_values(request.form)
+        return self._post((Permission.EDIT_SERVICES,), "configurable options saved",
+                          lambda order, actor, version: edit_config_options(
+                              db.session, order, service_id, values, actor, expected_version=version))
 
     @expose("/side-effect/<verb>/", methods=("POST",))
     def side_effect_view(self, verb):

@@ -75,6 +75,15 @@ def register_views(admin: Admin) -> None:
     admin.add_view(ProductView(Product, db, name="Products", category="Catalog", endpoint="products"))
     admin.add_view(PromotionView(Promotion, db, name="Promotions", category="Catalog", endpoint="promotions"))
     admin.add_view(AddonView(Addon, db, name="Product Addons", category="Catalog", endpoint="addons"))
+    from admin.config_options import ConfigOptionChoiceView, ConfigOptionGroupView
+    from models import ConfigOptionChoice, ConfigOptionGroup
+
+    admin.add_view(ConfigOptionGroupView(ConfigOptionGroup, db, name="Configurable Options",
+                                         category="Catalog", endpoint="config_option_groups",
+                                         url="/admin/config-options"))
+    admin.add_view(ConfigOptionChoiceView(ConfigOptionChoice, db, name="Option Choices", category="Catalog",
+                                          endpoint="config_option_choices",
+                                          url="/admin/config-option-choices"))
     admin.add_view(TldView(Tld, db, name="TLDs", category="Catalog", endpoint="tlds"))
 
     setup = [

@@ -74,6 +74,7 @@ _SENTENCES = {
     "affiliate_assigned": lambda d: "Affiliate removed." if d.get("to") is None else "Affiliate assigned.",
     "admin_notes_updated": lambda d: "Admin notes updated.",
     "payment_method_changed": lambda d: "Payment method changed.",
+    "config_options_edited": lambda d: f"Configurable options of service #{d.get('service_id')} changed.",
     "record_edited": lambda d: f"{str(d.get('record', 'Record')).capitalize()} #{d.get('record_id')} edited.",
     "list_exported": _exported,
     "side_effect_succeeded": _succeeded,
@@ -121,6 +122,13 @@ def _changes(event: OrderEvent, d: dict) -> list[str]:
                      f"{_shown(gateway_name(d.get('to')))}")
     elif verb == "admin_notes_updated":
         lines.append(f"Notes: {_shown(d.get('from'))} {ARROW} {_shown(d.get('to'))}")
+    elif verb == "config_options_edited" and isinstance(d.get("options"), dict):
+        for name, change in d["options"].items():
+            if isinstance(change, dict):
+                lines.append(f"{name}: {_shown(change.get('from'))} {ARROW} {_shown(change.get('to'))}")
+        amount = d.get("recurring_amount")
+        if isinstance(amount, dict):
+            lines.append(f"Recurring amount: {_shown(amount.get('from'))} {ARROW} {_shown(amount.get('to'))}")
     elif verb == "record_edited" and isinstance(d.get("changes"), dict):
         for name, change in d["changes"].items():
             if isinstance(change, dict):

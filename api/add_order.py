@@ -83,7 +83,7 @@ PARAMS = (
     Param(
         "configoptions",
         STRING_ARRAY,
-        "Per product line: base64 PHP-serialized {option id: value}. Decoded; refused when not empty.",
+        "Per product line: base64 PHP-serialized {option id: choice id, 0/1 for yes/no, or quantity}.",
     ),
     Param(
         "customfields",
@@ -142,6 +142,7 @@ PRODUCT_FIELDS = {
     "price_override": "priceoverride",
     "domain": "domain",
     "addon_ids": "addons",
+    "config_options": "configoptions",  # configoptions[k], or configoptions[k][<option id>]
 }
 DOMAIN_FIELDS = {"name": "domain", "type": "domaintype", "period_years": "regperiod", "epp_code": "eppcode"}
 
@@ -170,9 +171,10 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
     kind, _, rest = name.partition("-")
     if kind in ("products", "domains") and rest:
         line, _, field = rest.partition("-")
+        field, _, option = field.partition("-")
         keys, fields = (product_keys, PRODUCT_FIELDS) if kind == "products" else (domain_keys, DOMAIN_FIELDS)
         key = keys[int(line)] if line.isdigit() and int(line) < len(keys) else line
-        return f"{fields.get(field, field)}[{key}]"
+        return f"{fields.get(field, field)}[{key}]" + (f"[{option}]" if option else "")
     return {"promo_code": "promocode", "affiliate_id": "affid"}.get(name, name)
 
 
@@ -200,7 +202,8 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         "pid[<k>]: Unknown product.",
         "billingcycle[<k>]: <product> is not offered with the <cycle> billing cycle.",
         "promocode: <why the promotion does not apply>",
-        "configoptions[<k>]: configurable options are not supported yet (...)",
+        "configoptions[<k>][<option id>]: <option> must be between <min> and <max>.",
+        "configoptions[<k>]: Unknown configurable option '<id>'.",
         "addons[<k>]: <addon> is not available for <product>.",
         "AddOrder: <parameter> is not supported (...)",
     ),

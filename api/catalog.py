@@ -11,7 +11,17 @@ from api.params import item_int
 from api.registry import INT, STRING, Call, Param, api_action, integer, obj, string
 from api.registry import collection as collection_schema
 from api.registry import money as money_schema
-from models import BillingCycle, Permission, Product, ProductType, Promotion
+from models import (
+    ZERO,
+    BillingCycle,
+    ConfigOption,
+    ConfigOptionChoice,
+    ConfigOptionGroup,
+    Permission,
+    Product,
+    ProductType,
+    Promotion,
+)
 
 DISABLED = "-1.00"
 # WHMCS's pricing keys per cycle (One Time is priced in "monthly" with paytype onetime).
@@ -49,7 +59,10 @@ PRODUCT_FIELDS = {
         "-1.00 for a cycle not offered."
     ),
     "customfields": obj("Always {customfield: []} (no custom fields yet)."),
-    "configoptions": obj("Always {configoption: []} (no configurable options yet)."),
+    "configoptions": obj(
+        "{configoption: [{id, name, type (1 dropdown, 2 radio, 3 yes/no, 4 quantity), minqty, maxqty, "
+        "options: {option: [{id, name, pricing}]}}]}; a cycle a choice has no price for costs 0.00."
+    ),
 }
 PROMOTION_FIELDS = {
     "id": integer("Promotion id."),
@@ -88,6 +101,21 @@ def _pricing(product: Product, cur: dict) -> dict:
     return {cur["code"]: prices}
 
 
+WHMCS_OPTION_TYPE = {"Dropdown": 1, "Radio": 2, "Yes/No": 3, "Quantity": 4}
+
+
+def _config_options(product: Product, cur: dict) -> list[dict]:
+    def pricing(choice) -> dict:
+        # Unlike a product's, a cycle without a price row is offered, for nothing.
+        return {code: {k: money(ZERO) if v == DISABLED else v for k, v in prices.items()}
+                for code, prices in _pricing(choice, cur).items()}
+
+    return [{"id": o.id, "name": o.name, "type": WHMCS_OPTION_TYPE.get(o.type, 1), "minqty": o.min_quantity,
+             "maxqty": o.max_quantity,
+             "options": {"option": [{"id": c.id, "name": c.name, "pricing": pricing(c)} for c in o.choices]}}
+            for group in product.config_option_groups for o in group.options if o.choices]
+
+
 def _paytype(product: Product) -> str:
     cycles = {row.cycle for row in product.prices}
     if cycles == {BillingCycle.ONE_TIME}:
@@ -118,7 +146,9 @@ def get_products(call: Call) -> dict:
         select(Product)
         .where(Product.retired.is_(False))
         .order_by(Product.id)
-        .options(selectinload(Product.prices))
+        .options(selectinload(Product.prices),
+                 selectinload(Product.config_option_groups).selectinload(ConfigOptionGroup.options)
+                 .selectinload(ConfigOption.choices).selectinload(ConfigOptionChoice.prices))
     )
     pids = [item.strip() for item in p.text("pid", max_length=20_000).split(",") if item.strip()]
     if len(pids) > MAX_PIDS:
@@ -147,7 +177,7 @@ def get_products(call: Call) -> dict:
                 "quantity_available": product.stock_quantity if product.stock_control else 0,
                 "pricing": _pricing(product, cur),
                 "customfields": {"customfield": []},
-                "configoptions": {"configoption": []},
+                "configoptions": {"configoption": _config_options(product, cur)},
             }
         )
     return {"totalresults": len(rows), "products": collection("product", rows)}

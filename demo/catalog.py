@@ -15,6 +15,7 @@ from actions.order_statuses import check_order_status
 from actions.place import order_days_grace
 from actions.pricing import Catalog
 from demo.addons import ADDONS, ensure_addons
+from demo.config_options import ensure_config_options, load_demo_options
 from models import (
     Addon,
     AutoSetup,
@@ -133,6 +134,7 @@ def ensure_catalog(session: Session) -> DemoCatalog:
     session.flush()
     _ensure_tlds(session)
     ensure_addons(session)
+    ensure_config_options(session)
     hosting = session.scalars(select(Product.id).where(Product.group_name == HOSTING_GROUP)
                               .order_by(Product.id)).all()
     for row in PROMOTIONS:
@@ -185,6 +187,7 @@ def _load(session: Session) -> DemoCatalog:
     promotions = session.scalars(select(Promotion).where(Promotion.code.in_(codes)).order_by(Promotion.id)
                                  .execution_options(populate_existing=True)).all()
     days_grace = order_days_grace(session)
+    options = load_demo_options(session, products)
     for row in [*products, *tlds, *promotions, *addons]:
         session.expunge(row)
     by_kind: dict[str, list[Product]] = {}
@@ -196,6 +199,6 @@ def _load(session: Session) -> DemoCatalog:
         promotions=list(promotions),
         addons=list(addons),
         pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds},
-                        addons={a.id: a for a in addons}),
+                        addons={a.id: a for a in addons}, options=options),
         days_grace=days_grace,
     )

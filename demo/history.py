@@ -36,6 +36,7 @@ from actions.transitions import TRANSITIONS, Action
 from demo.addons import accept_addons, place_addons, transition_addons
 from demo.bulk import Ids, Rows
 from demo.catalog import ORDER_STATUSES, DemoCatalog
+from demo.config_options import place_config_options
 from demo.plans import DEMO_ADMIN, Accept, Cancel, ChangeStatus, OrderPlan, Pay, SetFraud
 from models import (
     CORE_ORDER_STATUSES,
@@ -50,6 +51,7 @@ from models import (
     OrderEvent,
     Service,
     ServiceAddon,
+    ServiceConfigOption,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
@@ -60,8 +62,9 @@ from models.guards import refundable_payments
 from modules.registry import get_registrar_module, get_server_module
 
 # Insert order (foreign keys first).
-TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceAddon.__table__, Domain.__table__,
-          InvoiceItem.__table__, Transaction.__table__, SideEffect.__table__, OrderEvent.__table__]
+TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceConfigOption.__table__,
+          ServiceAddon.__table__, Domain.__table__, InvoiceItem.__table__, Transaction.__table__,
+          SideEffect.__table__, OrderEvent.__table__]
 PENDING_LIKE = {row["title"] for row in [*CORE_ORDER_STATUSES, *ORDER_STATUSES]
                 if row.get("include_in_pending")}
 WAITING_DOMAIN = {DomainStatus.PENDING, DomainStatus.PENDING_REGISTRATION, DomainStatus.PENDING_TRANSFER}
@@ -153,6 +156,7 @@ class _Order:
         for item in quote.domains:
             self.domains.append(self._add(Domain.__table__, order_id=order_id, client_id=client_id,
                                           created_at=at, **domain_fields(item, plan.cart, promotion, today)))
+        place_config_options(self, quote)
         self.addons, addon_lines = place_addons(self, quote, promotion, today, at)
         lines = invoice_lines(quote, plan.cart, promotion, [s["id"] for s in self.services],
                               [d["id"] for d in self.domains]) + addon_lines

@@ -29,6 +29,7 @@ from actions.pricing import Quote, price_cart
 from actions.promotions import ClientHistory, promotion_problem
 from demo.addons import draw_addons
 from demo.catalog import BANK_TRANSFER, CARD, ON_HOLD, REGISTRAR, DemoCatalog
+from demo.config_options import draw_config_options
 from demo.people import Clients, at_second, spread, window
 from models import (
     ActorType,
@@ -264,7 +265,9 @@ class Planner:
             cycle = self.cycle_odds[product.id].draw(rng)
             hostname = label + tld.extension if kind in ("hosting", "other") else f"srv{k}.{label}.net"
             products.append(CartProduct(product.id, billing_cycle=cycle, domain=hostname,
-                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle)))
+                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle),
+                                        config_options=draw_config_options(self.catalog.pricing.options, k,
+                                                                           product)))
         if basket in ("hosting+domain", "domain"):
             domains.append(CartDomain(
                 type=DomainOrderType.TRANSFER if transfer else DomainOrderType.REGISTER,
@@ -287,11 +290,11 @@ class Planner:
 
     def _price(self, cart: Cart, promotion: Promotion | None) -> Quote:
         """price_cart's quote. Prices do not depend on the names in a cart, only on its shape
-        (products, cycles, TLDs, periods, addons, promotion), and a million orders have a few
+        (products, cycles, TLDs, periods, addons, options, promotion), and a million orders have a few
         hundred shapes: each is priced once, with placeholder names, and the quote given the
         cart's names (already normalized: lower-case letters, digits and dots)."""
-        key = (tuple((p.product_id, p.billing_cycle, bool(p.domain), tuple(p.addon_ids))
-                     for p in cart.products),
+        key = (tuple((p.product_id, p.billing_cycle, bool(p.domain), tuple(p.addon_ids),
+                      tuple(sorted(p.config_options.items()))) for p in cart.products),
                tuple((d.type, _extension(d.name), d.period_years, bool(d.epp_code), d.dns_management,
                       d.email_forwarding, d.id_protection) for d in cart.domains),
                promotion.code if promotion else None)

@@ -15,6 +15,15 @@ from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
 from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
 from models.clients import Affiliate, Client
+from models.config_options import (
+    ConfigOption,
+    ConfigOptionChoice,
+    ConfigOptionGroup,
+    ConfigOptionPrice,
+    ConfigOptionType,
+    ServiceConfigOption,
+    config_option_group_products,
+)
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
 from models.hooks import HookDelivery, HookEndpoint
@@ -57,6 +66,8 @@ from models.vocab import (
 
 __all__ = [
     "ADDON_LINE_TYPES", "Addon", "AddonPrice", "ServiceAddon", "addon_payment_status", "addon_products",
+    "ConfigOption", "ConfigOptionChoice", "ConfigOptionGroup", "ConfigOptionPrice", "ConfigOptionType",
+    "ServiceConfigOption", "config_option_group_products",
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",

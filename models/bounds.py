@@ -33,6 +33,7 @@ CENT = Decimal("0.01")
 # Business limits, one place each.
 MAX_QUANTITY = 100  # copies of one product in one order line
 MAX_STOCK = 1_000_000
+MAX_OPTION_QUANTITY = 10_000  # units of one quantity-type configurable option on one service
 MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS = 1, 10
 MAX_PERCENTAGE = Decimal(100)
 MAX_LIST_PAGE = 10_000  # deepest list page (0-based) a generic admin list serves

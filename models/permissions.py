@@ -43,6 +43,8 @@ class Permission(StrEnum):
     DELETE_INVOICE = "Delete Invoice"
     VIEW_PRODUCTS = "View Products/Services"
     EDIT_PRODUCTS = "Edit Products/Services"
+    # Option groups, options and their priced choices (Setup > Products > Configurable Options).
+    CONFIGURE_OPTIONS = "Configure Configurable Options"
     VIEW_PROMOTIONS = "View Promotions"
     EDIT_PROMOTIONS = "Create/Edit Promotions"
     DELETE_PROMOTIONS = "Delete Promotions"

@@ -82,6 +82,8 @@ class ServiceParams:
     # Same key on every retry of one side effect, so the far side can dedupe.
     idempotency_key: str = ""
     addon: AddonInfo | None = None  # set for an addon's commands
+    # The service's configurable options, option name -> choice name or count (WHMCS's configoptions).
+    configoptions: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from extensions import db
 from models import (
     AdminSession,
     ApiCredential,
+    BillingCycle,
+    ConfigOptionType,
     FraudModuleSettings,
     Gateway,
     HookEndpoint,
@@ -75,6 +77,13 @@ def seed_world(session) -> dict:
                               role=support_role, description="shop"))
     session.flush()
     product = factories.make_product(default_server_id=server.id)
+    # Configurable options of every type: the order page's options form and Add New Order's controls.
+    factories.make_option_group([product], [
+        ("Memory", ConfigOptionType.DROPDOWN,
+         {"2 GB": {}, "4 GB": {BillingCycle.MONTHLY: ("4.00", "1.00")}}, 0, 0),
+        ("Region", ConfigOptionType.RADIO, {"EU": {}, "US": {}}, 0, 0),
+        ("Backups", ConfigOptionType.YES_NO, {"Backups": {BillingCycle.MONTHLY: ("2.00", "0.00")}}, 0, 0),
+        ("IPs", ConfigOptionType.QUANTITY, {"IP": {BillingCycle.MONTHLY: ("1.00", "0.00")}}, 0, 4)])
     factories.make_tld(".com")
     factories.make_promotion("SAVE10")
     pending = factories.make_order(product=product, domains=["Pending"])

@@ -184,3 +184,25 @@ def make_promotion(code: str | None = None, type: str = "Percentage", value: str
 __all__ = ["PASSWORD", "add_ordered_addon", "make_addon", "make_admin", "next_number",
            "make_client", "make_order", "make_product",
            "make_promotion", "make_tld", "DomainStatus"]
+
+
+def make_option_group(products=(), options=(), name: str | None = None):
+    """An option group for `products`; `options`: (name, type, {choice name: {cycle: (price, setup)}},
+    min, max) tuples. Returns the group; its options and choices keep the order given."""
+    from models import ConfigOption, ConfigOptionChoice, ConfigOptionGroup, ConfigOptionPrice
+
+    group = ConfigOptionGroup(name=name or f"Options {next(_seq)}")
+    group.products = list(products)
+    for order, (option_name, type_, choices, low, high) in enumerate(options):
+        option = ConfigOption(name=option_name, type=type_, min_quantity=low, max_quantity=high,
+                              sort_order=order)
+        for choice_order, (choice_name, prices) in enumerate(choices.items()):
+            choice = ConfigOptionChoice(name=choice_name, sort_order=choice_order)
+            for cycle, (price, setup) in prices.items():
+                choice.prices.append(ConfigOptionPrice(cycle=cycle, price=Decimal(price),
+                                                       setup_fee=Decimal(setup)))
+            option.choices.append(choice)
+        group.options.append(option)
+    db.session.add(group)
+    db.session.flush()
+    return group

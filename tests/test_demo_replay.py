@@ -54,6 +54,7 @@ from models import (
     Promotion,
     Service,
     ServiceAddon,
+    ServiceConfigOption,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
@@ -77,6 +78,7 @@ def test_every_demo_order_is_what_place_order_and_the_actions_leave(app_ctx):
     assert {plan.promotion.code for plan in plans if plan.promotion} == {p["code"] for p in PROMOTIONS}
     assert {d.type for plan in plans for d in plan.cart.domains} == set(DomainOrderType)
     assert any(line.addon_ids for plan in plans for line in plan.cart.products)  # product addons too
+    assert any(line.config_options for plan in plans for line in plan.cart.products)  # and options
 
     seed_demo(session, orders=ORDERS, clients=CLIENTS, now=NOW)
     demo = snapshot(session)
@@ -161,8 +163,8 @@ def run_side_effects(session, order_id: int, refund_id: str = "") -> None:
 
 
 def delete_orders(session) -> None:
-    for model in (OrderEvent, SideEffect, EmailLog, Transaction, InvoiceItem, ServiceAddon, Service, Domain,
-                  Order, Invoice):
+    for model in (OrderEvent, SideEffect, EmailLog, Transaction, InvoiceItem, ServiceAddon,
+                  ServiceConfigOption, Service, Domain, Order, Invoice):
         session.execute(model.__table__.delete())
     session.execute(update(Promotion).values(uses=0))
     session.execute(update(Product).where(Product.stock_control).values(stock_quantity=10_000))
@@ -209,7 +211,9 @@ def order_facts(session, order: Order) -> dict:
                       **dates(s, "registration_date", "next_due_date", "next_invoice_date"),
                       "password": s.password is not None,
                       "username": "<username_for>" if s.username and s.username == username_for(s)
-                      else s.username} for s in services],
+                      else s.username,
+                      "config options": [(c.option_id, c.choice_id, c.quantity) for c in s.config_options]}
+                     for s in services],
         "domains": [{**columns(d, "id", "order_id", "created_at", "registration_date", "next_due_date",
                                "next_invoice_date", "expiry_date"),
                      **dates(d, "registration_date", "next_due_date", "next_invoice_date", "expiry_date")}

@@ -12,6 +12,7 @@ from extensions import db
 from models import (
     Affiliate,
     AutoSetup,
+    ConfigOptionType,
     DomainStatus,
     EmailLog,
     EmailStatus,
@@ -23,6 +24,7 @@ from models import (
     Role,
     Server,
     Service,
+    ServiceConfigOption,
     ServiceStatus,
     SideEffect,
     SideEffectKind,
@@ -107,6 +109,14 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     factories.add_ordered_addon(small, small.services[0], addon)
     for service in big.services[:3]:
         factories.add_ordered_addon(big, service, factories.make_addon())
+    # Configurable options: a group on each order's first product, and a value on each service.
+    for order in (small, big):
+        service = order.services[0]
+        group = factories.make_option_group([service.product], [
+            ("Memory", ConfigOptionType.DROPDOWN, {"2 GB": {}, "4 GB": {}}, 0, 0),
+            ("IPs", ConfigOptionType.QUANTITY, {"IP": {}}, 0, 4)])
+        session.add_all([ServiceConfigOption(service=service, option_id=o.id, choice_id=o.choices[0].id,
+                                             quantity=1) for o in group.options])
     for order in (small, big):
         for i in range(3):
             session.add(OrderEvent(order_id=order.id, actor_type="system", verb=f"note{i}"))
@@ -127,8 +137,9 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     # panel's active module (its results only for a checked order). Badge counts are cached per
     # request, so every measured request pays for them. Money and gateway names
     # (admin/presentation.py): the currency settings and the gateways' display names, once per
-    # request each.
-    assert count(small_id) == count(big_id) <= 29
+    # request each. Configurable options: the services' values with their options and choices,
+    # the products' option groups with their options and choices.
+    assert count(small_id) == count(big_id) <= 35
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ _CUSTOM = {
     "orders.assign_affiliate_view": (Permission.EDIT_ORDER,),
     "orders.admin_notes_view": (Permission.EDIT_ORDER,),
     "orders.payment_method_view": (Permission.EDIT_ORDER,),
+    "orders.config_options_view": (Permission.EDIT_SERVICES,),
     "invoices.add_payment_view": (Permission.ADD_INVOICE_PAYMENTS,),
     "invoices.mark_paid_view": (Permission.ADD_INVOICE_PAYMENTS,),
     "invoices.refund_view": (Permission.REFUND_INVOICE_PAYMENTS,),

@@ -158,6 +158,7 @@ def run(action: str, session, order: Order):
 SNAPSHOT_TABLES = [
     "orders",
     "services",
+    "service_config_options",
     "service_addons",
     "domains",
     "invoices",
