@@ -17,8 +17,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.hook_events import record_delivery as record_hook_delivery
 from actions.config_options import configoptions_param
+from actions.hook_events import record_delivery as record_hook_delivery
 from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
 from actions.side_effects import record_email, username_for
 from extensions import db

@@ -3,7 +3,7 @@ counter once per statement (transition tables), not once per row; the counters a
 a fresh table, so one bloated by a bulk load (a million dead row versions) is compact again
 
 Revision ID: 0e8d88a3e838
-Revises: b6e1082a0a6f
+Revises: 33e17410b633
 Create Date: 2026-12-01 15:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0e8d88a3e838'
-down_revision = 'b6e1082a0a6f'
+down_revision = '33e17410b633'
 branch_labels = None
 depends_on = None
 
