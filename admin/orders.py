@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.filters import LiveOptions, order_filters, order_statuses, status_group_titles
 from admin.fraud_panel import FraudPanelMixin
+from admin.keyset import ListSort
 from admin.list_views import GridToolsMixin
 from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
@@ -86,11 +87,6 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     # buttons): no generic create, edit or delete form.
     allow_create = allow_edit = allow_delete = False
 
-    # Deepest list page (0-based): 100 pages of 50, the newest 5,000 orders of any list. A deeper
-    # OFFSET would make the database walk past every skipped row; filters reach older orders.
-    max_page = 99
-    deep_page_message = "Narrow the list with a filter to see older orders."
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Our list template adds the row-action macros and "select all matching" on top of the list
@@ -104,25 +100,14 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
             admin.add_category(PendingOrdersLabel(self.category))
         return super().create_blueprint(admin)
 
-    def _get_list_extra_args(self):
-        args = super()._get_list_extra_args()
-        args.page = min(max(args.page or 0, 0), self.max_page)
-        return args
-
-    def _apply_filters(self, query, count_query, joins, count_joins, filters):
-        query, count_query, joins, count_joins = super()._apply_filters(
-            query, count_query, joins, count_joins, filters)
-        # A range filter lists in its (column, id) index order (filters.py); the first one leads.
-        leads = [self._filters[idx].index_order for idx, _, _ in filters
+    def list_sort(self, sort_column, sort_desc, filters):
+        # A range filter lists in its (column, id) index order (filters.py), newest/highest first;
+        # the first one leads. The admin's chosen order replaces it.
+        leads = [self._filters[idx].index_order for idx, _, _ in filters or ()
                  if getattr(self._filters[idx], "index_order", None) is not None]
-        if leads:
-            query = query.order_by(getattr(Order, leads[0]).desc())
-        return query, count_query, joins, count_joins
-
-    def _apply_sorting(self, query, joins, sort_column, sort_desc):
-        if sort_column is not None:  # the admin's chosen order replaces a range filter's
-            query = query.order_by(None)
-        return super()._apply_sorting(query, joins, sort_column, sort_desc)
+        if sort_column is None and leads:
+            return ListSort(leads[0], getattr(Order, leads[0]), True, Order.id)
+        return super().list_sort(sort_column, sort_desc, filters)
 
     def get_query(self):
         return super().get_query().options(
