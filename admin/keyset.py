@@ -227,12 +227,15 @@ class KeysetPagingMixin:
             return None
         key = getattr(self.model, self.model.__mapper__.get_property_by_column(keys[0]).key)
         if sort_column is not None and sort_column in self._sortable_columns:
-            name, attribute, descending = sort_column, self._sortable_columns[sort_column], bool(sort_desc)
+            if self._sortable_joins.get(sort_column):  # a column of a joined table
+                return None
+            # By its name: Flask-Admin keeps a scaffolded sortable column as the table's Column.
+            name, descending = sort_column, bool(sort_desc)
         else:
             # Flask-Admin's own reading of column_default_sort: [(name, descending), ...]
             default = BaseModelView._get_default_order(self) or [(key.key, False)]
             name, descending = default[0][0], bool(default[0][1])
-            attribute = getattr(self.model, name, None)
+        attribute = getattr(self.model, name, None)
         column = _plain_column(self.model, attribute)
         if column is None or not keyset_capable(column):
             return None
@@ -298,9 +301,8 @@ class KeysetPagingMixin:
         if forward:
             self._keep_page_state(PageState(None, True, more, sort))
             return rows
-        if not more:  # back at the start: the first page, full
-            return None
-        self._keep_page_state(PageState(None, True, True, sort))
+        # Back at the start, the page may be short: each row is still shown exactly once.
+        self._keep_page_state(PageState(None, more, True, sort))
         return rows[::-1]
 
     def _list_position(self, sort) -> Position | None:
