@@ -8,7 +8,7 @@ direction (after: the next rows; before: the previous rows). `?cursor=last` is t
 
     KeysetPagingMixin        mixed into SecureModelView: get_list() pages by ?page= or ?cursor=,
                              list_pager(data, page, pager_url) -> the links the grid shows
-    position_after(...)      the WHERE clause of "rows after this position" (NULLs where each
+    position_ranges(...)     "the rows after this position" as index ranges (NULLs where each
                              database sorts them: PostgreSQL last ascending, SQLite first)
 
 Page numbers stay for the first CHEAP_PAGES pages (an OFFSET of at most a few hundred rows);
@@ -26,7 +26,19 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import current_app, flash, request
 from flask_admin.model import BaseModelView
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, and_, literal, or_, tuple_
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    and_,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.types import TypeDecorator
 
 from extensions import db
@@ -80,25 +92,33 @@ class PageState:
     sort: ListSort | None
 
 
-def position_after(sort: ListSort, value, key, *, reverse: bool, inclusive: bool, nulls_large: bool):
-    """Rows after (value, key) in the list's order (reverse: in the reversed order); inclusive: the
-    row at the position too. NULLs sort large on PostgreSQL, small on SQLite (each database's own
-    order, so its (column, id) indexes serve it)."""
+def position_ranges(sort: ListSort, value, key, *, reverse: bool, inclusive: bool,
+                    nulls_large: bool) -> list[tuple]:
+    """The rows after (value, key) in the list's order (reverse: in the reversed order; inclusive:
+    the row at the position too) as index ranges, each (condition, order) - in sequence: the rest
+    of the position's tie group (by id), the values beyond it, and the NULLs when they come last.
+    NULLs sort large on PostgreSQL, small on SQLite (each database's own order, so its (column,
+    id) indexes serve it). Separate ranges, not one row-value comparison: SQLite seeks a row value
+    on its first column only, then walks the whole tie group (a status shared by 500,000 orders)."""
     descending = sort.descending != reverse
     later = (operator.le if inclusive else operator.lt) if descending else (
         operator.ge if inclusive else operator.gt)
+    beyond = operator.lt if descending else operator.gt
+    by_key = [sort.key.desc() if descending else sort.key.asc()]
     key_bound = literal(key, type_=sort.key.type)
     if sort.column is sort.key:
-        return later(sort.key, key_bound)
+        return [(later(sort.key, key_bound), by_key)]
+    by_column = [sort.column.desc() if descending else sort.column.asc(), *by_key]
     nulls_follow = nulls_large != descending
-    nullable = _column(sort.column).nullable
     if value is None:
-        same_null = and_(sort.column.is_(None), later(sort.key, key_bound))
-        return same_null if nulls_follow else or_(same_null, sort.column.is_not(None))
-    # A row value: one range over the (column, id) index on both databases.
-    bound = tuple_(literal(value, type_=sort.column.type), key_bound)
-    condition = later(tuple_(sort.column, sort.key), bound)
-    return or_(condition, sort.column.is_(None)) if nullable and nulls_follow else condition
+        ranges = [(and_(sort.column.is_(None), later(sort.key, key_bound)), by_key)]
+        return ranges if nulls_follow else [*ranges, (sort.column.is_not(None), by_column)]
+    bound = literal(value, type_=sort.column.type)
+    ranges = [(and_(sort.column == bound, later(sort.key, key_bound)), by_key),
+              (beyond(sort.column, bound), by_column)]
+    if nulls_follow and _column(sort.column).nullable:
+        ranges.append((sort.column.is_(None), by_key))
+    return ranges
 
 
 def _column(attribute):
@@ -286,10 +306,9 @@ class KeysetPagingMixin:
             return rows
         # The row at the position is read too (inclusive), so a row since deleted is noticed in the
         # same statement: absent from the answer, it is looked up once more.
-        condition = position_after(sort, position.value, position.key, reverse=not forward,
-                                   inclusive=True, nulls_large=nulls_large)
-        ordered = query.order_by(None).order_by(*sort.order(reverse=not forward))
-        rows = ordered.filter(condition).limit(size + 2).all()
+        ranges = position_ranges(sort, position.value, position.key, reverse=not forward, inclusive=True,
+                                 nulls_large=nulls_large)
+        rows = _rows_in_ranges(query, sort, ranges, not forward, size + 2)
         if rows and getattr(rows[0], sort.key.key) == position.key:
             rows = rows[1:]
         elif db.session.get(self.model, position.key) is None:
@@ -358,6 +377,20 @@ class KeysetPagingMixin:
         last = cursor_url(LAST_PAGE) if state.has_next and state.sort is not None else None
         links.append(_link(f"{words[3]} »", last, "pager-last"))
         return links
+
+
+def _rows_in_ranges(query, sort: ListSort, ranges: list[tuple], reverse: bool, limit: int) -> list:
+    """The first `limit` rows of the ranges, in the list's order, in one statement: each range's
+    first ids (one index seek each), then those rows."""
+    if len(ranges) == 1:
+        condition, order = ranges[0]
+        return query.filter(condition).order_by(None).order_by(*order).limit(limit).all()
+    ids = query.enable_eagerloads(False).with_entities(sort.key).order_by(None)
+    firsts = [select(*ids.filter(condition).order_by(*order).limit(limit).subquery().c)
+              for condition, order in ranges]
+    union = union_all(*firsts).subquery()
+    chosen = query.filter(sort.key.in_(select(*union.c)))
+    return chosen.order_by(None).order_by(*sort.order(reverse=reverse)).limit(limit).all()
 
 
 def _link(label: str, href: str | None, link_id: str, active: bool = False) -> dict:
