@@ -337,6 +337,13 @@ class KeysetPagingMixin:
     def _keep_page_state(self, state: PageState) -> None:
         request.environ[f"orderdesk.list_page.{self.endpoint}"] = state
 
+    def render(self, template, **kwargs):
+        # Row actions and forms come back to the page they were on, also one reached by position.
+        state = request.environ.get(f"orderdesk.list_page.{self.endpoint}")
+        if template == self.list_template and "return_url" in kwargs and state and state.page is None:
+            kwargs["return_url"] = _with_arg(kwargs["return_url"], CURSOR_ARG, request.args[CURSOR_ARG])
+        return super().render(template, **kwargs)
+
     # --- the pager -------------------------------------------------------------------------------
 
     def list_pager(self, data, page, pager_url) -> list[dict]:

@@ -238,3 +238,12 @@ def test_select_all_matching_ignores_the_page_it_is_asked_on(admin_client, tied_
 def test_a_saved_view_does_not_keep_the_position(admin_client, tied_orders):
     cursor = _older_cursor(admin_client, {"flt0_ip_address_equals": IP})
     assert view_query(f"flt0_ip_address_equals={IP}&cursor={cursor}&page=2") == f"flt0_ip_address_equals={IP}"
+
+
+def test_row_links_come_back_to_the_page_reached_by_position(admin_client, tied_orders):
+    cursor = _older_cursor(admin_client, {"flt0_ip_address_equals": IP})
+    query = {"flt0_ip_address_equals": IP, "cursor": cursor}
+    response = admin_client.get("/admin/orders/", query_string=query)
+    back = re.findall(r'name="url" value="([^"]+)"|[?&]url=([^&"]+)', response.get_data(as_text=True))
+    back = [a or b for a, b in back]
+    assert back and all("cursor" in html_lib.unescape(url) for url in back)
