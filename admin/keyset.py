@@ -207,10 +207,10 @@ def make_cursor(endpoint: str, sort: ListSort, direction: str, row) -> str:
 
 def read_cursor(token: str, endpoint: str, sort: ListSort | None) -> Position:
     """The position a ?cursor= names for this list and its current sort; InvalidInput with the reason."""
-    if token == LAST_PAGE:
-        return Position(LAST_PAGE)
     if sort is None:
         raise InvalidInput(f"{_UNUSABLE}: this list's order has no positions to continue from.")
+    if token == LAST_PAGE:
+        return Position(LAST_PAGE)
     if len(token) > MAX_CURSOR_LENGTH:
         raise InvalidInput(f"{_UNUSABLE}: it is too long.")
     try:
@@ -276,7 +276,7 @@ class KeysetPagingMixin:
         if sort is not None:
             query = query.order_by(None).order_by(*sort.order())
         if not execute:
-            return count, query.limit(page_size) if page_size else query
+            return count, self._apply_pagination(query, page, page_size)
         size = self.page_size if page_size is None else page_size
         if not size:  # unlimited: one page
             return count, query.all()
