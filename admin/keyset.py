@@ -37,6 +37,7 @@ from sqlalchemy import (
     and_,
     literal,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.types import TypeDecorator
@@ -93,13 +94,14 @@ class PageState:
 
 
 def position_ranges(sort: ListSort, value, key, *, reverse: bool, inclusive: bool,
-                    nulls_large: bool) -> list[tuple]:
+                    postgresql: bool) -> list[tuple]:
     """The rows after (value, key) in the list's order (reverse: in the reversed order; inclusive:
     the row at the position too) as index ranges, each (condition, order) - in sequence: the rest
     of the position's tie group (by id), the values beyond it, and the NULLs when they come last.
     NULLs sort large on PostgreSQL, small on SQLite (each database's own order, so its (column,
-    id) indexes serve it). Separate ranges, not one row-value comparison: SQLite seeks a row value
-    on its first column only, then walks the whole tie group (a status shared by 500,000 orders)."""
+    id) indexes serve it). PostgreSQL seeks the values (column, id) >= (value, key) as one row
+    value; SQLite seeks a row value on its first column only, then walks the whole tie group (a
+    status shared by 500,000 orders), so there the tie group and the values beyond are two ranges."""
     descending = sort.descending != reverse
     later = (operator.le if inclusive else operator.lt) if descending else (
         operator.ge if inclusive else operator.gt)
@@ -109,13 +111,16 @@ def position_ranges(sort: ListSort, value, key, *, reverse: bool, inclusive: boo
     if sort.column is sort.key:
         return [(later(sort.key, key_bound), by_key)]
     by_column = [sort.column.desc() if descending else sort.column.asc(), *by_key]
-    nulls_follow = nulls_large != descending
+    nulls_follow = postgresql != descending  # PostgreSQL sorts NULLs large, SQLite small
     if value is None:
         ranges = [(and_(sort.column.is_(None), later(sort.key, key_bound)), by_key)]
         return ranges if nulls_follow else [*ranges, (sort.column.is_not(None), by_column)]
     bound = literal(value, type_=sort.column.type)
-    ranges = [(and_(sort.column == bound, later(sort.key, key_bound)), by_key),
-              (beyond(sort.column, bound), by_column)]
+    if postgresql:  # PostgreSQL seeks a row value on both columns of the (column, id) index
+        ranges = [(later(tuple_(sort.column, sort.key), tuple_(bound, key_bound)), by_column)]
+    else:
+        ranges = [(and_(sort.column == bound, later(sort.key, key_bound)), by_key),
+                  (beyond(sort.column, bound), by_column)]
     if nulls_follow and _column(sort.column).nullable:
         ranges.append((sort.column.is_(None), by_key))
     return ranges
@@ -295,7 +300,6 @@ class KeysetPagingMixin:
 
     def _rows_by_position(self, query, sort, position: Position, size: int) -> list | None:
         """The page at `position`; None (the first page is shown) when it is no longer a position."""
-        nulls_large = db.engine.dialect.name == "postgresql"
         forward = position.direction == "after"
         if position.direction == LAST_PAGE:
             rows = query.order_by(None).order_by(*sort.order(reverse=True)).limit(size + 1).all()
@@ -307,7 +311,7 @@ class KeysetPagingMixin:
         # The row at the position is read too (inclusive), so a row since deleted is noticed in the
         # same statement: absent from the answer, it is looked up once more.
         ranges = position_ranges(sort, position.value, position.key, reverse=not forward, inclusive=True,
-                                 nulls_large=nulls_large)
+                                 postgresql=db.engine.dialect.name == "postgresql")
         rows = _rows_in_ranges(query, sort, ranges, not forward, size + 2)
         if rows and getattr(rows[0], sort.key.key) == position.key:
             rows = rows[1:]
