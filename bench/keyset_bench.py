@@ -11,8 +11,10 @@ Every case is a GET of /admin/orders/ through the Flask test client, logged in a
 Administrator. All cases of a backend are requested round-robin (a warm-up, then --repeats rounds),
 so load on the shared machine hits them alike; it prints the median ms of each case at both sizes
 and the large size's ratio to page 1 at the small size, to page 1 at the large size and to the
-same list's page 1 at the small size (the issue's target: within 1.25x). Then every statement a
-case runs against `orders` is EXPLAINed on the large database (bench/list_bench.py's print_plans).
+same list's page 1 at the small size (the issue's target: within 1.25x); then page 1's statements
+timed one by one at both sizes (what every page pays at the large size, whatever the paging); then
+every statement a case runs against `orders` is EXPLAINed on the large database
+(bench/list_bench.py's print_plans).
 
 Cases, each at both sizes: page 1; the oldest page by keyset (`?cursor=last`); the last page
 reached by walking Older (a cursor after the 51st-oldest order); the oldest Pending orders
@@ -78,6 +80,7 @@ def run(small_url: str, large_url: str, repeats: int) -> None:
         print(f"| {name} | {rows[large, name]} | {ms[small, name]:.1f} | {ms[large, name]:.1f} | "
               f"{ms[large, name] / ms[small, 'page 1']:.2f} | {ms[large, name] / ms[large, 'page 1']:.2f} | "
               f"{ms[large, name] / ms[small, first]:.2f} |", flush=True)
+    print_statement_times(sides, repeats)
     print_plans(db_name(large_url), large, sides[1][1], sides[1][0], sides[1][3])
     for app, *_ in sides:
         with app.app_context():
@@ -89,6 +92,40 @@ def run(small_url: str, large_url: str, repeats: int) -> None:
 # The first page of the list each deeper case pages through.
 FIRST_PAGE_OF = {"Pending: oldest page": "Pending: page 1", "by total: last page": "by total: page 1",
                  "by total: last page by Older": "by total: page 1"}
+
+
+def print_statement_times(sides, repeats: int) -> None:
+    """Page 1's statements timed at both sizes (median per statement): what a page pays at the large
+    size that it does not at the small one, whatever the paging."""
+    from sqlalchemy import event
+
+    from extensions import db
+
+    print("\npage 1, each statement's median ms at each size:")
+    times = []
+    for app, client, _, _ in sides:
+        with app.app_context():
+            engine = db.engine
+        started, spent = {}, {}
+
+        def before(conn, cursor, statement, parameters, context, executemany, started=started):
+            started[id(cursor)] = time.perf_counter()
+
+        def after(conn, cursor, statement, parameters, context, executemany, started=started, spent=spent):
+            name = " ".join(statement.split())[:90]
+            spent.setdefault(name, []).append((time.perf_counter() - started.pop(id(cursor))) * 1000)
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        for _ in range(repeats):
+            fetch(client, {})
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        times.append({name: statistics.median(values) for name, values in spent.items()})
+    print(f"| Statement | ms at {sides[0][2]:,} | ms at {sides[1][2]:,} |")
+    print("|---|---:|---:|")
+    for name in sorted(times[1], key=lambda n: times[0].get(n, 0) - times[1][n]):
+        print(f"| `{name}` | {times[0].get(name, 0):.2f} | {times[1][name]:.2f} |")
 
 
 def prepare(app):
