@@ -149,7 +149,9 @@ def parse_timestamp(value, what: str = "The time") -> datetime:
     """An ISO 8601 date and time with its UTC offset, as an aware UTC datetime (years as parse_date)."""
     text = _text(value)
     try:
-        parsed = datetime.fromisoformat(text) if 19 <= len(text) <= 32 and text.isascii() else None
+        # fromisoformat alone lets a trailing NUL through
+        readable = 19 <= len(text) <= 32 and text.isascii() and not has_forbidden_characters(text)
+        parsed = datetime.fromisoformat(text) if readable else None
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
