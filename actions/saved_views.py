@@ -18,8 +18,9 @@ from models.bounds import InvalidInput, clean_text
 
 MAX_QUERY = 2000
 MAX_PARAMETERS = 40
-# Parameters that are part of a view; "all_matching" (a bulk selection) and the page are not.
-_NOT_A_VIEW = {"all_matching", "page", "csrf_token"}
+# Parameters that are not part of a view: "all_matching" (a bulk selection), the page and the
+# position a page continued from (admin/keyset.py: a view opens on its first page).
+_NOT_A_VIEW = {"all_matching", "page", "cursor", "csrf_token"}
 
 
 def view_query(query: str) -> str:

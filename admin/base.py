@@ -28,6 +28,7 @@ from wtforms.validators import ValidationError
 from admin.errors import log_unexpected
 from admin.form_fields import SecretField, UniqueValue
 from admin.grid import FriendlyListMixin
+from admin.keyset import KeysetPagingMixin
 from admin.list_input import ListFilters, money_filters, parse_list_filters, primary_key_value
 from admin.presentation import date_type_formatter, datetime_type_formatter, gateway_column, money_column
 from extensions import db
@@ -194,7 +195,7 @@ def _enum_value(view, value, name) -> str:
     return str(value.value)
 
 
-class SecureModelView(PermissionMixin, FriendlyListMixin, ModelView):
+class SecureModelView(PermissionMixin, FriendlyListMixin, KeysetPagingMixin, ModelView):
     """ModelView whose create/edit/delete each need their own named permission.
 
     View instances are shared across requests, so the can_* flags are properties read per request
@@ -289,7 +290,8 @@ class SecureModelView(PermissionMixin, FriendlyListMixin, ModelView):
         loader = super()._create_ajax_loader(name, options)
         return BoundedAjaxLoader(loader.name, loader.session, loader.model, **options)
 
-    # --- lists: every filter applied or reported (admin/list_input.py), pages bounded ------------
+    # --- lists: every filter applied or reported (admin/list_input.py), pages bounded; pages beyond
+    # the first few go by position (admin/keyset.py) ------------------------------------------------
 
     max_list_page = MAX_LIST_PAGE
 

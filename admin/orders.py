@@ -18,6 +18,7 @@ from admin.filters import (
     status_group_titles,
 )
 from admin.fraud_panel import FraudPanelMixin
+from admin.keyset import ListSort
 from admin.list_views import GridToolsMixin
 from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
@@ -75,6 +76,12 @@ _client = aliased(Client, name="export_client")
 _invoice = aliased(Invoice, name="export_invoice")
 
 
+def _row_attribute(column) -> str:
+    """The order's own attribute holding a lead column's value: the column's own, or the order's
+    invoice_id for the joined invoice's id (equal by the payment status filter's join)."""
+    return "invoice_id" if column is Invoice.id else column.key
+
+
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
                 GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
@@ -108,11 +115,6 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     # buttons): no generic create, edit or delete form.
     allow_create = allow_edit = allow_delete = False
 
-    # Deepest list page (0-based): 100 pages of 50, the newest 5,000 orders of any list. A deeper
-    # OFFSET would make the database walk past every skipped row; filters reach older orders.
-    max_page = 99
-    deep_page_message = "Narrow the list with a filter to see older orders."
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Our list template adds the row-action macros and "select all matching" on top of the list
@@ -126,32 +128,23 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
             admin.add_category(PendingOrdersLabel(self.category))
         return super().create_blueprint(admin)
 
-    def _get_list_extra_args(self):
-        args = super()._get_list_extra_args()
-        args.page = min(max(args.page or 0, 0), self.max_page)
-        return args
+    def list_sort(self, sort_column, sort_desc, filters):
+        # A range or payment status filter lists in its index's order (filters.py: list_order),
+        # newest/highest first; the first one leads. The admin's chosen order replaces it.
+        if sort_column is None:
+            for idx, _, value in filters or ():
+                lead = list_order(self._filters[idx], value)
+                if lead is not None:
+                    name = _row_attribute(lead)
+                    return ListSort(name, lead, True, Order.id, row_attribute=name)
+        return super().list_sort(sort_column, sort_desc, filters)
 
-    def _apply_filters(self, query, count_query, joins, count_joins, filters):
-        query, count_query, joins, count_joins = super()._apply_filters(
-            query, count_query, joins, count_joins, filters)
-        # A range or payment status filter lists in its index's order (filters.py); the first one leads.
-        leads = [lead for idx, _, value in filters
-                 if (lead := list_order(self._filters[idx], value)) is not None]
-        if leads:
-            query = query.order_by(leads[0].desc())
-        return query, count_query, joins, count_joins
-
-    def _apply_pagination(self, query, page, page_size):
+    def narrow_page(self, query, reach: int):
+        """A page of a status group: each status's own first `reach` rows in list order (filters.py)."""
         titles = query.get_execution_options().get(STATUS_BRANCHES)
-        size = self.page_size if page_size is None else page_size
-        if titles and size:  # a page of a status group: each status's own newest rows (filters.py)
-            query = query.filter(Order.id.in_(newest_of_each_status(query, titles, ((page or 0) + 1) * size)))
-        return super()._apply_pagination(query, page, page_size)
-
-    def _apply_sorting(self, query, joins, sort_column, sort_desc):
-        if sort_column is not None:  # the admin's chosen order replaces a range filter's
-            query = query.order_by(None)
-        return super()._apply_sorting(query, joins, sort_column, sort_desc)
+        if not titles:
+            return query
+        return query.filter(Order.id.in_(newest_of_each_status(query, titles, reach)))
 
     def get_query(self):
         return super().get_query().options(

@@ -162,7 +162,8 @@ def list_cases(facts: dict) -> list[tuple[str, dict]]:
         ("product (rarest)", {"flt0_product_equals": str(facts["product"])}),
         ("amount 20.00 to 40.00", {"flt0_total_at_least": "20", "flt1_total_at_most": "40"}),
         ("page 5", {"page": "5"}),
-        (f"deepest page allowed ({OrderView.max_page})", {"page": str(OrderView.max_page)}),
+        (f"last numbered page ({OrderView.cheap_pages})", {"page": str(OrderView.cheap_pages - 1)}),
+        ("oldest page by keyset", {"cursor": "last"}),
     ]
 
 

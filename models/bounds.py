@@ -11,13 +11,14 @@ with a message that can be shown next to the field, never a database error.
     parse_money("12.30") -> Decimal("12.30")     at most 2 decimals, |x| within Numeric(16,2)
     parse_percentage("15") -> Decimal("15")      0..100
     parse_date("2026-12-01") -> date(2026, 12, 1)   ISO 8601, years MIN_YEAR .. MAX_YEAR
+    parse_timestamp("2026-12-01T10:00:00+00:00") -> an aware UTC datetime (ISO 8601, with its offset)
     clean_text(value, max_length=255)            no NUL or other control characters but tab/CR/LF
     control_character_refusal(value, line_breaks=True) -> message | None   the request-wide check
     integer_range(column_type) -> (lowest, highest) an integer column holds
     parse_time_zone("Europe/Paris") -> "Europe/Paris"   an IANA name zoneinfo knows
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
@@ -143,6 +144,22 @@ def parse_date(value, what: str = "The date") -> date:
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise InvalidInput(f"{what} must be between {MIN_YEAR} and {MAX_YEAR}.")
     return parsed
+
+
+def parse_timestamp(value, what: str = "The time") -> datetime:
+    """An ISO 8601 date and time with its UTC offset, as an aware UTC datetime (years as parse_date)."""
+    text = _text(value)
+    try:
+        # fromisoformat alone lets a trailing NUL through
+        readable = 19 <= len(text) <= 32 and text.isascii() and not has_forbidden_characters(text)
+        parsed = datetime.fromisoformat(text) if readable else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(f"{what} must be a date and time like 2026-12-31T23:59:00+00:00.")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidInput(f"{what} must be between {MIN_YEAR} and {MAX_YEAR}.")
+    return parsed.astimezone(UTC)
 
 
 def has_forbidden_characters(value: str, *, line_breaks: bool = True) -> bool:

@@ -1,5 +1,6 @@
 """models.bounds: the one place ids, amounts, counts and free text are parsed and bounded."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from models.bounds import (
     parse_money,
     parse_optional_id,
     parse_percentage,
+    parse_timestamp,
 )
 
 BAD_IDS = ["", " ", "0", "-1", "abc", "1.5", "1e3", str(MAX_ID + 1), "9" * 40, "١٢", "\x00"]
@@ -62,3 +64,12 @@ def test_text_refuses_nul_and_control_characters():
             clean_text(raw, max_length=10)
     with pytest.raises(InvalidInput):
         clean_text("a\nb", max_length=10, single_line=True)
+
+
+def test_timestamps_are_iso_with_their_offset_and_come_back_in_utc():
+    assert parse_timestamp("2026-03-01T13:30:00+01:00") == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    assert parse_timestamp("2026-03-01T12:30:00.123456+00:00").tzinfo is UTC
+    for raw in ("", "2026-03-01", "2026-03-01T12:30:00", "1999-12-31T23:59:59+00:00", "yesterday",
+                "2026-03-01T12:30:00+00:00\x00", "2026-13-01T00:00:00+00:00", "9" * 40):
+        with pytest.raises(InvalidInput):
+            parse_timestamp(raw, "Its sort value")

@@ -1,5 +1,6 @@
-"""The orders list does bounded work at any size: pages no deeper than OrderView.max_page, range
-filters in index order, a capped pending badge, status groups compared by title."""
+"""The orders list does bounded work at any size: numbered pages while they are cheap, then pages
+by position (admin/keyset.py), range filters in index order, a capped pending badge, status groups
+compared by title."""
 
 import re
 from decimal import Decimal
@@ -12,16 +13,15 @@ from extensions import db
 from tests import factories
 from tests.sql_support import recorded_statements
 
-NOTICE = "Narrow the list with a filter to see older orders."
-
 
 @pytest.fixture
 def small_pages(app_ctx, monkeypatch):
-    """The orders view with pages of 2 and 2 pages at most, so five orders reach past the bound."""
+    """The orders view with pages of 2 and page links for the first 2 pages only, so five orders
+    reach past the numbered pages."""
     view = next(view for admin in app_ctx.extensions["admin"] for view in admin._views
                 if isinstance(view, OrderView))
     monkeypatch.setattr(view, "page_size", 2)
-    monkeypatch.setattr(view, "max_page", 1)
+    monkeypatch.setattr(view, "cheap_pages", 2)
     return [factories.make_order().order_number for _ in range(5)][::-1]  # newest first
 
 
@@ -32,28 +32,34 @@ def _page(web, **query) -> tuple[list[int], str]:
     return [int(n) for n in re.findall(r'class="col-order_number">\s*(?:<a [^>]*>)?(\d+)\s*<', html)], html
 
 
-def test_pages_up_to_the_bound_are_listed_with_a_next_link(admin_client, small_pages):
+def _older(html: str) -> str | None:
+    match = re.search(r'<a class="page-link" id="pager-next" href="([^"]+)"', html)
+    return match and match.group(1).replace("&amp;", "&")
+
+
+def test_numbered_pages_then_older_by_position_reach_the_oldest_order(admin_client, small_pages):
+    """No page is refused: past the numbered pages, Older continues from the last row shown."""
     rows, html = _page(admin_client)
     assert rows == small_pages[:2]
-    assert NOTICE not in html and "page=1" in html  # the ">" link to the next page
+    assert 'id="pager-page-2"' in html and "page=1" in _older(html)  # a numbered page while cheap
 
     rows, html = _page(admin_client, page=1)
     assert rows == small_pages[2:4]
-    assert NOTICE in html and "page=2" not in html  # the deepest page: no ">" beyond it
+    assert 'id="pager-page-3"' not in html and "cursor=" in _older(html)  # beyond them: by position
+    response = admin_client.get(_older(html))
+    rows = [int(n) for n in re.findall(r'class="col-order_number">\s*(?:<a [^>]*>)?(\d+)\s*<',
+                                       response.get_data(as_text=True))]
+    assert rows == small_pages[4:]
+    assert 'id="pager-next" href' not in response.get_data(as_text=True)  # the oldest: no Older
 
 
-def test_a_page_past_the_bound_shows_the_deepest_page_and_says_how_to_reach_older_orders(
-        admin_client, small_pages):
-    rows, html = _page(admin_client, page=500000)
-    assert rows == small_pages[2:4]  # small_pages[4], the oldest, is reached only through a filter
-    assert NOTICE in html
+def test_a_hand_typed_page_is_bounded_not_refused(admin_client, small_pages):
+    rows, html = _page(admin_client, page=2)  # beyond the page links, still served by number
+    assert rows == small_pages[4:] and "Narrow the list" not in html
+    rows, _ = _page(admin_client, page=500000)  # past models.bounds.MAX_LIST_PAGE: that page, empty
+    assert rows == []
     rows, _ = _page(admin_client, page=-3)
     assert rows == small_pages[:2]
-
-
-def test_a_filter_reaches_the_orders_beyond_the_bound(admin_client, small_pages):
-    rows, _ = _page(admin_client, search=str(small_pages[4]))
-    assert rows == [small_pages[4]]
 
 
 def test_range_filters_list_in_their_index_order_unless_the_admin_sorts(admin_client, session):
