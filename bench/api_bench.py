@@ -110,7 +110,7 @@ def prepared(url: str, orders: int | None, upgrade_only: bool = False) -> tuple[
     holds, so nothing is added), a credential made; returns the server's environment and how many
     orders the database holds."""
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "API_AUTH_FAILURE_LIMIT": "1000 per minute"}
-    if orders is not None:  # fresh: its own keys (a copy keeps the caller's: its secrets are encrypted with them)
+    if orders is not None:  # fresh: its own keys (a copy keeps the caller's, which encrypted its secrets)
         env.update(SECRET_KEY="api-bench", ORDERDESK_INSTANCE=str(ROOT / "instance" / "api-bench"))
     started = time.perf_counter()
     subprocess.run([*FLASK, "db", "upgrade"], env=env, check=True, capture_output=True)
