@@ -43,6 +43,7 @@ from api.registry import (
 )
 from models import Invoice, InvoiceStatus, Permission
 from models.bounds import MAX_INT, InvalidInput, parse_date
+from models.invoice_guards import ZERO
 
 INVOICE_NOT_FOUND = "Invoice ID Not Found"
 PAYMENT_ON_CANCELLED = "It is not possible to add a payment to an invoice that is Cancelled"
@@ -148,7 +149,7 @@ def add_invoice_payment(call: Call) -> dict:
     for name, value in (("transid", transaction_id), ("gateway", gateway), ("date", paid_on)):
         if not value:
             raise ApiError(_required(name))
-    amount, fees = _money(call, "amount"), _money(call, "fees", default=item_money("0", "fees"))
+    amount, fees = _money(call, "amount"), _money(call, "fees", default=ZERO)
     confirmation_email = not p.flag("noemail", default=False)
     try:
         if amount is None:

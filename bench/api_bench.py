@@ -6,7 +6,9 @@
 
 For each size: a database exactly as the CLI leaves it, never ANALYZEd by the bench: either fresh
 (`flask db upgrade`, `flask seed-demo --orders N`) or a copy (CREATE DATABASE ... TEMPLATE) of an
-existing database the CLI built, brought to this code's schema by `flask db upgrade`; then
+existing database the CLI built, brought to this code by `flask db upgrade` and `flask seed-demo
+--orders <what it holds>` (adds nothing; seed-demo ends with ANALYZE on PostgreSQL, demo/seed.py;
+`--upgrade-only` skips it); then
 `flask create-api-credential` and gunicorn with 4 sync workers. Copies and fresh databases are
 dropped afterwards. A copy is served with the caller's SECRET_KEY / ENCRYPTION_KEY /
 ORDERDESK_INSTANCE: give the ones the copied databases were built with (their secrets are
@@ -54,6 +56,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--copy-small", metavar="DATABASE", help="copy this database instead of seeding")
     parser.add_argument("--copy-large", metavar="DATABASE", help="copy this database instead of seeding")
+    parser.add_argument(
+        "--upgrade-only", action="store_true", help="copies: flask db upgrade only, no flask seed-demo"
+    )
     args = parser.parse_args()
     with ExitStack() as stack:
         servers = []
@@ -62,7 +67,7 @@ def main() -> None:
                 url = stack.enter_context(copied_postgres_database(template))
             else:
                 url = stack.enter_context(fresh_postgres_database())
-            env, size = prepared(url, None if template else size)
+            env, size = prepared(url, None if template else size, args.upgrade_only)
             servers.append((size, stack.enter_context(gunicorn(env, args.workers))))
         ratio(servers)
         size, server = servers[1]
@@ -100,20 +105,28 @@ def copied_postgres_database(template: str):
         admin.dispose()
 
 
-def prepared(url: str, orders: int | None) -> tuple[dict, int]:
-    """The database brought to this schema (and seeded when `orders` is given), a credential made;
-    returns the server's environment and how many orders the database holds."""
+def prepared(url: str, orders: int | None, upgrade_only: bool = False) -> tuple[dict, int]:
+    """The database brought to this schema and through `flask seed-demo` (a copy: to the orders it
+    holds, so nothing is added), a credential made; returns the server's environment and how many
+    orders the database holds."""
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "API_AUTH_FAILURE_LIMIT": "1000 per minute"}
-    if orders is not None:  # a copy keeps the caller's keys: its secrets were encrypted with them
+    if orders is not None:  # fresh: its own keys (a copy keeps the caller's, which encrypted its secrets)
         env.update(SECRET_KEY="api-bench", ORDERDESK_INSTANCE=str(ROOT / "instance" / "api-bench"))
     started = time.perf_counter()
     subprocess.run([*FLASK, "db", "upgrade"], env=env, check=True, capture_output=True)
-    if orders is not None:
-        seed = [*FLASK, "seed-demo", "--orders", str(orders)]
-        subprocess.run(seed, env=env, check=True, capture_output=True)
     psql = ["psql", url.replace("postgresql+psycopg", "postgresql"), "-Atc"]
-    orders = int(subprocess.run([*psql, "SELECT count(*) FROM orders"], check=True, capture_output=True,
-                                text=True).stdout)
+    if orders is None:  # a copy: this CLI's top-up adds nothing, and leaves what seed-demo leaves
+        orders = int(subprocess.run([*psql, "SELECT count(*) FROM orders"], check=True, capture_output=True,
+                                    text=True).stdout)
+        if upgrade_only:
+            print("(copy upgraded only: flask seed-demo not run on it)", flush=True)
+            return _with_credential(env, orders, started)
+    seed = [*FLASK, "seed-demo", "--orders", str(orders)]
+    subprocess.run(seed, env=env, check=True, capture_output=True)
+    return _with_credential(env, orders, started)
+
+
+def _with_credential(env: dict, orders: int, started: float) -> tuple[dict, int]:
     out = subprocess.run(
         [*FLASK, "create-api-credential", "--role", "Full Administrator", "--allow-ip", "127.0.0.1"],
         env=env,

@@ -317,3 +317,41 @@ def test_update_invoice_refuses_lines_of_a_paid_invoice(api, app_ctx):
     )
     assert "only unpaid invoices' lines can change" in message
     assert db.session.get(Invoice, paid.invoice.id).status == InvoiceStatus.PAID
+
+
+# --- GetInvoice / GetInvoices fields -------------------------------------------------------------
+
+
+def test_get_invoices_filters_pages_and_lists_every_field(api, app_ctx):
+    from api.billing import LIST_FIELDS
+
+    client = factories.make_client()
+    overdue = factories.make_order(client=client)
+    overdue.invoice.due_date = date.today() - timedelta(days=3)
+    factories.make_order(client=client, invoice_status=InvoiceStatus.PAID, paid=True)
+    factories.make_order()
+    db.session.commit()
+    listed = api.ok("GetInvoices", userid=client.id, orderby="id", order="desc", limitnum=1)
+    assert (listed["totalresults"], listed["startnumber"], listed["numreturned"]) == (2, 0, 1)
+    [row] = listed["invoices"]["invoice"]
+    assert set(row) == set(LIST_FIELDS) and row["userid"] == client.id and row["status"] == "Paid"
+    second = api.ok("GetInvoices", userid=client.id, orderby="id", order="desc", limitstart=1, limitnum=1)
+    assert [r["id"] for r in second["invoices"]["invoice"]] == [overdue.invoice.id]
+    late = api.ok("GetInvoices", status="overdue")
+    assert [r["id"] for r in late["invoices"]["invoice"]] == [overdue.invoice.id]
+    assert api.ok("GetInvoices", userid=client.id, limitstart=5)["invoices"] == ""
+    assert api.error("GetInvoices", data=[("status", "Lost")]) == "Invalid status Lost"
+    assert api.error("GetInvoices", order="sideways") == "order must be asc or desc"
+
+
+def test_get_invoice_lists_every_field(api, order):
+    from api.billing import ITEM_FIELDS, TRANSACTION_FIELDS
+    from api.registry import ACTIONS
+
+    api.ok("AddInvoicePayment", **_payment(api, order.invoice.id, amount="1.00"))
+    got = api.ok("GetInvoice", invoiceid=order.invoice.id)
+    assert set(got) == {"result", *ACTIONS["getinvoice"].response}
+    assert set(got["items"]["item"][0]) == set(ITEM_FIELDS)
+    assert set(got["transactions"]["transaction"][0]) == set(TRANSACTION_FIELDS)
+    assert (got["total"], got["balance"], got["datepaid"]) == ("30.00", "29.00", "0000-00-00 00:00:00")
+    assert api.error("GetInvoice", invoiceid=999999) == "Invoice ID Not Found"
