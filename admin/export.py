@@ -121,8 +121,8 @@ class ExportMixin:
             readers.append(_call(extra.value, first, len(selected)))
             if extra.join is not None and all(extra.join is not known for known, _ in joins):
                 joins.append((extra.join, extra.on))
+        # The grid's eager-load options stay on the statement but load nothing: no entity is selected.
         plain = statement.with_only_columns(*selected, maintain_column_froms=False)
-        plain = plain.options()  # no loader options: there is no entity to load
         for target, on in joins:
             plain = plain.outerjoin_from(self.model, target, on)
         return plain, readers
