@@ -6,6 +6,9 @@ Built to answer in milliseconds at 1,000,000 orders, so every lookup is one inde
 - text matches the *start* of client first/last name ("ada lov" = first name + last-name prefix),
   email and company, service hostname and username, and domain name, case-insensitively, through
   the lower(column) indexes made by models.base.prefix_search_index;
+- text whose words have three characters or more also matches *any part* of those columns ("love",
+  "king@", "ngines.exa"): every word in one of the row's columns, through the trigram indexes of
+  models.substring_index (the newest matches first; shorter words keep to the prefix search);
 - orders are also found by IP address (exact, indexed) and by client: the newest orders of the
   clients the text matches (the (client_id, id) index).
 Each group stops at `limit` rows and nothing is counted. Read-only.
@@ -21,6 +24,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import Affiliate, Client, Domain, Invoice, Order, Service
 from models.bounds import MAX_ID  # a larger number can match no id (and would defeat the index)
+from models.substring_index import contains_all, searchable_words
 
 LIMIT = 10
 KINDS = ("clients", "orders", "invoices", "services", "domains")
@@ -42,24 +46,19 @@ class SearchResults:
 
 def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> SearchResults:
     """Up to `limit` matches per kind in `kinds` (the groups the caller may see)."""
-    term = " ".join(term.split())
+    term = clean_term(term)
     results = SearchResults(term)
     if not term:
         return results
     number = _as_number(term)
     text = term.lower()
     prefix = _PrefixMatch(session.get_bind().dialect.name)
+    substring = _SubstringMatch(session.get_bind().dialect.name, text, limit)
 
     clients = []
     if "clients" in kinds or ("orders" in kinds and number is None):
-        first, _, last = text.partition(" ")
-        conditions = [prefix(Client.first_name, text), prefix(Client.last_name, text),
-                      prefix(Client.email, text), prefix(Client.company_name, text)]
-        if last:  # "ada lov": the first name, then the start of the last name (one composite index)
-            last_name, by_last_name = prefix(Client.last_name, last)
-            conditions.append((and_(func.lower(Client.first_name) == first, last_name), by_last_name))
-        clients = _first_matches(session, Client, conditions, limit, key=lambda c: (
-            c.last_name.lower(), c.first_name.lower(), c.id))
+        clients = _first_matches(session, Client, client_conditions(prefix, substring, text), limit,
+                                 key=lambda c: (c.last_name.lower(), c.first_name.lower(), c.id))
         if "clients" in kinds:
             results.clients = clients
     if "orders" in kinds:
@@ -68,15 +67,32 @@ def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> Sear
         results.invoices = _first_matches(session, Invoice, [Invoice.id == number], limit,
                                           key=lambda i: i.id, options=(selectinload(Invoice.client),))
     if "services" in kinds:
-        conditions = [prefix(Service.domain, text), prefix(Service.username, text)]
+        conditions = [prefix(Service.domain, text), prefix(Service.username, text), *substring(Service)]
         results.services = _first_matches(
             session, Service, conditions, limit, key=lambda s: (s.domain.lower(), s.id),
             options=(selectinload(Service.client), selectinload(Service.product)))
     if "domains" in kinds:
-        results.domains = _first_matches(session, Domain, [prefix(Domain.name, text)], limit,
+        conditions = [prefix(Domain.name, text), *substring(Domain)]
+        results.domains = _first_matches(session, Domain, conditions, limit,
                                          key=lambda d: (d.name.lower(), d.id),
                                          options=(selectinload(Domain.client),))
     return results
+
+
+def clean_term(term: str) -> str:
+    """The term as searched: whitespace collapsed, control characters (NUL...) dropped."""
+    return " ".join("".join(ch for ch in term if ch.isprintable() or ch.isspace()).split())
+
+
+def client_conditions(prefix, substring, text: str) -> list:
+    """The client lookups for a lower-cased term: the start of each column, and any part of them."""
+    first, _, last = text.partition(" ")
+    conditions = [prefix(Client.first_name, text), prefix(Client.last_name, text),
+                  prefix(Client.email, text), prefix(Client.company_name, text), *substring(Client)]
+    if last:  # "ada lov": the first name, then the start of the last name (one composite index)
+        last_name, by_last_name = prefix(Client.last_name, last)
+        conditions.append((and_(func.lower(Client.first_name) == first, last_name), by_last_name))
+    return conditions
 
 
 def _orders(session, term: str, number: int | None, clients: list[Client], limit: int) -> list[Order]:
@@ -131,6 +147,17 @@ class _PrefixMatch:
         return and_(key >= text, key < text[:-1] + chr(ord(text[-1]) + 1)), key
 
 
+class _SubstringMatch:
+    """substring(model) -> [] or [the condition "every word of the term is part of a column"]:
+    nothing for a term the trigram index cannot answer (a word under three characters)."""
+
+    def __init__(self, dialect: str, text: str, limit: int):
+        self.dialect, self.words, self.limit = dialect, searchable_words(text), limit
+
+    def __call__(self, model) -> list:
+        return [] if self.words is None else [contains_all(self.dialect, model, self.words, self.limit)]
+
+
 class _IndexOrder(ColumnElement):
     """ORDER BY expr in a text_pattern_ops index's order: `expr USING ~<~` on PostgreSQL."""
 
@@ -163,7 +190,7 @@ def _first_matches(session, model, conditions, limit, key, options=()) -> list:
 def affiliates(session: Session, term: str, limit: int = LIMIT) -> list[Affiliate]:
     """The affiliate picker: by affiliate id, or the start of the client's first or last name, email
     or company (the same prefix indexes as the client search). At most `limit`, by client name."""
-    term = " ".join(term.split())
+    term = clean_term(term)
     number = _as_number(term)
     if number is not None:
         return [found] if number <= MAX_ID and (found := session.get(Affiliate, number)) else []

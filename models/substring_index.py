@@ -1,0 +1,124 @@
+"""Substring search: clients, services and domains found by any part of a word (`contains`).
+
+A b-tree serves only the start of a value (models.base.prefix_search_index); "any part" needs an
+index of the value's trigrams (three-character pieces), one per table over its searched columns:
+- PostgreSQL: a pg_trgm GIN index on lower(col1 || ' ' || col2 ...), which serves
+  `lower(...) LIKE '%word%'` (the database keeps it current on every write, COPY included);
+- SQLite: an FTS5 table with the trigram tokenizer, external content (it stores only the index;
+  the row is the table's own), kept current by triggers on insert, update and delete (they fire
+  for seed-demo's executemany too). A MATCH of one quoted phrase per word is a substring match,
+  case-insensitive (Unicode case folding; accents are not folded on either database).
+
+A term matches a row when every one of its words is part of one of the row's searched columns
+("ada lov" finds Ada Lovelace, "lovelace ada" too). Trigrams cannot find words shorter than three
+characters: for those `searchable_words` says None and the caller keeps to its prefix search.
+
+The DDL below is run by create_all (events) and by the migration that added it (56d0b3a1c7e2).
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import DDL, ColumnElement, column, event, literal_column, select, table
+
+from models.clients import Client
+from models.orders import Domain, Service
+
+# Trigrams need three characters; no searched column holds a word longer than 255 characters; a
+# term of more words than this is no name, email or hostname (and each word is one more lookup).
+MIN_WORD, MAX_WORD, MAX_WORDS = 3, 255, 8
+
+
+@dataclass(frozen=True)
+class SubstringIndex:
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def fts(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def gin(self) -> str:
+        return f"ix_{self.table}_substring_trgm"
+
+    def expression(self) -> str:
+        """The indexed text on PostgreSQL; queries use the same expression, so the index serves them.
+        The space between columns keeps a word (which has none) from matching across two of them."""
+        return "lower(" + " || ' ' || ".join(f"{self.table}.{name}" for name in self.columns) + ")"
+
+    def postgresql_ddl(self) -> list[str]:
+        return [f"CREATE INDEX {self.gin} ON {self.table} USING gin ({self.expression()} gin_trgm_ops)"]
+
+    def sqlite_ddl(self) -> list[str]:
+        names = ", ".join(self.columns)
+        new = ", ".join(f"new.{name}" for name in self.columns)
+        old = ", ".join(f"old.{name}" for name in self.columns)
+        add = f"INSERT INTO {self.fts} (rowid, {names}) VALUES (new.id, {new});"
+        remove = f"INSERT INTO {self.fts} ({self.fts}, rowid, {names}) VALUES ('delete', old.id, {old});"
+        return [
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5({names}, content='{self.table}', "
+            "content_rowid='id', tokenize='trigram')",
+            f"CREATE TRIGGER {self.fts}_insert AFTER INSERT ON {self.table} BEGIN {add} END",
+            f"CREATE TRIGGER {self.fts}_delete AFTER DELETE ON {self.table} BEGIN {remove} END",
+            f"CREATE TRIGGER {self.fts}_update AFTER UPDATE OF {names} ON {self.table} "
+            f"BEGIN {remove} {add} END",
+        ]
+
+    def sqlite_backfill(self) -> str:
+        """Index the rows already there (reads them from the content table)."""
+        return f"INSERT INTO {self.fts} ({self.fts}) VALUES ('rebuild')"
+
+    def sqlite_drop(self) -> list[str]:
+        return [*(f"DROP TRIGGER IF EXISTS {self.fts}_{event}" for event in ("insert", "delete", "update")),
+                f"DROP TABLE IF EXISTS {self.fts}"]
+
+
+INDEXES = {
+    Client: SubstringIndex("clients", ("first_name", "last_name", "company_name", "email")),
+    Service: SubstringIndex("services", ("domain", "username")),
+    Domain: SubstringIndex("domains", ("name",)),
+}
+
+
+def searchable_words(text: str) -> list[str] | None:
+    """The words of a (lower-cased, whitespace-collapsed) term, or None when the trigram index
+    cannot answer it: a word under MIN_WORD characters, or too long or too many to match anything."""
+    words = text.split()
+    if not words or len(words) > MAX_WORDS or any(not MIN_WORD <= len(w) <= MAX_WORD for w in words):
+        return None
+    return words
+
+
+def contains_all(dialect: str, model, words: list[str], limit: int) -> ColumnElement[bool]:
+    """`model` rows whose searched columns contain every word: at most `limit` of them, the newest
+    (highest id) first where the database reads them in that order."""
+    index = INDEXES[model]
+    if dialect == "postgresql":
+        # The LIKE wildcards and PostgreSQL's default escape character are taken literally.
+        expression = literal_column(index.expression())
+        escaped = (w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words)
+        conditions = [expression.like(f"%{w}%") for w in escaped]
+        found = select(model.id).where(*conditions).order_by(model.id.desc()).limit(limit)
+        return model.id.in_(found.scalar_subquery())
+    # One FTS5 phrase per word, each quoted (a quote doubled): FTS syntax in a term stays text.
+    fts = table(index.fts, column("rowid"))
+    query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    found = (select(fts.c.rowid).where(literal_column(index.fts).op("MATCH")(query))
+             .order_by(fts.c.rowid.desc()).limit(limit))
+    return model.id.in_(found.scalar_subquery())
+
+
+def _register() -> None:
+    """create_all builds the indexes too (the tests' databases, `db create-all`)."""
+    event.listen(Client.__table__, "before_create",
+                 DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+    for model, index in INDEXES.items():
+        for statement in index.postgresql_ddl():
+            event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+        for statement in index.sqlite_ddl():
+            event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+        event.listen(model.__table__, "after_drop",
+                     DDL(f"DROP TABLE IF EXISTS {index.fts}").execute_if(dialect="sqlite"))
+
+
+_register()
