@@ -17,16 +17,19 @@ Each group stops at `limit` rows and nothing is counted. Read-only.
 import ipaddress
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import Affiliate, Client, Domain, Invoice, Order, Service
-from models.bounds import MAX_ID  # a larger number can match no id (and would defeat the index)
+
+# MAX_ID: a larger number can match no id (and would defeat the index).
+from models.bounds import MAX_BIGINT, MAX_ID, is_id, whole_number
 from models.substring_index import contains_all, searchable_words
 
 LIMIT = 10
+LIST_MATCHES = 100  # the orders list's search: the orders of at most this many clients or items
 KINDS = ("clients", "orders", "invoices", "services", "domains")
 _ORDER_NUMBERS = range(1_000_000_000, 10_000_000_000)
 
@@ -93,6 +96,53 @@ def client_conditions(prefix, substring, text: str) -> list:
         last_name, by_last_name = prefix(Client.last_name, last)
         conditions.append((and_(func.lower(Client.first_name) == first, last_name), by_last_name))
     return conditions
+
+
+@dataclass
+class OrderListSearch:
+    """What the orders list's search box asks: orders `where`; `note` when the term matched more
+    clients (or items) than the list takes, said to the admin, never silently dropped."""
+
+    kind: str  # "order number", "IP address", "domain" or "client"
+    where: ColumnElement[bool]
+    note: str | None = None
+
+
+def order_list_search(session: Session, term: str, limit: int = LIST_MATCHES) -> OrderListSearch:
+    """The orders list's search box: a number is an order # or id, an address an IP (exact, as
+    before); a hostname (a dot, no space or @) the orders of the domains and services it is part
+    of; anything else a client (name, company or email, by its start or any part of a word of
+    three characters or more) and that client's orders. At most `limit` clients or items."""
+    term = clean_term(term)
+    number = whole_number(term, maximum=MAX_BIGINT)
+    if number is not None:
+        condition = Order.order_number == number
+        return OrderListSearch("order number", condition | (Order.id == number) if is_id(term) else condition)
+    if term.isdigit():  # all digits, but more than any order number or id: nothing
+        return OrderListSearch("order number", false())
+    if _is_ip_address(term):
+        return OrderListSearch("IP address", Order.ip_address == term)
+    text = term.lower()
+    prefix = _PrefixMatch(session.get_bind().dialect.name)
+    substring = _SubstringMatch(session.get_bind().dialect.name, text, limit + 1)
+    if "." in text and not {" ", "@"} & set(text):
+        order_ids, more = set(), False
+        for model, column in ((Domain, Domain.name), (Service, Service.domain)):
+            rows = _first_matches(session, model, [prefix(column, text), *substring(model)], limit + 1,
+                                  key=lambda row: -row.id)
+            more |= len(rows) > limit
+            order_ids |= {row.order_id for row in rows[:limit] if row.order_id is not None}
+        return OrderListSearch("domain", Order.id.in_(order_ids),
+                               _more_note(term, "domains and services", limit) if more else None)
+    clients = _first_matches(session, Client, client_conditions(prefix, substring, text), limit + 1,
+                             key=lambda c: -c.id)
+    note = _more_note(term, "clients", limit) if len(clients) > limit else None
+    return OrderListSearch("client", Order.client_id.in_([c.id for c in clients[:limit]]), note)
+
+
+def _more_note(term: str, what: str, limit: int) -> str:
+    return (f"More than {limit} {what} match {term[:40]!r}: the list shows the orders of {limit} of "
+            "them. Type more of the name to narrow it.")
 
 
 def _orders(session, term: str, number: int | None, clients: list[Client], limit: int) -> list[Order]:
