@@ -114,6 +114,8 @@ def order_list_search(session: Session, term: str, limit: int = LIST_MATCHES) ->
     of; anything else a client (name, company or email, by its start or any part of a word of
     three characters or more) and that client's orders. At most `limit` clients or items."""
     term = clean_term(term)
+    if not term:  # only control characters: nothing to look for
+        return OrderListSearch("nothing", false())
     number = whole_number(term, maximum=MAX_BIGINT)
     if number is not None:
         condition = Order.order_number == number
