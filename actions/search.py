@@ -11,7 +11,8 @@ Built to answer in milliseconds at 1,000,000 orders, so every lookup is one inde
   models.substring_index (the newest matches first; shorter words keep to the prefix search);
 - orders are also found by IP address (exact, indexed) and by client: the newest orders of the
   clients the text matches (the (client_id, id) index).
-Each group stops at `limit` rows and nothing is counted. Read-only.
+Each group stops at `limit` rows and nothing is counted; secrets (service passwords, EPP codes) are
+not loaded, so never decrypted for a result list. Read-only.
 """
 
 import ipaddress
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, load_only, selectinload
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import Affiliate, Client, Domain, Invoice, Order, Service
@@ -73,12 +74,12 @@ def search(session: Session, term: str, kinds=KINDS, limit: int = LIMIT) -> Sear
         conditions = [prefix(Service.domain, text), prefix(Service.username, text), *substring(Service)]
         results.services = _first_matches(
             session, Service, conditions, limit, key=lambda s: (s.domain.lower(), s.id),
-            options=(selectinload(Service.client), selectinload(Service.product)))
+            options=(selectinload(Service.client), selectinload(Service.product), defer(Service.password)))
     if "domains" in kinds:
         conditions = [prefix(Domain.name, text), *substring(Domain)]
         results.domains = _first_matches(session, Domain, conditions, limit,
                                          key=lambda d: (d.name.lower(), d.id),
-                                         options=(selectinload(Domain.client),))
+                                         options=(selectinload(Domain.client), defer(Domain.epp_code)))
     return results
 
 
@@ -131,13 +132,13 @@ def order_list_search(session: Session, term: str, limit: int = LIST_MATCHES) ->
         order_ids, more = set(), False
         for model, column in ((Domain, Domain.name), (Service, Service.domain)):
             rows = _first_matches(session, model, [prefix(column, text), *substring(model)], limit + 1,
-                                  key=lambda row: -row.id)
+                                  key=lambda row: -row.id, options=(load_only(model.id, model.order_id),))
             more |= len(rows) > limit
             order_ids |= {row.order_id for row in rows[:limit] if row.order_id is not None}
         return OrderListSearch("domain", Order.id.in_(order_ids),
                                _more_note(term, "domains and services", limit) if more else None)
     clients = _first_matches(session, Client, client_conditions(prefix, substring, text), limit + 1,
-                             key=lambda c: -c.id)
+                             key=lambda c: -c.id, options=(load_only(Client.id),))
     note = _more_note(term, "clients", limit) if len(clients) > limit else None
     return OrderListSearch("client", Order.client_id.in_([c.id for c in clients[:limit]]), note)
 
