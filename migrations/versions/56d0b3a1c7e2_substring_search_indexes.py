@@ -7,6 +7,7 @@ Create Date: 2026-12-01 15:30:00.000000
 
 """
 from alembic import op
+from sqlalchemy.schema import CreateIndex
 
 from models.substring_index import INDEXES
 
@@ -20,9 +21,9 @@ depends_on = None
 def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for index in INDEXES.values():
-            for statement in index.postgresql_ddl():
-                op.execute(statement)
+        for model, index in INDEXES.items():
+            gin = next(i for i in model.__table__.indexes if i.name == index.gin)
+            op.execute(CreateIndex(gin))
             # The planner knows an expression index's values only after ANALYZE: without it, it
             # would guess how many rows a LIKE '%word%' matches and may walk the table instead.
             op.execute(f"ANALYZE {index.table}")
