@@ -208,6 +208,7 @@ class _SubstringMatch:
         self.dialect, self.words, self.limit = dialect, searchable_words(text), limit
 
     def __call__(self, model) -> list:
+        """A (condition, ordering) pair, as _PrefixMatch gives."""
         return [] if self.words is None else [contains_all(self.dialect, model, self.words, self.limit)]
 
 

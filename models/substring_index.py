@@ -18,7 +18,7 @@ The DDL below is run by create_all (events) and by the migration that added it (
 
 from dataclasses import dataclass
 
-from sqlalchemy import DDL, ColumnElement, Index, column, event, literal_column, select, table
+from sqlalchemy import DDL, ColumnElement, Index, and_, column, event, literal_column, select, table
 
 from models.clients import Client
 from models.orders import Domain, Service
@@ -108,23 +108,24 @@ def searchable_words(text: str) -> list[str] | None:
     return words
 
 
-def contains_all(dialect: str, model, words: list[str], limit: int) -> ColumnElement[bool]:
-    """`model` rows whose searched columns contain every word: at most `limit` of them, the newest
-    (highest id) first where the database reads them in that order."""
+def contains_all(dialect: str, model, words: list[str], limit: int) -> tuple[ColumnElement[bool], object]:
+    """(condition, ordering) for `model` rows whose searched columns contain every word, read
+    newest (highest id) first: the caller's query takes at most `limit` of them."""
     index = INDEXES[model]
     if dialect == "postgresql":
-        # The LIKE wildcards and PostgreSQL's default escape character are taken literally.
+        # The LIKE wildcards and PostgreSQL's default escape character are taken literally. With
+        # ORDER BY id DESC LIMIT the planner either walks the primary key and stops at `limit`
+        # matches (a word in most rows) or reads the GIN index (a rare word): both cheap.
         expression = literal_column(index.expression())
         escaped = (w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words)
-        conditions = [expression.like(f"%{w}%") for w in escaped]
-        found = select(model.id).where(*conditions).order_by(model.id.desc()).limit(limit)
-        return model.id.in_(found.scalar_subquery())
+        return and_(*(expression.like(f"%{w}%") for w in escaped)), model.id.desc()
     # One FTS5 phrase per word, each quoted (a quote doubled): FTS syntax in a term stays text.
+    # The rowids come newest first from the FTS index itself; the rows by primary key.
     fts = table(index.fts, column("rowid"))
     query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     found = (select(fts.c.rowid).where(literal_column(index.fts).op("MATCH")(query))
              .order_by(fts.c.rowid.desc()).limit(limit))
-    return model.id.in_(found.scalar_subquery())
+    return model.id.in_(found.scalar_subquery()), None
 
 
 def _register() -> None:
