@@ -210,3 +210,24 @@ def test_the_sqlite_tables_and_triggers_exist_as_the_migration_makes_them(sessio
     names = set(session.scalars(text("SELECT name FROM sqlite_master")))
     for table in ("clients", "services", "domains"):
         assert {f"{table}_fts", f"{table}_fts_insert", f"{table}_fts_update", f"{table}_fts_delete"} <= names
+
+
+def test_seed_demo_batches_are_indexed_as_they_are_written(session):
+    """seed-demo writes with executemany (SQLite) and COPY (PostgreSQL): every client, service and
+    domain it writes is found by a part of its name."""
+    from demo import seed_demo
+
+    seed_demo(session, orders=30)
+    session.commit()
+    client = session.scalar(db.select(Client).order_by(Client.id.desc()).limit(1))
+    service = session.scalar(db.select(Service).where(Service.domain != "").order_by(Service.id.desc())
+                             .limit(1).options(db.defer(Service.password)))
+    domain = session.scalar(db.select(Domain).order_by(Domain.id.desc()).limit(1)
+                            .options(db.defer(Domain.epp_code)))
+    assert client.id in ids(search(session, client.email[1:-1]).clients)
+    assert service.id in ids(search(session, service.domain[1:]).services)
+    assert domain.id in ids(search(session, domain.name[1:]).domains)
+    if db.engine.dialect.name == "sqlite":  # one index entry per row, no more, no less
+        for model, index in (Client, "clients_fts"), (Service, "services_fts"), (Domain, "domains_fts"):
+            indexed = session.scalar(text(f"SELECT count(*) FROM {index}_docsize"))
+            assert indexed == session.scalar(db.select(db.func.count()).select_from(model))
