@@ -8,7 +8,7 @@ Built to answer in milliseconds at 1,000,000 orders, so every lookup is one inde
   the lower(column) indexes made by models.base.prefix_search_index;
 - text whose words have three characters or more also matches *any part* of those columns ("love",
   "king@", "ngines.exa"): every word in one of the row's columns, through the trigram indexes of
-  models.substring_index (the newest matches first; shorter words keep to the prefix search);
+  models.substring_index (the first matches by id; shorter words keep to the prefix search);
 - orders are also found by IP address (exact, indexed) and by client: the newest orders of the
   clients the text matches (the (client_id, id) index).
 Each group stops at `limit` rows and nothing is counted; secrets (service passwords, EPP codes) are

@@ -109,22 +109,24 @@ def searchable_words(text: str) -> list[str] | None:
 
 
 def contains_all(dialect: str, model, words: list[str], limit: int) -> tuple[ColumnElement[bool], object]:
-    """(condition, ordering) for `model` rows whose searched columns contain every word, read
-    newest (highest id) first: the caller's query takes at most `limit` of them."""
+    """(condition, ordering) for `model` rows whose searched columns contain every word, read in
+    id order (the oldest first): the caller's query takes at most `limit` of them. Ascending, as
+    FTS5 reads its doclists: ORDER BY rowid DESC made it load whole doclists (23 ms against 0.2 ms
+    for a hostname among 1,200,000 services)."""
     index = INDEXES[model]
     if dialect == "postgresql":
         # The LIKE wildcards and PostgreSQL's default escape character are taken literally. With
-        # ORDER BY id DESC LIMIT the planner either walks the primary key and stops at `limit`
+        # ORDER BY id LIMIT the planner either walks the primary key and stops at `limit`
         # matches (a word in most rows) or reads the GIN index (a rare word): both cheap.
         expression = literal_column(index.expression())
         escaped = (w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words)
-        return and_(*(expression.like(f"%{w}%") for w in escaped)), model.id.desc()
+        return and_(*(expression.like(f"%{w}%") for w in escaped)), model.id
     # One FTS5 phrase per word, each quoted (a quote doubled): FTS syntax in a term stays text.
-    # The rowids come newest first from the FTS index itself; the rows by primary key.
+    # The rowids come in order from the FTS index itself; the rows by primary key.
     fts = table(index.fts, column("rowid"))
     query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     found = (select(fts.c.rowid).where(literal_column(index.fts).op("MATCH")(query))
-             .order_by(fts.c.rowid.desc()).limit(limit))
+             .order_by(fts.c.rowid).limit(limit))
     return model.id.in_(found.scalar_subquery()), None
 
 
