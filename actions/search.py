@@ -19,6 +19,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, false, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer, load_only, selectinload
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -144,9 +145,22 @@ def order_list_search(session: Session, term: str, limit: int = LIST_MATCHES) ->
     # `client_id IN (...) ORDER BY id DESC`, PostgreSQL may walk every order newest first,
     # statistics or not, while an id list is an exact estimate it plans as lookups.
     client_ids = [c.id for c in clients[:limit]]
-    order_ids = session.scalars(select(Order.id).where(Order.client_id.in_(client_ids))).all() \
-        if client_ids else []
-    return OrderListSearch("client", Order.id.in_(order_ids), note)
+    return OrderListSearch("client", Order.id.in_(_order_ids_of(session, client_ids)), note)
+
+
+def _order_ids_of(session: Session, client_ids: list[int]) -> list[int]:
+    """The ids of these clients' orders, through the (client_id, id) index. PostgreSQL without
+    statistics on orders reads `client_id IN (...)` by a Seq Scan (345 ms at 1,000,000 orders): a
+    per-client lookup the planner cannot flatten (LATERAL ... OFFSET 0) is an index range whatever
+    it guesses (6 ms)."""
+    if not client_ids:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        per_client = sql_text(
+            "SELECT o.id FROM unnest(CAST(:clients AS integer[])) AS c(id) CROSS JOIN LATERAL "
+            "(SELECT orders.id FROM orders WHERE orders.client_id = c.id OFFSET 0) AS o")
+        return list(session.scalars(per_client, {"clients": client_ids}))
+    return list(session.scalars(select(Order.id).where(Order.client_id.in_(client_ids))))
 
 
 def _more_note(term: str, what: str, limit: int) -> str:
