@@ -1,11 +1,12 @@
 """Orders list: columns, Search/Filter, the Orders menu with its pending badge and the quick status
 dropdown. The order page and the bulk actions are mixed in (admin/order_page.py, order_bulk.py)."""
 
-from flask import url_for
+from flask import flash, g, url_for
 from markupsafe import Markup
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
+from actions.search import order_list_search
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
 from admin.export import ExportValue
 from admin.filters import (
@@ -24,8 +25,8 @@ from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
+from extensions import db
 from models import Client, Invoice, Order, OrderStatus, Permission
-from models.bounds import MAX_BIGINT, is_id, whole_number
 from models.clients import client_label
 from models.orders import payment_status_for
 
@@ -109,7 +110,7 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     column_sortable_list = ("id", "order_number", "date", "amount", "status")
     named_filter_urls = True
     column_filters = order_filters()
-    # Shown as "Search: Order #, IP address"; _apply_search turns the term into indexed equalities.
+    # _apply_search sends each kind of term to its indexed lookup (search_placeholder says which).
     column_searchable_list = ("order_number", "ip_address")
     # Orders are placed, changed and deleted only through actions/ (the order page's forms and
     # buttons): no generic create, edit or delete form.
@@ -152,23 +153,18 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
         )
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        """A number is an order id or order #, an address an IP, an email a client: all exact."""
-        term = search.strip()
-        number = whole_number(term, maximum=MAX_BIGINT)
-        if number is not None:
-            condition = Order.order_number == number
-            if is_id(term):
-                condition |= Order.id == number
-        elif term.isdigit():  # all digits, but more than any order number or id: nothing
-            condition = false()
-        elif "@" in term:
-            condition = Order.client_id.in_(select(Client.id).where(Client.email.in_({term, term.lower()})))
-        else:
-            condition = Order.ip_address == term
-        query = query.filter(condition)
+        """Each kind of term to its own indexed lookup (actions/search.py: order_list_search)."""
+        found = order_list_search(db.session, search)
+        if found.note and not g.get("order_search_noted"):  # said once, however often applied
+            g.order_search_noted = True
+            flash(found.note, "warning")
+        query = query.filter(found.where)
         if count_query is not None:
-            count_query = count_query.filter(condition)
+            count_query = count_query.filter(found.where)
         return query, count_query, joins, count_joins
+
+    def search_placeholder(self) -> str:
+        return "Search: Order #, IP address, client name, email, domain"
 
     list_noun = "orders"
 

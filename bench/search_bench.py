@@ -1,147 +1,203 @@
-"""Intelligent search at two sizes in one run: the median time per search, and the ratio large/small.
+"""Search at two sizes in one run: the navbar's intelligent search and the orders list's search
+box, median ms per term at each size and the ratio large/small, the two sizes interleaved.
 
-    .venv/bin/python bench/search_bench.py                                  # 10,000 then 100,000 orders
-    .venv/bin/python bench/search_bench.py --orders-large 1000000           # 10,000 then 1,000,000
-    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/search_bench.py
+    .venv/bin/python bench/search_bench.py --sqlite-small /tmp/s10k.sqlite --sqlite-large /tmp/s1m.sqlite
+    .venv/bin/python bench/search_bench.py --pg-small postgresql://postgres@127.0.0.1:5432/s10k \\
+        --pg-large postgresql://postgres@127.0.0.1:5432/s1m
 
-SQLite always (a temporary file); PostgreSQL too when TEST_DATABASE_URL (or BENCH_DATABASE_URL) is
-set, in a database of its own that is dropped afterwards. Each database: seed the small size with
-demo.seed_demo (which ANALYZEs, as `flask seed-demo` does; the bench runs none of its own), time
-every term; top the same database up to the large size (seed_demo adds exactly the missing orders),
-time the same terms again. The terms are
-taken from the data at the small size, so both sizes search for the same things. At the large size
-the plan of every statement is printed as "index" or "SCAN" (plain EXPLAIN, nothing disabled).
+Each pair is two databases exactly as the CLI leaves them (`flask db upgrade`, `flask seed-demo
+--orders N`; nothing ANALYZEd here): bench/README.md says how to copy the shared ones. The bench
+adds one admin to each (to sign in). Terms are real values from the small database, cut to parts of
+words (start, middle), so both sizes search for the same things; the demo's first clients are the
+same at every size. Per term and repeat: the navbar search (actions/search.py: all five groups,
+identity map cleared) and a GET of /admin/orders/?search=<term> (the whole page, Full
+Administrator), small then large. Then every statement both run at the large size is EXPLAINed
+(plain EXPLAIN, nothing disabled): "index" or "SCAN".
 """
 
 import argparse
-import os
+import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.seed_bench import db_name, fresh_postgres_database  # noqa: E402
+from bench.seed_bench import db_name  # noqa: E402
 
-REPEATS = 15
+REPEATS = 9
+BENCH_ADMIN = "search-bench@example.com"
+# The list page's statements that read the orders the search found (not its badges and menus).
+_SEARCHED = re.compile(r"orders\.(client_id|id) IN|orders\.ip_address =|orders\.order_number =")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders-small", type=int, default=10_000)
-    parser.add_argument("--orders-large", type=int, default=100_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--sqlite-small", help="path of the small SQLite database")
+    parser.add_argument("--sqlite-large", help="path of the large SQLite database")
+    parser.add_argument("--pg-small", help="URL of the small PostgreSQL database")
+    parser.add_argument("--pg-large", help="URL of the large PostgreSQL database")
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
-    if args.db != "postgresql":
-        with tempfile.TemporaryDirectory(prefix="orderdesk-search-bench-") as folder:
-            run(f"sqlite:///{folder}/bench.db", args)
-    if args.db == "sqlite":
-        return
-    if os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL"):
-        with fresh_postgres_database() as url:
-            run(url, args)
-    else:
-        print("PostgreSQL: skipped (set TEST_DATABASE_URL to include it)")
+    pairs = []
+    if args.sqlite_small and args.sqlite_large:
+        pairs.append((f"sqlite:///{args.sqlite_small}", f"sqlite:///{args.sqlite_large}"))
+    if args.pg_small and args.pg_large:
+        pairs.append((args.pg_small, args.pg_large))
+    if not pairs:
+        parser.error("give --sqlite-small and --sqlite-large, or --pg-small and --pg-large, or both")
+    for small, large in pairs:
+        run(small, large, args.repeats)
 
 
-def run(url: str, args) -> None:
+def run(small_url: str, large_url: str, repeats: int) -> None:
+    sides = [prepared(small_url), prepared(large_url)]
+    database = db_name(small_url)
+    terms = pick_terms(sides[0]["app"])
+    print(f"\n{database}: median of {repeats}, ms ({sides[0]['orders']:,} vs {sides[1]['orders']:,} orders)")
+    print("| Term | What | navbar small | navbar large | ratio | list small | list large | ratio | rows |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    ratios = {"navbar": [], "list": []}
+    for term, what in terms:
+        navbar, listed, rows = [[], []], [[], []], None
+        for side in sides:  # warm up: caches, the statement cache
+            navbar_search(side, term)
+            rows = list_search(side, term)[1]
+        for _ in range(repeats):
+            for n, side in enumerate(sides):
+                navbar[n].append(navbar_search(side, term))
+                listed[n].append(list_search(side, term)[0])
+        cells = []
+        for name, timings in (("navbar", navbar), ("list", listed)):
+            small, large = statistics.median(timings[0]), statistics.median(timings[1])
+            ratios[name].append(large / small)
+            cells += [f"{small:.2f}", f"{large:.2f}", f"{large / small:.2f}"]
+        print(f"| `{term}` | {what} | {' | '.join(cells)} | {rows} |", flush=True)
+    for name, values in ratios.items():
+        print(f"{database}: {name} search, median ratio large/small {statistics.median(values):.2f}, "
+              f"worst {max(values):.2f}", flush=True)
+    print_plans(sides[1], [term for term, _ in terms])
+    for side in sides:
+        with side["app"].app_context():
+            from extensions import db
 
-    from app import create_app
-    from demo import seed_demo
+            db.engine.dispose()
+
+
+def prepared(url: str) -> dict:
+    """The app on this database, with an admin to sign in as; how many orders it holds."""
+    from sqlalchemy import func, select
+
     from extensions import db
+    from models import AdminUser, Order
+    from tests import factories
+    from tests.conftest import make_test_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    app = make_test_app(url)
     with app.app_context():
-        db.create_all()
-        medians = {}
-        for size in (args.orders_small, args.orders_large):
-            started = time.perf_counter()
-            seed_demo(db.session, orders=size)  # which ends with ANALYZE, as `flask seed-demo` does
-            seconds = time.perf_counter() - started
-            print(f"{db_name(url)}: seeded {size:,} orders in {seconds:.0f} s", flush=True)
-            terms = medians.get("terms") or pick_terms(db.session)
-            medians["terms"] = terms
-            medians[size] = time_searches(db.session, terms)
-            report(db_name(url), size, terms, medians[size])
-        print_plans(db.session, medians["terms"])
-        small, large = medians[args.orders_small], medians[args.orders_large]
-        overall_small, overall_large = statistics.median(small.values()), statistics.median(large.values())
-        print(f"{db_name(url)}: median per search {overall_small:.2f} ms at {args.orders_small:,} orders, "
-              f"{overall_large:.2f} ms at {args.orders_large:,}; ratio large/small "
-              f"{overall_large / overall_small:.2f}", flush=True)
-        db.session.remove()
-        db.engine.dispose()
+        admin = db.session.scalar(select(AdminUser).where(AdminUser.email == BENCH_ADMIN)) or \
+            factories.make_admin("Full Administrator", email=BENCH_ADMIN)
+        db.session.commit()
+        orders = db.session.scalar(select(func.max(Order.id)))
+        assert admin.id
+    return {"app": app, "client": app.test_client(user=admin), "orders": orders}
 
 
-def pick_terms(session) -> list[str]:
-    """Real values from the data: a name, an email start, a company, a hostname, a username,
-    a domain, an order #, an order id, an invoice id, a two-letter prefix, and a miss."""
+def pick_terms(app) -> list[tuple[str, str]]:
+    """Parts of real values (the first client with a company, service with a username, domain),
+    the order # and IP of the first order, a word in every email, two letters, and a miss."""
     from sqlalchemy import select
+    from sqlalchemy.orm import defer
 
+    from extensions import db
     from models import Client, Domain, Order, Service
 
-    client = session.scalar(select(Client).where(Client.company_name != "").order_by(Client.id).limit(1))
-    service = session.scalar(select(Service).where(Service.username != "").order_by(Service.id).limit(1))
-    domain = session.scalar(select(Domain).order_by(Domain.id).limit(1))
-    order = session.scalar(select(Order).order_by(Order.id.desc()).limit(1))
-    invoice_id = session.scalar(select(Order.invoice_id).where(Order.invoice_id < order.id // 2).limit(1))
-    return [
-        f"{client.first_name} {client.last_name[:3]}", client.email[:6], client.company_name[:5],
-        service.domain[:8], service.username, domain.name, str(order.order_number), str(order.id),
-        str(invoice_id), "ma", "zzqx-nothing",
-    ]
+    with app.app_context():
+        client = db.session.scalar(
+            select(Client).where(Client.company_name != "").order_by(Client.id).limit(1))
+        service = db.session.scalar(select(Service).where(Service.username != "").order_by(Service.id)
+                                    .limit(1).options(defer(Service.password)))
+        domain = db.session.scalar(
+            select(Domain).order_by(Domain.id).limit(1).options(defer(Domain.epp_code)))
+        order = db.session.scalar(select(Order).order_by(Order.id).limit(1))
+        local = client.email.split("@")[0]
+        return [
+            (f"{client.first_name} {client.last_name}", "full name"),
+            (client.last_name[1:-1], "middle of a last name"),
+            (local[2:] + "@", "middle of an email"),
+            (client.company_name[2:9], "middle of a company"),
+            (service.domain[2:], "end of a hostname"),
+            (service.username[1:], "end of a username"),
+            (domain.name[3:], "end of a domain"),
+            ("example", "in every email"),
+            (client.first_name[:2], "two letters (prefix)"),
+            ("zzqxnothing", "a miss"),
+            (str(order.order_number), "order # (exact)"),
+            (order.ip_address, "IP (exact)"),
+        ]
 
 
-def time_searches(session, terms: list[str]) -> dict[str, float]:
-    """Median milliseconds per term over REPEATS searches (all five groups), identity map cleared."""
-    from actions.search import search
-
-    result = {}
-    for term in terms:
-        search(session, term)  # warm the caches and the statement cache
-        timings = []
-        for _ in range(REPEATS):
-            session.expunge_all()
-            started = time.perf_counter()
-            search(session, term)
-            timings.append((time.perf_counter() - started) * 1000)
-        result[term] = statistics.median(timings)
-    return result
-
-
-def report(database: str, size: int, terms: list[str], medians: dict[str, float]) -> None:
-    cells = ", ".join(f"{term!r} {medians[term]:.2f}" for term in terms)
-    print(f"{database} at {size:,} orders, median ms per search: {cells}", flush=True)
-
-
-def print_plans(session, terms: list[str]) -> None:
-    """Every statement the search runs at the large size, EXPLAINed as the planner chooses."""
+def navbar_search(side: dict, term: str) -> float:
     from actions.search import search
     from extensions import db
-    from tests.sql_support import query_plan, recorded_statements
 
-    with recorded_statements(db.engine) as captured:
-        for term in terms:
-            search(session, term)
-    connection = session.connection()
-    scans = 0
-    for statement, parameters in captured:
-        steps = query_plan(connection, statement, parameters)
-        if connection.dialect.name == "postgresql":
-            plan = " ".join(steps)
-            scanned = "Seq Scan" in plan
-        else:
-            plan = "; ".join(steps)
-            scanned = not all(step.startswith("SEARCH") for step in steps)
-        scans += scanned
-        if scanned:
-            print(f"  SCAN: {plan}\n    in {statement}")
-    print(f"{db_name(str(connection.engine.url))}: {len(captured)} statements EXPLAINed, "
-          f"{len(captured) - scans} index searches, {scans} scans", flush=True)
+    with side["app"].app_context():
+        db.session.expunge_all()
+        started = time.perf_counter()
+        search(db.session, term)
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+    return elapsed * 1000
+
+
+def list_search(side: dict, term: str) -> tuple[float, int]:
+    """One GET of the orders list searching `term`: (ms, rows shown)."""
+    started = time.perf_counter()
+    response = side["client"].get("/admin/orders/", query_string={"search": term})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (term, response.status_code)
+    return elapsed * 1000, len(re.findall(r'class="col-order_number"', response.get_data(as_text=True)))
+
+
+def print_plans(side: dict, terms: list[str]) -> None:
+    """Every statement the navbar and list searches run at the large size, EXPLAINed."""
+    from actions.search import order_list_search, search
+    from extensions import db
+    from tests.sql_support import query_plan, recorded_statements, sqlite_step_is_indexed
+
+    with side["app"].app_context():
+        with recorded_statements(db.engine) as captured:
+            for term in terms:
+                search(db.session, term)
+                order_list_search(db.session, term)
+        with recorded_statements(db.engine) as page:  # the list's own queries of the orders found
+            for term in terms:
+                side["client"].get("/admin/orders/", query_string={"search": term})
+        captured += [(statement, parameters) for statement, parameters in page if _SEARCHED.search(statement)]
+        connection = db.session.connection()
+        scans, seen = 0, set()
+        for statement, parameters in captured:
+            if (statement, str(parameters)) in seen or not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            seen.add((statement, str(parameters)))
+            steps = query_plan(connection, statement, parameters)
+            if connection.dialect.name == "postgresql":
+                plan = " | ".join(step.strip() for step in steps)
+                scanned = "Seq Scan" in plan
+            else:
+                plan = "; ".join(steps)
+                # A table read without an index; not a read of a subquery's few rows.
+                scanned = any(re.match(r"SCAN \w+", step) and not step.startswith("SCAN CONSTANT ROW")
+                              and not sqlite_step_is_indexed(step) for step in steps)
+            scans += scanned
+            if scanned:
+                print(f"  SCAN: {plan}\n    in {' '.join(statement.split())[:300]}")
+        print(f"{db_name(str(connection.engine.url))}: {len(seen)} statements EXPLAINed, "
+              f"{len(seen) - scans} through indexes, {scans} scans", flush=True)
+        db.session.remove()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """SQLAlchemy models and vocabularies. Import from here: `from models import Order, OrderStatus`."""
 
+from models import substring_index  # noqa: F401 (registers its create_all DDL)
 from models.addons import (
     ADDON_LINE_TYPES,
     Addon,

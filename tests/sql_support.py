@@ -1,5 +1,6 @@
 """Watching the SQL a block of code sends, and reading the database's plan for it (tests and bench/)."""
 
+import re
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -26,3 +27,11 @@ def query_plan(connection, statement: str, parameters) -> list[str]:
     if connection.dialect.name == "postgresql":
         return [row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
     return [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+
+
+def sqlite_step_is_indexed(step: str) -> bool:
+    """One line of SQLite's EXPLAIN QUERY PLAN reads through an index: a SEARCH (a b-tree range or
+    key), the list an IN (subquery) builds, or an FTS5 table read by MATCH (its index string holds
+    an "M"; a full read of the virtual table has none)."""
+    return step.startswith(("SEARCH", "LIST SUBQUERY")) or bool(
+        re.fullmatch(r"SCAN \w+ VIRTUAL TABLE INDEX \d+:\S*M\S*", step))
