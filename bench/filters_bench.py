@@ -19,7 +19,7 @@ walks most of the table:
   Cancelled group (the core Cancelled status taken out of it): a status group of two rare statuses
 - every invoice Paid except the first invoices of 5 orders: payment status Unpaid among mostly paid
 - a product "Rare Product" holding 10 services
-- a client named "Rarely Seen" (the client of a Rare Hold order): a full name only one client has
+- a client named "Rarely Seen" (the first with exactly 5 orders): a full name only one client has
 Then every case is a GET of /admin/orders/ through the Flask test client (logged in as a Full
 Administrator), small and large alternately; then each statement reading orders is EXPLAINed on
 the large database and a scan of orders without an index is flagged.
@@ -133,8 +133,8 @@ RARE_SETUP = [
     " FROM products WHERE id = (SELECT min(id) FROM products)",
     "UPDATE services SET product_id = (SELECT id FROM products WHERE name = 'Rare Product')"
     " WHERE id IN :rare_services",
-    "UPDATE clients SET first_name = 'Rarely', last_name = 'Seen'"
-    " WHERE id = (SELECT client_id FROM orders WHERE id = :held)",
+    "UPDATE clients SET first_name = 'Rarely', last_name = 'Seen' WHERE id = (SELECT min(client_id) FROM"
+    " (SELECT client_id FROM orders GROUP BY client_id HAVING count(*) = 5) AS five_orders)",
 ]
 
 
@@ -176,12 +176,10 @@ def rare_rows(session, write: bool) -> dict:
             "unpaid": [n + 3 for n in at],
             "rare_services": [max(1, int(services_top * (k + 0.5) / 10)) for k in range(10)],
         }
-        single = {"held": at[2]}
         for statement in RARE_SETUP:
             names = [name for name in ids if f":{name}" in statement]
             sql = text(statement).bindparams(*(bindparam(name, expanding=True) for name in names))
-            session.execute(sql, {name: ids[name] for name in names}
-                            | {name: value for name, value in single.items() if f":{name}" in statement})
+            session.execute(sql, {name: ids[name] for name in names})
         session.commit()
     held = session.get(Order, at[2])  # a Rare Hold order: its client and month
     client = session.get(Client, session.get(Order, top // 3).client_id)  # not the renamed one
