@@ -21,6 +21,7 @@ class CartProduct:
     price_override: Decimal | None = None
     domain: str = ""
     addon_ids: list[int] = field(default_factory=list)  # each of the `quantity` services gets them
+    custom_fields: dict[int, str] = field(default_factory=dict)  # field id -> answer, for each service
 
 
 @dataclass

@@ -15,6 +15,7 @@ from actions import events
 from actions.actor import Actor
 from actions.addon_items import add_ordered_addons, addon_invoice_lines, record_addon_placement_effects
 from actions.cart import Cart, PlacementError, PlaceOptions, product_field
+from actions.custom_fields import add_service_answers, check_cart_fields
 from actions.order_number import new_order_number
 from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
 from actions.promotions import (
@@ -86,6 +87,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     session.add_all(services + domains)
     session.flush()
     addons = add_ordered_addons(session, order, services, quote.services, promotion, today)
+    add_service_answers(session, services, quote.services, cart)
 
     if options.generate_invoice:
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
@@ -165,6 +167,9 @@ def _check(
             header["promo_code"] = [problem]
         else:
             quote = price_cart(cart, catalog, usable_promotion)
+    header |= check_cart_fields(
+        session, cart, {i: catalog.products[line.product_id] for i, line in enumerate(cart.products)
+                        if line.product_id in catalog.products})
     for name, messages in header.items():
         quote.errors.setdefault(name, []).extend(messages)
     return quote, client, promotion

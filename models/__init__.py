@@ -15,6 +15,7 @@ from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
 from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
 from models.clients import Affiliate, Client
+from models.custom_fields import CustomField, CustomFieldOwner, CustomFieldType, CustomFieldValue
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
 from models.order_counts import OrderStatusCount
@@ -56,6 +57,7 @@ from models.vocab import (
 
 __all__ = [
     "ADDON_LINE_TYPES", "Addon", "AddonPrice", "ServiceAddon", "addon_payment_status", "addon_products",
+    "CustomField", "CustomFieldOwner", "CustomFieldType", "CustomFieldValue",
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",
