@@ -176,7 +176,7 @@ def client_fields(session: Session) -> list[CustomField]:
     return _fields(session, select(CustomField).where(CustomField.applies_to == CustomFieldOwner.CLIENT))
 
 
-def _check_answers(
+def check_answers(
     fields: list[CustomField], answers: Mapping[int, str], name_of, *, placing: bool,
     all_fields: Mapping[int, CustomField] | None = None,
 ) -> tuple[dict[int, str], dict[str, list[str]]]:
@@ -210,7 +210,7 @@ def check_cart_fields(session: Session, cart: Cart, products: Mapping[int, objec
         CustomField.id.in_(asked), CustomField.applies_to == CustomFieldOwner.PRODUCT))} if asked else {}
     errors: dict[str, list[str]] = {}
     for i, line in lines:
-        _, found = _check_answers(by_product[products[i].id], line.custom_fields,
+        _, found = check_answers(by_product[products[i].id], line.custom_fields,
                                   lambda name, i=i: product_field(i, name), placing=True, all_fields=others)
         for name, messages in found.items():
             errors.setdefault(name, []).extend(messages)
@@ -247,7 +247,7 @@ def add_service_answers(session: Session, services: list[Service], quotes, cart:
     written = 0
     for service, quote in zip(services, quotes, strict=True):
         fields = by_product[quote.product.id]
-        answers, _ = _check_answers(fields, cart.products[quote.line].custom_fields, str, placing=True)
+        answers, _ = check_answers(fields, cart.products[quote.line].custom_fields, str, placing=True)
         for field in fields:
             if field.id in answers:
                 value = answers[field.id]
@@ -264,7 +264,7 @@ def client_answer_problems(
 ) -> tuple[list[CustomField], dict[int, str], dict[str, list[str]]]:
     """A new client's answers (AddClient, Add New Order's new client): fields, clean answers, errors."""
     fields = client_fields(session)
-    clean, errors = _check_answers(fields, answers, client_field, placing=placing)
+    clean, errors = check_answers(fields, answers, client_field, placing=placing)
     return fields, clean, errors
 
 

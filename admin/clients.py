@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, ValidationError
 
 from admin.base import SecureModelView
+from admin.custom_fields import CustomFieldAnswersMixin
 from admin.list_views import GridToolsMixin
 from extensions import db
 from models import ClientStatus, Order, Permission
@@ -16,7 +17,7 @@ COUNTRY_CHOICES = sorted((SelectChoice(code, country.name) for code, country in 
                          key=lambda choice: choice.label)
 
 
-class ClientView(GridToolsMixin, SecureModelView):
+class ClientView(CustomFieldAnswersMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_CLIENTS
     create_permission = Permission.ADD_NEW_CLIENT

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.custom_fields import module_custom_fields
 from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
 from actions.side_effects import record_email, username_for
 from extensions import db
@@ -248,6 +249,7 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
         if server
         else None,
         idempotency_key=effect.idempotency_key,
+        customfields=module_custom_fields(service),
     )
 
 

@@ -82,6 +82,8 @@ class ServiceParams:
     # Same key on every retry of one side effect, so the far side can dedupe.
     idempotency_key: str = ""
     addon: AddonInfo | None = None  # set for an addon's commands
+    # WHMCS's `customfields`: field name -> answer, a password field's in clear (for this call only).
+    customfields: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass

@@ -69,6 +69,7 @@ def service_section(params: ServiceParams) -> dict[str, Any]:
         # The automation needs the password to set the account up; use HTTPS.
         "password": params.password,
         "billing_cycle": params.billing_cycle,
+        "customfields": params.customfields,
         # Identify the server, never echo its secret.
         "server": {"id": server.id, "name": server.name, "hostname": server.hostname} if server else None,
     }
