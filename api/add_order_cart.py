@@ -9,6 +9,7 @@ emailforwarding[k], idprotection[k], domainpriceoverride[k] and domainrenewoverr
 import ipaddress
 
 from actions.cart import CartDomain, CartProduct
+from api.custom_fields import product_answers
 from api.errors import ApiError
 from api.formats import CYCLE_BY_SYSTEM_NAME
 from api.params import Params, item_int, item_money, item_text, parse_flag
@@ -16,7 +17,7 @@ from api.phpserial import SerializedValueError, decode_base64_serialized
 from models import DomainOrderType
 from models.bounds import MAX_QUANTITY, MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS, is_id
 
-CATALOG = "the catalog has no configurable options or custom fields yet"
+CATALOG = "the catalog has no configurable options yet"
 
 
 def _aligned(params: Params, name: str, keys: list[int], of: str) -> dict[int, str]:
@@ -37,6 +38,7 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
     hostnames = params.positional("domain")
     addons = _aligned(params, "addons", keys, "pid")
     quantities = _aligned(params, "addonsqty", keys, "pid")
+    answers = product_answers(params, keys)
     lines = []
     for k in keys:
         cycle_name = cycles.get(k, "").strip().lower()
@@ -57,6 +59,7 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
                 price_override=item_money(override, f"priceoverride[{k}]") if override.strip() else None,
                 domain=item_text(hostnames.get(k, ""), f"domain[{k}]", max_length=253),
                 addon_ids=_addon_ids(addons.get(k, ""), quantities.get(k, ""), k),
+                custom_fields=answers.get(k, {}),
             )
         )
     return lines, keys
@@ -154,7 +157,6 @@ def refuse_catalog_extras(params: Params) -> None:
     """Decode and check what the catalog cannot hold yet; refuse an order that carries any of it."""
     for name, what in (
         ("configoptions", "configurable options"),
-        ("customfields", "custom fields"),
         ("domainfields", "domain fields"),
     ):
         for k, blob in params.positional(name).items():
