@@ -27,6 +27,7 @@ from models import (
     InvoiceItemType,
     Order,
     Permission,
+    Product,
     Service,
 )
 from models.bounds import MAX_SORT_ORDER, InvalidInput, parse_id
@@ -112,15 +113,24 @@ def client_page_fields(session, client: Client) -> dict:
         "fingerprint": answers_fingerprint(client), "can_edit": has_permission(Permission.EDIT_CLIENTS)}
 
 
-def posted_answers(form) -> dict[int, str]:
-    """`customfield-<id>` inputs -> {id: text} (at most MAX_FIELDS_PER_OWNER; a bad id is refused)."""
+def row_answers(form, prefix: str = "") -> dict[int, str]:
+    """`<prefix>customfield-<id>` inputs -> {id: text} (at most MAX_FIELDS_PER_OWNER; a bad id is
+    refused). A tick box posts its hidden "" after "on": the first value is the answer."""
     answers = {}
+    start = prefix + "customfield-"
     for key in form:
-        if key.startswith("customfield-"):
+        if key.startswith(start):
             if len(answers) >= MAX_FIELDS_PER_OWNER:
                 raise InvalidInput(f"At most {MAX_FIELDS_PER_OWNER} custom fields.")
-            answers[parse_id(key.removeprefix("customfield-"), what="Custom field")] = form.get(key, "")
+            answers[parse_id(key.removeprefix(start), what="Custom field")] = form.get(key, "")
     return answers
+
+
+def order_form_fields(session) -> list[CustomField]:
+    """Every product field of the products on sale, for Add New Order's rows (shown per product)."""
+    return list(session.scalars(
+        select(CustomField).join(CustomField.product).where(Product.retired.is_(False))
+        .order_by(CustomField.product_id, CustomField.sort_order, CustomField.id)))
 
 
 class ClientCustomFieldsView(SecureBaseView):
@@ -143,7 +153,7 @@ class ClientCustomFieldsView(SecureBaseView):
         back = redirect_target() or f"/admin/clients/details/?id={client.id}"
         try:
             changes = edit_client_custom_fields(
-                db.session, client, posted_answers(request.form), Actor.admin(current_user),
+                db.session, client, row_answers(request.form), Actor.admin(current_user),
                 expected_answers=request.form.get("expected_answers", ""))
             db.session.commit()
         except InvalidInput as exc:

@@ -39,7 +39,7 @@ from actions.transitions import (
 )
 from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
-from admin.custom_fields import order_page_fields, posted_answers
+from admin.custom_fields import order_page_fields, row_answers
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.reauth import reauthentication_redirect
@@ -315,7 +315,7 @@ class OrderPageMixin:
     def custom_fields_view(self):
         def run(order, actor, version):
             service_id = parse_id(request.form.get("service_id"), what="Service id")
-            return edit_service_custom_fields(db.session, order, service_id, posted_answers(request.form),
+            return edit_service_custom_fields(db.session, order, service_id, row_answers(request.form),
                                               actor, expected_version=version)
 
         return self._post((Permission.EDIT_SERVICES,), "custom fields saved", run)
