@@ -241,6 +241,11 @@ def set_answers(owner: Service | Client, fields: list[CustomField], answers: Map
     return changes
 
 
+def answer_columns(field: CustomField, value: str) -> dict:
+    """The value / secret columns of one stored answer (a password's goes in the encrypted one)."""
+    return {"value": "", "secret": value} if field.is_secret else {"value": value, "secret": None}
+
+
 def add_service_answers(session: Session, services: list[Service], quotes, cart: Cart) -> int:
     """Each placed service gets its cart line's answers (N copies of a line: the same answers)."""
     by_product = product_fields(session, (q.product.id for q in quotes))
@@ -250,11 +255,8 @@ def add_service_answers(session: Session, services: list[Service], quotes, cart:
         answers, _ = check_answers(fields, cart.products[quote.line].custom_fields, str, placing=True)
         for field in fields:
             if field.id in answers:
-                value = answers[field.id]
-                session.add(CustomFieldValue(
-                    field=field, service=service,
-                    value="" if field.is_secret else value, secret=value if field.is_secret else None,
-                ))
+                session.add(CustomFieldValue(field=field, service=service,
+                                             **answer_columns(field, answers[field.id])))
                 written += 1
     return written
 

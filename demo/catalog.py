@@ -5,7 +5,7 @@ order status. Looked up by name and inserted when missing (a few rows: the ORM i
 carts from them while the seeder commits batch after batch.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,10 +15,12 @@ from actions.order_statuses import check_order_status
 from actions.place import order_days_grace
 from actions.pricing import Catalog
 from demo.addons import ADDONS, ensure_addons
+from demo.custom_fields import ensure_custom_fields, load_custom_fields
 from models import (
     Addon,
     AutoSetup,
     BillingCycle,
+    CustomField,
     Gateway,
     OrderStatusDefinition,
     Product,
@@ -102,6 +104,7 @@ class DemoCatalog:
     addons: list[Addon]
     pricing: Catalog  # what actions.pricing.price_cart reads
     days_grace: int  # the order_days_grace setting placing reads
+    custom_fields: dict[int, list[CustomField]] = field(default_factory=dict)  # product id -> its fields
 
     def product(self, product_id: int) -> Product:
         return self.pricing.products[product_id]
@@ -133,6 +136,7 @@ def ensure_catalog(session: Session) -> DemoCatalog:
     session.flush()
     _ensure_tlds(session)
     ensure_addons(session)
+    ensure_custom_fields(session)
     hosting = session.scalars(select(Product.id).where(Product.group_name == HOSTING_GROUP)
                               .order_by(Product.id)).all()
     for row in PROMOTIONS:
@@ -198,4 +202,5 @@ def _load(session: Session) -> DemoCatalog:
         pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds},
                         addons={a.id: a for a in addons}),
         days_grace=days_grace,
+        custom_fields=load_custom_fields(session),
     )

@@ -36,10 +36,12 @@ from actions.transitions import TRANSITIONS, Action
 from demo.addons import accept_addons, place_addons, transition_addons
 from demo.bulk import Ids, Rows
 from demo.catalog import ORDER_STATUSES, DemoCatalog
+from demo.custom_fields import place_custom_fields
 from demo.plans import DEMO_ADMIN, Accept, Cancel, ChangeStatus, OrderPlan, Pay, SetFraud
 from models import (
     CORE_ORDER_STATUSES,
     AutoSetup,
+    CustomFieldValue,
     Domain,
     DomainOrderType,
     DomainStatus,
@@ -60,7 +62,8 @@ from models.guards import refundable_payments
 from modules.registry import get_registrar_module, get_server_module
 
 # Insert order (foreign keys first).
-TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceAddon.__table__, Domain.__table__,
+TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceAddon.__table__,
+          CustomFieldValue.__table__, Domain.__table__,
           InvoiceItem.__table__, Transaction.__table__, SideEffect.__table__, OrderEvent.__table__]
 PENDING_LIKE = {row["title"] for row in [*CORE_ORDER_STATUSES, *ORDER_STATUSES]
                 if row.get("include_in_pending")}
@@ -154,6 +157,7 @@ class _Order:
             self.domains.append(self._add(Domain.__table__, order_id=order_id, client_id=client_id,
                                           created_at=at, **domain_fields(item, plan.cart, promotion, today)))
         self.addons, addon_lines = place_addons(self, quote, promotion, today, at)
+        place_custom_fields(self, quote, plan.cart, self.writer.catalog.custom_fields)
         lines = invoice_lines(quote, plan.cart, promotion, [s["id"] for s in self.services],
                               [d["id"] for d in self.domains]) + addon_lines
         self.invoice = self._add(Invoice.__table__, created_at=at, **invoice_fields(

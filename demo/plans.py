@@ -29,6 +29,7 @@ from actions.pricing import Quote, price_cart
 from actions.promotions import ClientHistory, promotion_problem
 from demo.addons import draw_addons
 from demo.catalog import BANK_TRANSFER, CARD, ON_HOLD, REGISTRAR, DemoCatalog
+from demo.custom_fields import draw_answers
 from demo.people import Clients, at_second, spread, window
 from models import (
     ActorType,
@@ -264,7 +265,9 @@ class Planner:
             cycle = self.cycle_odds[product.id].draw(rng)
             hostname = label + tld.extension if kind in ("hosting", "other") else f"srv{k}.{label}.net"
             products.append(CartProduct(product.id, billing_cycle=cycle, domain=hostname,
-                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle)))
+                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle),
+                                        custom_fields=draw_answers(self.catalog.custom_fields, product, k,
+                                                                   hostname)))
         if basket in ("hosting+domain", "domain"):
             domains.append(CartDomain(
                 type=DomainOrderType.TRANSFER if transfer else DomainOrderType.REGISTER,
