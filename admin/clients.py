@@ -33,7 +33,8 @@ class ClientView(CustomFieldAnswersMixin, GridToolsMixin, SecureModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("first_name", "last_name", "company_name", "email")
     column_filters = ("status", "country", "created_at")
-    form_excluded_columns = ("created_at",)
+    # Custom field answers change through their own form on the client page (actions/edit_custom_fields).
+    form_excluded_columns = ("created_at", "custom_field_values")
     form_overrides = {"status": SelectField, "country": SelectField}
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},
