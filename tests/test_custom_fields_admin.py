@@ -147,6 +147,7 @@ def test_the_catalog_refuses_a_pattern_that_does_not_compile_or_could_run_away(a
 
 def test_the_client_and_service_edit_forms_do_not_offer_the_answers(admin_client, session):
     order, *_ = placed_with_answers(session)
-    for url in (f"/admin/clients/edit/?id={order.client_id}", f"/admin/services/edit/?id={order.services[0].id}"):
+    for url in (f"/admin/clients/edit/?id={order.client_id}",
+                f"/admin/services/edit/?id={order.services[0].id}"):
         html = admin_client.get(url).get_data(as_text=True)
         assert 'name="custom_field_values"' not in html and ROOT_PASSWORD not in html, url
