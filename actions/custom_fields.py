@@ -270,11 +270,15 @@ def client_answer_problems(
     return fields, clean, errors
 
 
-def shown_answers(owner: Service | Client, *, invoice_only: bool = False) -> list[tuple[CustomField, str]]:
-    """(field, text to show) for the pages: a password as dots, never in clear."""
-    rows = sorted(owner.custom_field_values, key=lambda v: (v.field.sort_order, v.field_id))
-    return [(v.field, "********" if v.field.is_secret and v.secret else v.value) for v in rows
-            if (v.value or v.secret) and (v.field.show_on_invoice or not invoice_only)]
+def shown_text(row: CustomFieldValue) -> str:
+    """An answer as the pages show it: a password as dots, never in clear."""
+    return "********" if row.field.is_secret and row.secret else row.value
+
+
+def shown_answers(rows: Iterable[CustomFieldValue]) -> list[tuple[CustomField, str]]:
+    """(field, text to show) of the given answers, in the fields' order."""
+    rows = sorted(rows, key=lambda v: (v.field.sort_order, v.field_id))
+    return [(v.field, shown_text(v)) for v in rows if v.value or v.secret]
 
 
 def module_custom_fields(service: Service) -> dict[str, str]:

@@ -9,12 +9,13 @@ from flask_admin import expose
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import contains_eager
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from actions.actor import Actor
-from actions.custom_fields import client_fields, field_definition_problems, product_fields, shown_answers
+from actions.custom_fields import client_fields, field_definition_problems, shown_answers, shown_text
 from actions.edit_custom_fields import answers_fingerprint, edit_client_custom_fields
 from admin.base import SecureBaseView, SecureModelView, has_permission
 from admin.redirects import redirect_target
@@ -24,6 +25,7 @@ from models import (
     CustomField,
     CustomFieldOwner,
     CustomFieldType,
+    CustomFieldValue,
     InvoiceItemType,
     Order,
     Permission,
@@ -46,8 +48,8 @@ _ARGS = {
 
 
 class _CustomFieldViewBase(SecureModelView):
-    permission = Permission.VIEW_PRODUCTS
-    create_permission = edit_permission = delete_permission = Permission.CONFIGURE_CUSTOM_FIELDS
+    # Setup screens: opening them needs the permission too (roles without it see no Setup menu).
+    permission = create_permission = edit_permission = delete_permission = Permission.CONFIGURE_CUSTOM_FIELDS
     applies_to: str = ""
 
     column_labels = {"id": "ID", "field_type": "Type", "show_on_order_form": "On order form",
@@ -82,7 +84,6 @@ class ProductCustomFieldView(_CustomFieldViewBase):
 
 
 class ClientCustomFieldView(_CustomFieldViewBase):
-    permission = Permission.LIST_CLIENTS
     applies_to = CustomFieldOwner.CLIENT
     column_list = ("id", "name", "field_type", "required", "admin_only", "show_on_order_form",
                    "show_on_invoice", "sort_order")
@@ -93,23 +94,39 @@ class ClientCustomFieldView(_CustomFieldViewBase):
 # --- the pages ------------------------------------------------------------------------------------
 
 
-def _answers(owner, fields: list[CustomField]) -> dict:
+def _answers(rows: list[CustomFieldValue], fields: list[CustomField]) -> dict:
     """What a page needs of an owner's answers: the fields (for the edit form), the answers as shown
     (a password as dots), the clear values of the others, and which passwords are set."""
-    rows = owner.custom_field_values
-    return {"fields": fields, "shown": shown_answers(owner),
+    return {"fields": fields, "shown": shown_answers(rows),
             "values": {v.field_id: v.value for v in rows if not v.field.is_secret},
             "has_secret": {v.field_id for v in rows if v.field.is_secret and v.secret}}
 
 
 def order_page_fields(session, order: Order) -> dict[int, dict]:
-    """Per service of the order, its answers (see _answers)."""
-    by_product = product_fields(session, (s.product_id for s in order.services))
-    return {s.id: _answers(s, by_product.get(s.product_id, [])) for s in order.services}
+    """Per service of the order, its answers (see _answers): the services' product fields and
+    their answers in one query, however many items the order has."""
+    services = order.services
+    if not services:
+        return {}
+    fields: dict[int, list[CustomField]] = {}
+    answers: dict[int, list[CustomFieldValue]] = {}
+    for field, row in session.execute(
+        select(CustomField, CustomFieldValue)
+        .outerjoin(CustomFieldValue, and_(CustomFieldValue.field_id == CustomField.id,
+                                          CustomFieldValue.service_id.in_([s.id for s in services])))
+        .where(CustomField.product_id.in_({s.product_id for s in services}))
+        .order_by(CustomField.product_id, CustomField.sort_order, CustomField.id)
+    ):
+        own = fields.setdefault(field.product_id, [])
+        if field not in own:
+            own.append(field)
+        if row is not None:
+            answers.setdefault(row.service_id, []).append(row)
+    return {s.id: _answers(answers.get(s.id, []), fields.get(s.product_id, [])) for s in services}
 
 
 def client_page_fields(session, client: Client) -> dict:
-    return _answers(client, client_fields(session)) | {
+    return _answers(client.custom_field_values, client_fields(session)) | {
         "fingerprint": answers_fingerprint(client), "can_edit": has_permission(Permission.EDIT_CLIENTS)}
 
 
@@ -165,12 +182,21 @@ class ClientCustomFieldsView(SecureBaseView):
 
 
 def invoice_custom_fields(session, invoice) -> list[tuple[str, str, str]]:
-    """(item label, field name, answer) of the "show on invoice" answers of the invoice's services."""
+    """(item label, field name, answer) of the "show on invoice" answers of the invoice's services
+    (one query)."""
     ids = sorted({line.related_id for line in invoice.items
                   if line.related_id and line.type == InvoiceItemType.HOSTING})
-    services = session.scalars(select(Service).where(Service.id.in_(ids))).all() if ids else []
-    return [(f"{s.product.name}" + (f" - {s.domain}" if s.domain else ""), field.name, shown)
-            for s in services for field, shown in shown_answers(s, invoice_only=True)]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(CustomFieldValue, Product.name, Service.domain)
+        .join(CustomFieldValue.field).join(Service, Service.id == CustomFieldValue.service_id)
+        .join(Product, Product.id == Service.product_id)
+        .where(CustomFieldValue.service_id.in_(ids), CustomField.show_on_invoice)
+        .options(contains_eager(CustomFieldValue.field))
+        .order_by(Service.id, CustomField.sort_order, CustomField.id))
+    return [(name + (f" - {domain}" if domain else ""), row.field.name, shown_text(row))
+            for row, name, domain in rows if row.value or row.secret]
 
 
 class CustomFieldAnswersMixin:
@@ -188,4 +214,4 @@ class CustomFieldAnswersMixin:
             return Markup(render_template("admin/client_custom_fields.html", client=model,
                                           data=client_page_fields(db.session, model)))
         return Markup(render_template("admin/client_custom_fields.html", client=None,
-                                      data=_answers(model, [])))
+                                      data=_answers(model.custom_field_values, [])))

@@ -119,7 +119,7 @@ def test_every_service_of_a_quantity_gets_the_answers_and_passwords_are_encrypte
         assert module_custom_fields(service) == {"Hostname": "srv1.example.com",
                                                  "Root password": "Tr0ub4dor&3-root"}
         # The page's view never shows the password in clear.
-        assert [(f.name, shown) for f, shown in shown_answers(service)] == [
+        assert [(f.name, shown) for f, shown in shown_answers(service.custom_field_values)] == [
             ("Hostname", "srv1.example.com"), ("Root password", "********")]
     raw = session.execute(text("SELECT value, secret FROM custom_field_values WHERE field_id = :f"),
                           {"f": root.id}).all()
