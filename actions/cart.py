@@ -23,6 +23,7 @@ class CartProduct:
     addon_ids: list[int] = field(default_factory=list)  # each of the `quantity` services gets them
     # Configurable option id -> choice id / count (actions.config_options); each service gets them.
     config_options: dict = field(default_factory=dict)
+    custom_fields: dict[int, str] = field(default_factory=dict)  # field id -> answer, for each service
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """Adding a client (the API's AddClient; the admin's client form edits rows directly)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.custom_fields import client_answer_problems, set_answers
 from models import Client, ClientStatus
 
 EMAIL_TAKEN = "A user already exists with that email address"
@@ -29,10 +30,15 @@ class ClientDetails:
     country: str = "US"
     phone: str = ""
     notes: str = ""
+    custom_fields: dict[int, str] = field(default_factory=dict)  # client custom field id -> answer
 
 
 def add_client(session: Session, details: ClientDetails) -> Client:
-    """A new Active client; ClientError when the email is taken (checked regardless of case)."""
+    """A new Active client; ClientError when the email is taken (checked regardless of case) or an
+    answer to a client custom field is refused (nothing written)."""
+    fields, answers, errors = client_answer_problems(session, details.custom_fields)
+    if errors:
+        raise ClientError("customfields: " + " ".join(m for messages in errors.values() for m in messages))
     email = details.email.strip()
     if session.scalar(select(Client.id).where(func.lower(Client.email) == email.lower()).limit(1)):
         raise ClientError(EMAIL_TAKEN)
@@ -57,4 +63,7 @@ def add_client(session: Session, details: ClientDetails) -> Client:
             session.flush()
     except IntegrityError:
         raise ClientError(EMAIL_TAKEN) from None
+    if answers:
+        set_answers(client, fields, answers)
+        session.flush()
     return client

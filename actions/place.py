@@ -16,6 +16,7 @@ from actions.actor import Actor
 from actions.addon_items import add_ordered_addons, addon_invoice_lines, record_addon_placement_effects
 from actions.cart import Cart, PlacementError, PlaceOptions, product_field
 from actions.config_options import config_option_rows, option_lines
+from actions.custom_fields import add_service_answers, check_cart_fields
 from actions.order_number import new_order_number
 from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
 from actions.promotions import (
@@ -89,6 +90,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     session.add_all([row for s, q in zip(services, quote.services, strict=True)
                      for row in config_option_rows(s, q.options)])
     addons = add_ordered_addons(session, order, services, quote.services, promotion, today)
+    add_service_answers(session, services, quote.services, cart)
 
     if options.generate_invoice:
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
@@ -168,6 +170,9 @@ def _check(
             header["promo_code"] = [problem]
         else:
             quote = price_cart(cart, catalog, usable_promotion)
+    header |= check_cart_fields(
+        session, cart, {i: catalog.products[line.product_id] for i, line in enumerate(cart.products)
+                        if line.product_id in catalog.products})
     for name, messages in header.items():
         quote.errors.setdefault(name, []).extend(messages)
     return quote, client, promotion

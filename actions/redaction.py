@@ -12,6 +12,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.custom_fields import custom_field_secrets
 from models import (
     Domain,
     Gateway,
@@ -59,7 +60,8 @@ def side_effect_secrets(session: Session, effect: SideEffect) -> list[str]:
     if isinstance(target, Service):
         server_id = payload.get("server_id") or target.server_id
         server = session.get(Server, server_id) if server_id else target.product.default_server
-        return [target.password or "", (server.secret or "") if server is not None else ""]
+        return [target.password or "", (server.secret or "") if server is not None else "",
+                *custom_field_secrets(target)]
     if isinstance(target, Domain):
         return [target.epp_code or ""]
     if isinstance(target, HookEndpoint):  # an event hook's delivery: the key it signs with

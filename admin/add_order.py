@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from actions.actor import Actor
 from actions.addon_pricing import MAX_ADDONS_PER_LINE
-from actions.cart import Cart, CartDomain, CartProduct, PlacementError, PlaceOptions
+from actions.cart import DOMAIN_TYPES, Cart, CartDomain, CartProduct, PlacementError, PlaceOptions
 from actions.place import place_order, preview_order
 from actions.search import search
 from admin.addons import addon_choices
 from admin.base import SecureBaseView
 from admin.config_options import catalog_options, posted_option_values
+from admin.custom_fields import order_form_fields, row_answers
 from admin.filters import order_statuses
 from extensions import db
 from models import (
@@ -70,10 +71,17 @@ class OrderForm:
         )
         # Blank rows are left out; cart line i is then not form row i, so keep the mapping.
         self.product_names, self.domain_names = {}, {}
+        # A product row that registers or transfers its domain adds that domain line (WHMCS: the
+        # domain is typed once, on the product): cart domain line -> the product row it came from.
+        self.product_domains: dict[int, int] = {}
         for row in self.product_rows:
             if self._get(f"products-{row}-product_id"):
                 self.product_names[len(self.cart.products)] = row
                 self.cart.products.append(self._product(row))
+                domain = self._product_domain(row)
+                if domain is not None:
+                    self.product_domains[len(self.cart.domains)] = row
+                    self.cart.domains.append(domain)
         for row in self.domain_rows:
             if self._get(f"domains-{row}-name"):
                 self.domain_names[len(self.cart.domains)] = row
@@ -112,7 +120,15 @@ class OrderForm:
             domain=self._get(p + "domain"),
             addon_ids=self._addon_ids(p + "addon_ids"),
             config_options=posted_option_values(self.form, p + "config_options-"),
+            custom_fields=self._custom_fields(p),
         )
+
+    def _custom_fields(self, prefix: str) -> dict[int, str]:
+        try:
+            return row_answers(self.form, prefix)
+        except InvalidInput as exc:
+            self.errors.setdefault(prefix + "customfields", []).append(exc.message)
+            return {}
 
     def _addon_ids(self, name: str) -> list[int]:
         """The ticked addons (one more than the most allowed, so pricing can say there are too many)."""
@@ -124,25 +140,42 @@ class OrderForm:
                 self.errors.setdefault(name, []).append(exc.message)
         return ids
 
-    def _domain(self, row: int) -> CartDomain:
+    def _domain(self, row: int, prefix: str | None = None, type_: str | None = None) -> CartDomain:
+        """A domain row's line; with `prefix` ("products-<row>-domain_"), a product row's domain."""
+        p = prefix or f"domains-{row}-"
         return CartDomain(
-            type=self._get(f"domains-{row}-type") or DomainOrderType.REGISTER,
-            name=self._get(f"domains-{row}-name"),
-            period_years=self._parse(f"domains-{row}-period_years", parse_int, 1,
+            type=type_ or self._get(p + "type") or DomainOrderType.REGISTER,
+            name=self._get(p + "name") if prefix is None else self._get(f"products-{row}-domain"),
+            period_years=self._parse(p + "period_years", parse_int, 1,
                                      minimum=MIN_REGISTRATION_YEARS, maximum=MAX_REGISTRATION_YEARS,
                                      what="Years"),
-            epp_code=self._get(f"domains-{row}-epp_code"),
-            dns_management=bool(self.form.get(f"domains-{row}-dns_management")),
-            email_forwarding=bool(self.form.get(f"domains-{row}-email_forwarding")),
-            id_protection=bool(self.form.get(f"domains-{row}-id_protection")),
+            epp_code=self._get(p + "epp_code"),
+            dns_management=bool(self.form.get(p + "dns_management")),
+            email_forwarding=bool(self.form.get(p + "email_forwarding")),
+            id_protection=bool(self.form.get(p + "id_protection")),
         )
+
+    def _product_domain(self, row: int) -> CartDomain | None:
+        """The product row's domain when it is to be registered or transferred ("" = the client's
+        own domain, used as it is: no domain line)."""
+        action = self._get(f"products-{row}-domain_type")
+        if not action:
+            return None
+        if action not in DOMAIN_TYPES:
+            self.errors.setdefault(f"products-{row}-domain_type", []).append("Choose Register or Transfer.")
+            return None
+        return self._domain(row, f"products-{row}-domain_", action)
 
     def form_errors(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
         """Errors keyed by the posted field names (cart line i -> its form row)."""
         result = dict(self.errors)
         for name, messages in errors.items():
             match = _ROW.match(name)
-            if match:
+            if match and match.group(1) == "domains" and int(match.group(2)) in self.product_domains:
+                field = name[match.end():]
+                field = "domain" if field == "name" else f"domain_{field}"
+                name = f"products-{self.product_domains[int(match.group(2))]}-{field}"
+            elif match:
                 rows = self.product_names if match.group(1) == "products" else self.domain_names
                 line = int(match.group(2))
                 name = f"{match.group(1)}-{rows.get(line, line)}-{name[match.end():]}"
@@ -232,6 +265,7 @@ class AddOrderView(SecureBaseView):
             defaults=parsed is None,
             template_row=TEMPLATE_ROW,
             addons=addon_choices(db.session),
+            custom_fields=order_form_fields(db.session),
             chosen_addons=lambda name: parsed.form.getlist(name) if parsed else [],
             config_options=catalog_options(db.session),
         )

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, ValidationError
 
 from admin.base import SecureModelView
+from admin.custom_fields import CustomFieldAnswersMixin
 from admin.list_views import GridToolsMixin
 from extensions import db
 from models import ClientStatus, Order, Permission
@@ -16,7 +17,7 @@ COUNTRY_CHOICES = sorted((SelectChoice(code, country.name) for code, country in 
                          key=lambda choice: choice.label)
 
 
-class ClientView(GridToolsMixin, SecureModelView):
+class ClientView(CustomFieldAnswersMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_CLIENTS
     create_permission = Permission.ADD_NEW_CLIENT
@@ -32,7 +33,8 @@ class ClientView(GridToolsMixin, SecureModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("first_name", "last_name", "company_name", "email")
     column_filters = ("status", "country", "created_at")
-    form_excluded_columns = ("created_at",)
+    # Custom field answers change through their own form on the client page (actions/edit_custom_fields).
+    form_excluded_columns = ("created_at", "custom_field_values")
     form_overrides = {"status": SelectField, "country": SelectField}
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},

@@ -26,6 +26,7 @@ from actions.mark_unpaid import mark_invoice_unpaid
 from actions.refund_payment import gateway_refunds, refund_payment, refundable_left
 from actions.transitions import TransitionError
 from admin.base import has_permission
+from admin.custom_fields import invoice_custom_fields
 from admin.reauth import reauthentication_redirect
 from admin.redirects import redirect_target
 from extensions import db
@@ -97,6 +98,7 @@ class InvoicePageMixin:
             can_mark_unpaid=has_permission(Permission.MARK_INVOICES_UNPAID)
             and mark_unpaid_refusal(invoice) is None,
             can_edit_lines=has_permission(Permission.EDIT_INVOICE_LINES) and lines_refusal(invoice) is None,
+            custom_fields=invoice_custom_fields(session, invoice),
         )
 
     # --- endpoints --------------------------------------------------------------------------------

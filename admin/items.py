@@ -8,6 +8,7 @@ from wtforms.validators import AnyOf
 
 from admin.audited_edits import AuditedEditMixin
 from admin.base import SecureModelView
+from admin.custom_fields import CustomFieldAnswersMixin
 from admin.list_views import GridToolsMixin
 from models import BillingCycle, Domain, DomainOrderType, Permission, Service
 from models.bounds import MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS
@@ -21,7 +22,7 @@ def registrar_choices() -> list[tuple[str, str]]:
     return [("", "— none —"), *available_registrar_modules()]
 
 
-class ServiceView(AuditedEditMixin, GridToolsMixin, SecureModelView):
+class ServiceView(CustomFieldAnswersMixin, AuditedEditMixin, GridToolsMixin, SecureModelView):
     list_template = "admin/export_list.html"
     permission = Permission.LIST_SERVICES
     create_permission = edit_permission = delete_permission = Permission.EDIT_SERVICES

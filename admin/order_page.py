@@ -25,6 +25,7 @@ from actions.addon_items import default_run_module_create as addon_run_create_de
 from actions.addon_transitions import AddonAcceptOptions
 from actions.affiliate import assign_affiliate
 from actions.edit_config_options import edit_config_options
+from actions.edit_custom_fields import edit_service_custom_fields
 from actions.notes import update_admin_notes
 from actions.payment_method import change_payment_method
 from actions.side_effects import cancel_side_effect, retry_side_effect
@@ -40,6 +41,7 @@ from actions.transitions import (
 from admin.affiliates import AffiliateLoader
 from admin.base import has_permission
 from admin.config_options import posted_option_values, service_option_controls, service_option_loads
+from admin.custom_fields import order_page_fields, row_answers
 from admin.filters import order_statuses
 from admin.list_input import primary_key_value
 from admin.reauth import reauthentication_redirect
@@ -222,6 +224,8 @@ class OrderPageMixin:
             addon_run_create_default=lambda item: addon_run_create_default(db.session, item),
             option_controls=service_option_controls,
             can_edit_options=has_permission(Permission.EDIT_SERVICES),
+            custom_fields=order_page_fields(db.session, order),
+            can_edit_custom_fields=has_permission(Permission.EDIT_SERVICES),
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
             ).all(),
@@ -311,6 +315,15 @@ class OrderPageMixin:
         return self._post((Permission.EDIT_ORDER,), "admin notes saved",
                           lambda order, actor, version: update_admin_notes(
                               db.session, order, notes, actor, expected_version=version))
+
+    @expose("/order/custom-fields/", methods=("POST",))
+    def custom_fields_view(self):
+        def run(order, actor, version):
+            service_id = parse_id(request.form.get("service_id"), what="Service id")
+            return edit_service_custom_fields(db.session, order, service_id, row_answers(request.form),
+                                              actor, expected_version=version)
+
+        return self._post((Permission.EDIT_SERVICES,), "custom fields saved", run)
 
     @expose("/order/payment-method/", methods=("POST",))
     def payment_method_view(self):

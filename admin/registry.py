@@ -85,6 +85,16 @@ def register_views(admin: Admin) -> None:
                                           endpoint="config_option_choices",
                                           url="/admin/config-option-choices"))
     admin.add_view(TldView(Tld, db, name="TLDs", category="Catalog", endpoint="tlds"))
+    from admin.custom_fields import ClientCustomFieldsView, ClientCustomFieldView, ProductCustomFieldView
+    from models import CustomField
+
+    admin.add_view(ProductCustomFieldView(CustomField, db, name="Product Custom Fields", category="Setup",
+                                          endpoint="product_custom_fields",
+                                          url="/admin/custom-fields/product"))
+    admin.add_view(ClientCustomFieldView(CustomField, db, name="Client Custom Fields", category="Setup",
+                                         endpoint="client_custom_fields", url="/admin/custom-fields/client"))
+    admin.add_view(ClientCustomFieldsView(name="Client answers", endpoint="client_custom_field_answers",
+                                          url="/admin/client-custom-fields"))
 
     setup = [
         (OrderStatusView, OrderStatusDefinition, "Order Statuses", "order_statuses"),

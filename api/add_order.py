@@ -3,9 +3,9 @@
 and the credential as placing actor.
 
 How positions line up: api/add_order_cart.py.
-Product addons (addons[k]) go on the line's CartProduct. Configurable options, custom fields and
-domain fields are decoded and checked, and an order that carries any is refused with what is not
-supported: the catalog has none of them yet.
+Product addons (addons[k]), configurable options (configoptions[k], api/add_order_options.py) and
+custom fields (customfields[k], api/custom_fields.py) go on the line's CartProduct. Domain fields
+are decoded and checked, and an order that carries any is refused: the catalog has none yet.
 """
 
 from sqlalchemy import select
@@ -88,7 +88,8 @@ PARAMS = (
     Param(
         "customfields",
         STRING_ARRAY,
-        "Per product line: base64 PHP-serialized {field id: value}. Decoded; refused when not empty.",
+        "Per product line: base64 PHP-serialized {custom field id: value}, given to each of the line's "
+        "services; checked like the order form's (required, type, pattern).",
     ),
     Param(
         "domainfields",
@@ -173,6 +174,7 @@ def _parameter(name: str, product_keys: list[int], domain_keys: list[int]) -> st
         line, _, field = rest.partition("-")
         field, _, option = field.partition("-")
         keys, fields = (product_keys, PRODUCT_FIELDS) if kind == "products" else (domain_keys, DOMAIN_FIELDS)
+        field = "customfields" if field.startswith("customfield") else field  # one blob per line
         key = keys[int(line)] if line.isdigit() and int(line) < len(keys) else line
         return f"{fields.get(field, field)}[{key}]" + (f"[{option}]" if option else "")
     return {"promo_code": "promocode", "affiliate_id": "affid"}.get(name, name)

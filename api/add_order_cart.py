@@ -10,6 +10,7 @@ import ipaddress
 
 from actions.cart import CartDomain, CartProduct
 from api.add_order_options import config_options_of
+from api.custom_fields import product_answers
 from api.errors import ApiError
 from api.formats import CYCLE_BY_SYSTEM_NAME
 from api.params import Params, item_int, item_money, item_text, parse_flag
@@ -17,7 +18,8 @@ from api.phpserial import SerializedValueError, decode_base64_serialized
 from models import DomainOrderType
 from models.bounds import MAX_QUANTITY, MAX_REGISTRATION_YEARS, MIN_REGISTRATION_YEARS, is_id
 
-CATALOG = "the catalog has no custom fields yet"
+CATALOG = "the catalog has no TLD-specific domain fields yet"
+
 
 
 def _aligned(params: Params, name: str, keys: list[int], of: str) -> dict[int, str]:
@@ -39,6 +41,7 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
     addons = _aligned(params, "addons", keys, "pid")
     quantities = _aligned(params, "addonsqty", keys, "pid")
     config_options = _aligned(params, "configoptions", keys, "pid")
+    answers = product_answers(params, keys)
     lines = []
     for k in keys:
         cycle_name = cycles.get(k, "").strip().lower()
@@ -60,6 +63,7 @@ def products_of(params: Params) -> tuple[list[CartProduct], list[int]]:
                 domain=item_text(hostnames.get(k, ""), f"domain[{k}]", max_length=253),
                 addon_ids=_addon_ids(addons.get(k, ""), quantities.get(k, ""), k),
                 config_options=config_options_of(config_options.get(k, ""), k),
+                custom_fields=answers.get(k, {}),
             )
         )
     return lines, keys
@@ -156,7 +160,6 @@ def domains_of(params: Params, product_keys: list[int]) -> tuple[list[CartDomain
 def refuse_catalog_extras(params: Params) -> None:
     """Decode and check what the catalog cannot hold yet; refuse an order that carries any of it."""
     for name, what in (
-        ("customfields", "custom fields"),
         ("domainfields", "domain fields"),
     ):
         for k, blob in params.positional(name).items():

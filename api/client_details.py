@@ -3,6 +3,7 @@
 from iso3166 import countries_by_alpha2
 from sqlalchemy import func, select
 
+from api.custom_fields import client_fields_out
 from api.errors import ApiError
 from api.formats import currency, money
 from api.registry import BOOL, INT, STRING, Call, Param, api_action, boolean, integer, obj, string
@@ -73,7 +74,7 @@ def client_details(client: Client) -> dict:
         "email_preferences": dict.fromkeys(
             ("general", "invoice", "support", "product", "domain", "affiliate"), "1"
         ),
-        "customfields": [],
+        "customfields": client_fields_out(client),
         "users": {
             "user": [{"id": client.id, "name": client.full_name, "email": client.email, "is_owner": True}]
         },

@@ -12,10 +12,10 @@ from iso3166 import countries_by_alpha2
 from sqlalchemy import Select, func, or_, select
 
 from actions.clients import ClientDetails, ClientError, add_client
+from api.custom_fields import MAX_BLOB_LENGTH, answers_of
 from api.errors import ApiError
 from api.formats import collection, day
 from api.listing import ordering, page_of
-from api.phpserial import SerializedValueError, decode_base64_serialized
 from api.registry import (
     BOOL,
     INT,
@@ -72,7 +72,8 @@ ADD_CLIENT_PARAMS = (
     Param("noemail", BOOL, "No signup email: Orderdesk sends none anyway."),
     Param("skipvalidation", BOOL, "Address, city, state, postcode and phone become optional."),
     Param("owner_user_id", INT, "Attach to an existing user: refused (each client is its own user)."),
-    Param("customfields", STRING, "base64 PHP-serialized custom fields: decoded; refused when not empty."),
+    Param("customfields", STRING, "base64 PHP-serialized {client custom field id: value}; checked like the "
+          "client page's (required, type, pattern)."),
     *(
         Param(name, kind, "Refused when given.", unsupported=_NO_FIELD)
         for name, kind in (("tax_id", STRING), ("currency", INT), ("groupid", INT), ("language", STRING))
@@ -111,15 +112,7 @@ def _details(call: Call) -> ClientDetails:
     if p.given("owner_user_id"):
         p.id("owner_user_id")
         raise ApiError("Invalid Owner User ID")
-    if p.given("customfields"):
-        try:
-            fields = decode_base64_serialized(p.text("customfields", max_length=65_536))
-        except SerializedValueError as exc:
-            raise ApiError(f"customfields is not a base64-encoded PHP serialized array ({exc}).") from None
-        if fields:
-            raise ApiError(
-                "customfields: client custom fields are not supported yet; add the client without them."
-            )
+    custom_fields = answers_of(p.text("customfields", max_length=MAX_BLOB_LENGTH), "customfields")
     for name in ("password2", "securityqans", "clientip"):
         p.text(name, max_length=255)
     p.id("securityqid")
@@ -130,6 +123,7 @@ def _details(call: Call) -> ClientDetails:
         company_name=p.text("companyname", max_length=200),
         address2=p.text("address2", max_length=255),
         notes=p.text("notes", max_length=10_000, single_line=False),
+        custom_fields=custom_fields,
     )
 
 

@@ -5,7 +5,7 @@ order status. Looked up by name and inserted when missing (a few rows: the ORM i
 carts from them while the seeder commits batch after batch.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -16,10 +16,12 @@ from actions.place import order_days_grace
 from actions.pricing import Catalog
 from demo.addons import ADDONS, ensure_addons
 from demo.config_options import ensure_config_options, load_demo_options
+from demo.custom_fields import ensure_custom_fields, load_custom_fields
 from models import (
     Addon,
     AutoSetup,
     BillingCycle,
+    CustomField,
     Gateway,
     OrderStatusDefinition,
     Product,
@@ -103,6 +105,7 @@ class DemoCatalog:
     addons: list[Addon]
     pricing: Catalog  # what actions.pricing.price_cart reads
     days_grace: int  # the order_days_grace setting placing reads
+    custom_fields: dict[int, list[CustomField]] = field(default_factory=dict)  # product id -> its fields
 
     def product(self, product_id: int) -> Product:
         return self.pricing.products[product_id]
@@ -135,6 +138,7 @@ def ensure_catalog(session: Session) -> DemoCatalog:
     _ensure_tlds(session)
     ensure_addons(session)
     ensure_config_options(session)
+    ensure_custom_fields(session)
     hosting = session.scalars(select(Product.id).where(Product.group_name == HOSTING_GROUP)
                               .order_by(Product.id)).all()
     for row in PROMOTIONS:
@@ -201,4 +205,5 @@ def _load(session: Session) -> DemoCatalog:
         pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds},
                         addons={a.id: a for a in addons}, options=options),
         days_grace=days_grace,
+        custom_fields=load_custom_fields(session),
     )

@@ -37,10 +37,12 @@ from demo.addons import accept_addons, place_addons, transition_addons
 from demo.bulk import Ids, Rows
 from demo.catalog import ORDER_STATUSES, DemoCatalog
 from demo.config_options import place_config_options
+from demo.custom_fields import place_custom_fields
 from demo.plans import DEMO_ADMIN, Accept, Cancel, ChangeStatus, OrderPlan, Pay, SetFraud
 from models import (
     CORE_ORDER_STATUSES,
     AutoSetup,
+    CustomFieldValue,
     Domain,
     DomainOrderType,
     DomainStatus,
@@ -63,8 +65,8 @@ from modules.registry import get_registrar_module, get_server_module
 
 # Insert order (foreign keys first).
 TABLES = [Invoice.__table__, Order.__table__, Service.__table__, ServiceConfigOption.__table__,
-          ServiceAddon.__table__, Domain.__table__, InvoiceItem.__table__, Transaction.__table__,
-          SideEffect.__table__, OrderEvent.__table__]
+          ServiceAddon.__table__, CustomFieldValue.__table__, Domain.__table__, InvoiceItem.__table__,
+          Transaction.__table__, SideEffect.__table__, OrderEvent.__table__]
 PENDING_LIKE = {row["title"] for row in [*CORE_ORDER_STATUSES, *ORDER_STATUSES]
                 if row.get("include_in_pending")}
 WAITING_DOMAIN = {DomainStatus.PENDING, DomainStatus.PENDING_REGISTRATION, DomainStatus.PENDING_TRANSFER}
@@ -158,6 +160,7 @@ class _Order:
                                           created_at=at, **domain_fields(item, plan.cart, promotion, today)))
         place_config_options(self, quote)
         self.addons, addon_lines = place_addons(self, quote, promotion, today, at)
+        place_custom_fields(self, quote, plan.cart, self.writer.catalog.custom_fields)
         lines = invoice_lines(quote, plan.cart, promotion, [s["id"] for s in self.services],
                               [d["id"] for d in self.domains]) + addon_lines
         self.invoice = self._add(Invoice.__table__, created_at=at, **invoice_fields(

@@ -30,6 +30,7 @@ from actions.promotions import ClientHistory, promotion_problem
 from demo.addons import draw_addons
 from demo.catalog import BANK_TRANSFER, CARD, ON_HOLD, REGISTRAR, DemoCatalog
 from demo.config_options import draw_config_options
+from demo.custom_fields import draw_answers
 from demo.people import Clients, at_second, spread, window
 from models import (
     ActorType,
@@ -267,7 +268,9 @@ class Planner:
             products.append(CartProduct(product.id, billing_cycle=cycle, domain=hostname,
                                         addon_ids=draw_addons(self.catalog.addons, k, product, cycle),
                                         config_options=draw_config_options(self.catalog.pricing.options, k,
-                                                                           product)))
+                                                                           product),
+                                        custom_fields=draw_answers(self.catalog.custom_fields, product, k,
+                                                                   hostname)))
         if basket in ("hosting+domain", "domain"):
             domains.append(CartDomain(
                 type=DomainOrderType.TRANSFER if transfer else DomainOrderType.REGISTER,

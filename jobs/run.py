@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.config_options import configoptions_param
+from actions.custom_fields import module_custom_fields
 from actions.hook_events import record_delivery as record_hook_delivery
 from actions.side_effect_outcomes import complete_side_effect, fail_side_effect, start_side_effect
 from actions.side_effects import record_email, username_for
@@ -262,6 +263,7 @@ def service_params(session: Session, service: Service, effect: SideEffect) -> Se
         else None,
         idempotency_key=effect.idempotency_key,
         configoptions=configoptions_param(service),
+        customfields=module_custom_fields(service),
     )
 
 

@@ -25,6 +25,7 @@ from models.config_options import (
     ServiceConfigOption,
     config_option_group_products,
 )
+from models.custom_fields import CustomField, CustomFieldOwner, CustomFieldType, CustomFieldValue
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
 from models.hooks import HookDelivery, HookEndpoint
@@ -69,6 +70,7 @@ __all__ = [
     "ADDON_LINE_TYPES", "Addon", "AddonPrice", "ServiceAddon", "addon_payment_status", "addon_products",
     "ConfigOption", "ConfigOptionChoice", "ConfigOptionGroup", "ConfigOptionPrice", "ConfigOptionType",
     "ServiceConfigOption", "config_option_group_products",
+    "CustomField", "CustomFieldOwner", "CustomFieldType", "CustomFieldValue",
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",

@@ -51,6 +51,8 @@ class Permission(StrEnum):
     CONFIGURE_SERVERS = "Configure Servers"
     CONFIGURE_PAYMENT_GATEWAYS = "Configure Payment Gateways"
     CONFIGURE_DOMAIN_PRICING = "Configure Domain Pricing"
+    # Product and client custom fields (WHMCS: "Configure Custom Client Fields" and the product's).
+    CONFIGURE_CUSTOM_FIELDS = "Configure Custom Fields"
     CONFIGURE_GENERAL_SETTINGS = "Configure General Settings"
     MANAGE_EMAIL_TEMPLATES = "Email Template Management"
     VIEW_EMAIL_LOG = "View Email Message Log"

@@ -84,6 +84,8 @@ class ServiceParams:
     addon: AddonInfo | None = None  # set for an addon's commands
     # The service's configurable options, option name -> choice name or count (WHMCS's configoptions).
     configoptions: dict[str, Any] = field(default_factory=dict)
+    # WHMCS's `customfields`: field name -> answer, a password field's in clear (for this call only).
+    customfields: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass

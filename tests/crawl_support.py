@@ -22,6 +22,8 @@ from models import (
     ApiCredential,
     BillingCycle,
     ConfigOptionType,
+    CustomField,
+    CustomFieldValue,
     FraudModuleSettings,
     Gateway,
     HookEndpoint,
@@ -46,6 +48,8 @@ SECRETS = {
     "fraud licence key": "maxmind-licence-40917",
     "event hook secret": "whsec_hook-secret-30719",
     "admin password": factories.PASSWORD,
+    "custom field password": "cf-Root-pa55-31337",
+    "client custom field password": "cf-client-PIN-80467",
 }
 
 # Tables the fuzz does not compare: login sessions come and go with every sign-in.
@@ -88,6 +92,15 @@ def seed_world(session) -> dict:
     factories.make_promotion("SAVE10")
     pending = factories.make_order(product=product, domains=["Pending"])
     pending.domains[0].epp_code = SECRETS["EPP code"]
+    # Password custom fields answered for the service and its client, beside a plain one.
+    root = CustomField(applies_to="product", product=product, name="Root password", field_type="password")
+    hostname = CustomField(applies_to="product", product=product, name="Hostname", show_on_invoice=True)
+    pin = CustomField(applies_to="client", name="Phone PIN", field_type="password")
+    pending.services[0].custom_field_values.extend([
+        CustomFieldValue(field=root, secret=SECRETS["custom field password"]),
+        CustomFieldValue(field=hostname, value="box.example.net")])
+    pending.client.custom_field_values.append(
+        CustomFieldValue(field=pin, secret=SECRETS["client custom field password"]))
     factories.make_order(status=OrderStatus.CANCELLED, services=[ServiceStatus.CANCELLED])
     session.commit()
     # Accepted with a module create and a welcome email: the jobs run in-process after the commit.

@@ -40,6 +40,7 @@ from extensions import db
 from jobs.run import prepare_call
 from models import (
     AutoSetup,
+    CustomFieldValue,
     Domain,
     DomainOrderType,
     DomainStatus,
@@ -79,6 +80,7 @@ def test_every_demo_order_is_what_place_order_and_the_actions_leave(app_ctx):
     assert {d.type for plan in plans for d in plan.cart.domains} == set(DomainOrderType)
     assert any(line.addon_ids for plan in plans for line in plan.cart.products)  # product addons too
     assert any(line.config_options for plan in plans for line in plan.cart.products)  # and options
+    assert any(line.custom_fields for plan in plans for line in plan.cart.products)  # custom fields too
 
     seed_demo(session, orders=ORDERS, clients=CLIENTS, now=NOW)
     demo = snapshot(session)
@@ -164,7 +166,7 @@ def run_side_effects(session, order_id: int, refund_id: str = "") -> None:
 
 def delete_orders(session) -> None:
     for model in (OrderEvent, SideEffect, EmailLog, Transaction, InvoiceItem, ServiceAddon,
-                  ServiceConfigOption, Service, Domain, Order, Invoice):
+                  ServiceConfigOption, CustomFieldValue, Service, Domain, Order, Invoice):
         session.execute(model.__table__.delete())
     session.execute(update(Promotion).values(uses=0))
     session.execute(update(Product).where(Product.stock_control).values(stock_quantity=10_000))
@@ -222,6 +224,8 @@ def order_facts(session, order: Order) -> dict:
                               "next_due_date"),
                     "service": ref("service", a.service_id), **dates(a, "registration_date", "next_due_date")}
                    for a in addons],
+        "custom fields": [(ref("service", v.service_id), v.field_id, v.value, v.answer)
+                          for s in services for v in s.custom_field_values],
         "invoice": {**columns(invoice, "id", "created_at", "date", "due_date", "date_paid", "date_cancelled",
                               "date_refunded", "last_capture_attempt"),
                     **dates(invoice, "date", "due_date"),

@@ -14,7 +14,7 @@ from sqlalchemy import Text, create_engine, insert, select, text, type_coerce
 from actions.encryption_rotation import encrypted_columns, rotation_batches
 from app import create_app
 from extensions import db
-from models import Domain, Gateway, Server, Service
+from models import CustomField, CustomFieldValue, Domain, Gateway, Server, Service
 from models.base import configure_encryption, encryption_ciphers, fernet_for
 from tests import factories
 
@@ -29,7 +29,7 @@ def _seed(count: int) -> dict[tuple[str, str, int], str]:
     order = factories.make_order()
     db.session.commit()
     service, domain = order.services[0], order.domains[0] if order.domains else None
-    quarter = count // 4
+    quarter = count // 5  # servers, gateways, services, custom field answers; the rest domains
     db.session.execute(insert(Server), [{"name": f"srv{n}", "secret": f"server-secret-{n}"}
                                         for n in range(quarter)])
     db.session.execute(insert(Gateway), [
@@ -38,8 +38,15 @@ def _seed(count: int) -> dict[tuple[str, str, int], str]:
     db.session.execute(insert(Service), [
         {"client_id": service.client_id, "product_id": service.product_id, "billing_cycle": "monthly",
          "password": f"service-password-{n}"} for n in range(quarter)])
+    # A password custom field's answers: one field per answer, all on the order's service.
+    field_ids = db.session.scalars(insert(CustomField).returning(CustomField.id), [
+        {"applies_to": "product", "product_id": service.product_id, "name": f"Root {n}",
+         "field_type": "password"} for n in range(quarter)]).all()
+    db.session.execute(insert(CustomFieldValue), [
+        {"field_id": field_id, "service_id": service.id, "secret": f"custom-secret-{n}"}
+        for n, field_id in enumerate(field_ids)])
     db.session.execute(insert(Domain), [{"client_id": order.client_id, "name": f"d{n}.example",
-                                         "epp_code": f"EPP-{n}"} for n in range(count - 3 * quarter)])
+                                         "epp_code": f"EPP-{n}"} for n in range(count - 4 * quarter)])
     if domain is not None:
         domain.epp_code = None
     service.password = None  # only the seeded values carry secrets

@@ -25,6 +25,8 @@ _CUSTOM = {
     "orders.admin_notes_view": (Permission.EDIT_ORDER,),
     "orders.payment_method_view": (Permission.EDIT_ORDER,),
     "orders.config_options_view": (Permission.EDIT_SERVICES,),
+    "orders.custom_fields_view": (Permission.EDIT_SERVICES,),
+    "client_custom_field_answers.edit": (),  # the view itself needs Edit Clients Details
     "invoices.add_payment_view": (Permission.ADD_INVOICE_PAYMENTS,),
     "invoices.mark_paid_view": (Permission.ADD_INVOICE_PAYMENTS,),
     "invoices.refund_view": (Permission.REFUND_INVOICE_PAYMENTS,),

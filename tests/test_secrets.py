@@ -143,3 +143,53 @@ def test_hook_delivery_errors_never_store_the_secret_a_receiver_echoes(admin_cli
     effect = session.scalar(select(SideEffect).where(SideEffect.kind == "hook_delivery"))
     assert effect.status == SideEffectStatus.FAILED and effect.payload["data"]["order"]["id"] == order.id
     assert state["secret"] not in stored_text(session) and SERVICE_PASSWORD not in stored_text(session)
+
+
+CUSTOM_PASSWORD = "Custom-Root-Pa55-90210"
+
+
+class EchoingCustomFields(JsonHandler):
+    """An automation that repeats the custom fields it was sent in its error."""
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        payload = json.loads(self.read_body())
+        fields = payload.get("service", {}).get("customfields", {})
+        self.send_json(422, {"success": False, "message": f"Refused: {json.dumps(fields, sort_keys=True)}"})
+
+
+def test_a_password_custom_field_reaches_the_module_but_no_stored_copy_or_page(
+        admin_client, support_admin, client_as, session, monkeypatch, caplog):
+    from models import CustomField, CustomFieldValue
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setitem(admin_client.application.config, "SIDE_EFFECT_MAX_ATTEMPTS", 1)
+    with StubServer(EchoingCustomFields, None) as automation:
+        server = Server(name="echo", module="webhook", url=automation.url + "/provision",
+                        secret=WEBHOOK_SECRET)
+        session.add(server)
+        session.flush()
+        product = factories.make_product(module="webhook", auto_setup=AutoSetup.ON_ACCEPT,
+                                         default_server_id=server.id)
+        order = factories.make_order(product=product)
+        root = CustomField(applies_to="product", product=product, name="Root password", field_type="password")
+        order.services[0].custom_field_values.append(CustomFieldValue(field=root, secret=CUSTOM_PASSWORD))
+        session.commit()
+        prefix = f"service-{order.services[0].id}-"
+        response = post(admin_client, "/order/accept/", order, with_options="1",
+                        **{prefix + "run_create": "1", prefix + "server_id": server.id})
+        assert response.status_code == 200
+    db.session.expire_all()
+    effect = session.scalar(select(SideEffect).where(SideEffect.kind == "module_create"))
+    assert effect.status == SideEffectStatus.FAILED
+    # The module was sent the password (the automation echoed it back), and the error lost it.
+    assert effect.last_error == 'Refused: {"Root password": "[hidden]"}'
+    assert CUSTOM_PASSWORD not in stored_text(session)
+    app_logs = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records
+                         if not record.name.startswith("mail.log"))
+    assert CUSTOM_PASSWORD not in app_logs
+    support = client_as(support_admin)
+    for client in (admin_client, support):
+        for url in (PAGE.format(order.id), f"/admin/services/details/?id={order.services[0].id}"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert CUSTOM_PASSWORD not in response.get_data(as_text=True), url

@@ -70,6 +70,7 @@ def service_section(params: ServiceParams) -> dict[str, Any]:
         "password": params.password,
         "billing_cycle": params.billing_cycle,
         "configoptions": params.configoptions,
+        "customfields": params.customfields,
         # Identify the server, never echo its secret.
         "server": {"id": server.id, "name": server.name, "hostname": server.hostname} if server else None,
     }
