@@ -1,10 +1,11 @@
-"""Add New Order with an addon and two configurable options in a real browser (headless Chromium,
-CSRF on): the chosen product shows its own option controls, the live total equals preview_order,
-an out-of-range quantity shows its error next to the field, the order page lists the options under
-their service, and accept runs the addon's module create.
+"""Add New Order with an addon, two configurable options and a custom field in a real browser
+(headless Chromium, CSRF on): the chosen product shows its own option controls and fields, the live
+total equals preview_order, an out-of-range quantity shows its error next to the field, the order
+page lists the addon, the options and the custom field's answer under their service, and accept
+runs the addon's module create.
 
-The form is filled by STEPS, one per kind of per-product choice (addons, configurable options);
-another kind (custom fields) adds its step, its cart part and its check on the order page."""
+The form is filled by STEPS, one per kind of per-product choice (addons, configurable options,
+custom fields); each adds its part of the cart that preview_order prices."""
 
 from decimal import Decimal
 
@@ -14,7 +15,15 @@ from sqlalchemy import select
 from actions.cart import Cart, CartProduct
 from actions.place import preview_order
 from extensions import db
-from models import BillingCycle, ConfigOptionType, Order, ServiceStatus, SideEffect, SideEffectStatus
+from models import (
+    BillingCycle,
+    ConfigOptionType,
+    CustomField,
+    Order,
+    ServiceStatus,
+    SideEffect,
+    SideEffectStatus,
+)
 from tests import factories
 from tests.browser_support import ARTIFACTS, browser_app, browser_page, log_in, serving, shown_money
 
@@ -38,8 +47,12 @@ def shop(tmp_path):
         factories.make_option_group([other], [
             ("Region", ConfigOptionType.RADIO, {"EU": {}, "US": {}}, 0, 0)])
         memory, ips = group.options
+        reference = CustomField(applies_to="product", product=vps, name="Project code", required=True,
+                                validation=r"[A-Z]{2}-\d{3}")
+        db.session.add(reference)
+        db.session.flush()
         data = dict(email=admin.email, client_id=ada.id, vps=vps.id, other=other.id, backups=backups.id,
-                    memory=memory.id, eight_gb=memory.choices[1].id, ips=ips.id)
+                    memory=memory.id, eight_gb=memory.choices[1].id, ips=ips.id, reference=reference.id)
         db.session.commit()
     with serving(app) as base:
         yield base, app, data
@@ -63,7 +76,18 @@ def options_step(page, row, data):
     return {"config_options": {data["memory"]: data["eight_gb"], data["ips"]: 3}}
 
 
-STEPS = [addon_step, options_step]
+def custom_field_step(page, row, data):
+    from playwright.sync_api import expect
+
+    name = f"products-0-customfield-{data['reference']}"
+    page.fill(f"input[name='{name}']", "ab-1")  # not the pattern: its error next to the field
+    expect(row.locator(f"[data-error-for='{name}']")).to_contain_text("Project code")
+    page.fill(f"input[name='{name}']", "AB-123")
+    expect(row.locator(f"[data-error-for='{name}']")).to_have_count(0)
+    return {"custom_fields": {data["reference"]: "AB-123"}}
+
+
+STEPS = [addon_step, options_step, custom_field_step]
 
 
 def check_order_page(page, order, data):
@@ -72,9 +96,11 @@ def check_order_page(page, order, data):
     assert "Memory" in options.inner_text() and "Extra IPs" in options.inner_text()
     assert options.locator(f"select[name='option-{data['memory']}']").input_value() == str(data["eight_gb"])
     assert options.locator(f"input[name='option-{data['ips']}']").input_value() == "3"
+    assert "Project code: AB-123" in page.locator(".order-custom-fields").inner_text()
+    assert {v.field_id: v.value for v in service.custom_field_values} == {data["reference"]: "AB-123"}
 
 
-def test_add_new_order_with_an_addon_and_two_options(shop, page):
+def test_add_new_order_with_an_addon_two_options_and_a_custom_field(shop, page):
     from playwright.sync_api import expect
 
     base, app, data = shop
