@@ -305,6 +305,7 @@ for kind, status, key in db.session.execute(select(SideEffect.kind, SideEffect.s
         "doubled": sum(1 for _, key in outside if arrived[key] > 1),
         "stray": sum(1 for key in arrived if key not in keys),
         "failed": sum(1 for _, status, _ in effects if status == "failed"),
+        "cancelled": sum(1 for _, status, _ in effects if status == "cancelled"),
         "unfinished": sum(1 for _, status, _ in effects if status in ("queued", "running")),
     }
 
@@ -323,7 +324,8 @@ def print_run(processes: int, args, stats: dict, drained: float, acc: dict) -> N
               + " | ".join(str(row[kind]) for kind in SHOWN_KINDS) + " |")
     print(f"Side effects of the run: {acc['created']} created ({acc['by_kind']}), "
           f"{acc['succeeded']} succeeded, "
-          f"{acc['failed']} failed, {acc['unfinished']} unfinished; of the {acc['checked']} that call out: "
+          f"{acc['failed']} failed, {acc['cancelled']} cancelled (queued creates of orders cancelled "
+          f"meanwhile), {acc['unfinished']} unfinished; of the {acc['checked']} that call out: "
           f"{acc['lost']} never arrived, {acc['doubled']} arrived twice or more; {acc['stray']} arrivals "
           "no side effect sent", flush=True)
 
