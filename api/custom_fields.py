@@ -6,7 +6,8 @@
 
 The answers are checked where every face's are (place_order, add_client): an unknown field, a
 field of another product, a missing required one or a pattern mismatch is refused there, named as
-`customfields[k]: <field>: <reason>`. Decoding is api.phpserial's bounded, safe parser.
+`customfields[k][<field id>]: <field>: <reason>` (an unknown or another product's field:
+`customfields[k]: ...`). Decoding is api.phpserial's bounded, safe parser.
 """
 
 from api.errors import ApiError

@@ -47,9 +47,10 @@ def test_add_order_customfields_go_to_each_service_of_the_line(api, shop):  # no
         {"Hostname": "vps1.example", "Root password": "s3cret-pw"}] * 2
 
 
+# A field's own error names it inside the line's blob, as configoptions[k][option id] does.
 @pytest.mark.parametrize(("blob", "message"), [
-    ("HOSTNAME_MISSING", "customfields[0]: Hostname is required."),
-    ("BAD_PATTERN", "customfields[0]: Hostname: the value is not in the expected format."),
+    ("HOSTNAME_MISSING", "customfields[0][{hostname}]: Hostname is required."),
+    ("BAD_PATTERN", "customfields[0][{hostname}]: Hostname: the value is not in the expected format."),
     ("THEIRS", "customfields[0]: Custom field"),
     ("UNKNOWN", "customfields[0]: Unknown custom field 999999."),
     ("%%%", "customfields[0] is not a base64-encoded PHP serialized array"),
@@ -62,7 +63,7 @@ def test_add_order_refuses_bad_customfields_and_writes_nothing(api, shop, blob, 
     before = row_counts(db.session)
     error = api.error("AddOrder", [("pid[0]", str(vps.id)), ("billingcycle[0]", "monthly"),
                                    ("customfields[0]", blob)], clientid=client.id, paymentmethod="mailin")
-    assert message in error
+    assert message.format(hostname=hostname.id) in error
     db.session.expire_all()
     after = row_counts(db.session)
     after.pop("api_log"), before.pop("api_log")  # every call is logged, refused ones too
