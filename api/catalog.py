@@ -17,6 +17,8 @@ from models import (
     ConfigOption,
     ConfigOptionChoice,
     ConfigOptionGroup,
+    CustomField,
+    CustomFieldOwner,
     Permission,
     Product,
     ProductType,
@@ -58,7 +60,11 @@ PRODUCT_FIELDS = {
         "{<currency>: {prefix, suffix, msetupfee ... tsetupfee, monthly ... triennially}}; "
         "-1.00 for a cycle not offered."
     ),
-    "customfields": obj("Always {customfield: []} (no custom fields yet)."),
+    "customfields": obj(
+        "{customfield: [{id, name, description, fieldtype (text, textarea, dropdown, tickbox, password, "
+        "link), options (a dropdown's, comma-separated), regexpr, required (0/1), showinvoice (0/1)}]}: the "
+        "product's order-form fields in their order (admin-only fields are not listed)."
+    ),
     "configoptions": obj(
         "{configoption: [{id, name, type (1 dropdown, 2 radio, 3 yes/no, 4 quantity), minqty, maxqty, "
         "options: {option: [{id, name, pricing}]}}]}; a cycle a choice has no price for costs 0.00."
@@ -159,8 +165,10 @@ def get_products(call: Call) -> dict:
     if module:
         query = query.where(Product.module == module)
     cur = currency(call.session)
+    products = call.session.scalars(query).all()
+    fields = _order_form_fields(call.session, [product.id for product in products])
     rows = []
-    for product in call.session.scalars(query):
+    for product in products:
         rows.append(
             {
                 "pid": product.id,
@@ -176,11 +184,30 @@ def get_products(call: Call) -> dict:
                 "allowqty": 0,
                 "quantity_available": product.stock_quantity if product.stock_control else 0,
                 "pricing": _pricing(product, cur),
-                "customfields": {"customfield": []},
+                "customfields": {"customfield": fields.get(product.id, [])},
                 "configoptions": {"configoption": _config_options(product, cur)},
             }
         )
     return {"totalresults": len(rows), "products": collection("product", rows)}
+
+
+def _order_form_fields(session, product_ids: list[int]) -> dict[int, list[dict]]:
+    """The products' custom fields a storefront asks for, by product id (one query)."""
+    if not product_ids:
+        return {}
+    query = (select(CustomField)
+             .where(CustomField.applies_to == CustomFieldOwner.PRODUCT,
+                    CustomField.product_id.in_(product_ids), CustomField.admin_only.is_(False),
+                    CustomField.show_on_order_form.is_(True))
+             .order_by(CustomField.sort_order, CustomField.id))
+    fields: dict[int, list[dict]] = {}
+    for field in session.scalars(query):
+        fields.setdefault(field.product_id, []).append({
+            "id": field.id, "name": field.name, "description": field.description,
+            "fieldtype": field.field_type, "options": field.options, "regexpr": field.validation,
+            "required": int(field.required), "showinvoice": int(field.show_on_invoice),
+        })
+    return fields
 
 
 def _listed(product_ids: list, tlds: list) -> str:

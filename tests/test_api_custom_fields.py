@@ -91,3 +91,14 @@ def test_add_client_customfields_and_get_clients_details(api, app_ctx):  # noqa:
     # The password answer is stored but never sent back in clear.
     assert details["client"]["customfields"] == [{"id": vat.id, "value": "GB12345678"}]
     assert "9876-pin" not in str(details)
+
+
+def test_get_products_lists_each_products_order_form_fields(api, shop):  # noqa: F811
+    client, vps, hostname, root, theirs = shop
+    make_field(vps, name="Provisioning notes", admin_only=True)  # the admins' own: not listed
+    db.session.commit()
+    products = {p["pid"]: p for p in api.ok("GetProducts", [])["products"]["product"]}
+    listed = products[vps.id]["customfields"]["customfield"]
+    assert [(f["id"], f["name"], f["fieldtype"], f["required"], f["regexpr"]) for f in listed] == [
+        (hostname.id, "Hostname", "text", 1, r"[a-z0-9.-]+"), (root.id, "Root password", "password", 0, "")]
+    assert [f["name"] for f in products[theirs.product_id]["customfields"]["customfield"]] == ["Licence"]
