@@ -150,6 +150,12 @@ def _truncate_all() -> None:
             db.session.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
     else:
         db.session.execute(text("DELETE FROM sqlite_sequence"))
+        # Planner statistics an earlier test gathered (seed_demo's ANALYZE, PRAGMA optimize when a
+        # pooled connection closes) would shape this test's plans: start without them, as a new
+        # database does. ANALYZE sqlite_schema makes SQLite read the emptied table again.
+        if db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            db.session.execute(text("DELETE FROM sqlite_stat1"))
+            db.session.execute(text("ANALYZE sqlite_schema"))
     db.session.commit()
 
 
