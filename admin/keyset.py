@@ -5,6 +5,7 @@ A list is ordered by its sort column, ties broken by the primary key in the same
 total order, the same for page links, keyset pages and the export). A position is the sort value
 and the id of a row; the URL carries it signed (`?cursor=`), with the sort it was made for and its
 direction (after: the next rows; before: the previous rows). `?cursor=last` is the list's last page.
+The cursor itself, signed and read back strictly: admin/list_cursor.py.
 
     KeysetPagingMixin        mixed into SecureModelView: get_list() pages by ?page= or ?cursor=,
                              list_pager(data, page, pager_url) -> the links the grid shows
@@ -19,46 +20,27 @@ with the URL's filters and search unchanged.
 
 import operator
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import current_app, flash, request
+from flask import flash, request
 from flask_admin.model import BaseModelView
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import (
-    Boolean,
-    Date,
-    DateTime,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    and_,
-    literal,
-    select,
-    tuple_,
-    union_all,
-)
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Date, DateTime, and_, literal, select, tuple_, union_all
 
+from admin.list_cursor import (
+    CURSOR_ARG,
+    LAST_PAGE,
+    UNUSABLE,
+    Position,
+    column_kind,
+    column_of,
+    keyset_capable,
+    make_cursor,
+    read_cursor,
+)
 from extensions import db
-from models.base import Money
-from models.bounds import (
-    InvalidInput,
-    integer_range,
-    parse_date,
-    parse_int,
-    parse_money,
-    parse_timestamp,
-)
+from models.bounds import InvalidInput
 
-CURSOR_ARG = "cursor"
-LAST_PAGE = "last"
 CHEAP_PAGES = 10  # page links 1..10: an OFFSET of at most 450 rows at 50 a page
-MAX_CURSOR_LENGTH = 1000
-_SALT = "orderdesk.list-cursor"
-_UNUSABLE = "This page link cannot be used"
 
 
 @dataclass(frozen=True)
@@ -77,13 +59,6 @@ class ListSort:
         descending = self.descending != reverse
         columns = [self.key] if self.column is self.key else [self.column, self.key]
         return [column.desc() if descending else column.asc() for column in columns]
-
-
-@dataclass(frozen=True)
-class Position:
-    direction: str  # "after" / "before" (a row's position), or "last" (the end of the list)
-    value: object = None
-    key: object = None
 
 
 @dataclass
@@ -124,13 +99,9 @@ def position_ranges(sort: ListSort, value, key, *, reverse: bool, inclusive: boo
     else:
         ranges = [(and_(sort.column == bound, later(sort.key, key_bound)), by_key),
                   (beyond(sort.column, bound), by_column)]
-    if nulls_follow and _column(sort.column).nullable:
+    if nulls_follow and column_of(sort.column).nullable:
         ranges.append((sort.column.is_(None), by_key))
     return ranges
-
-
-def _column(attribute):
-    return attribute.property.columns[0]
 
 
 def _plain_column(model, attribute):
@@ -141,102 +112,6 @@ def _plain_column(model, attribute):
     if not columns or len(columns) != 1 or getattr(attribute, "class_", None) is not model:
         return None
     return columns[0] if hasattr(columns[0], "table") else None
-
-
-# --- a value in a cursor: written as text, read back strictly as its column's type ---------------
-
-def _as_text(value):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
-
-
-def _column_kind(column_type) -> type | None:
-    if isinstance(column_type, Money):
-        return Money
-    if isinstance(column_type, TypeDecorator):
-        column_type = column_type.impl
-    for kind in (Boolean, Integer, Numeric, DateTime, Date, String, Text):
-        if isinstance(column_type, kind):
-            return kind
-    return None
-
-
-def keyset_capable(column) -> bool:
-    return _column_kind(column.type) is not None
-
-
-def _read_value(raw, column, what: str):
-    """`raw` from a cursor as `column` holds it; InvalidInput when it could not be one of its values."""
-    if raw is None:
-        if column.nullable:
-            return None
-        raise InvalidInput(f"{what} is missing.")
-    if not isinstance(raw, str) or len(raw) > MAX_CURSOR_LENGTH:
-        raise InvalidInput(f"{what} is not a value of this list.")
-    kind = _column_kind(column.type)
-    if kind is Boolean:
-        if raw not in ("0", "1"):
-            raise InvalidInput(f"{what} is not yes or no.")
-        return raw == "1"
-    if kind is Integer:
-        lowest, highest = integer_range(column.type)
-        return parse_int(raw, minimum=lowest, maximum=highest, what=what)
-    if kind in (Money, Numeric):
-        return parse_money(raw, what=what, allow_negative=True)
-    if kind is DateTime:
-        return parse_timestamp(raw, what=what)
-    if kind is Date:
-        return parse_date(raw, what=what)
-    if kind in (String, Text):
-        length = getattr(column.type, "length", None) or MAX_CURSOR_LENGTH
-        if "\x00" in raw or len(raw) > length:
-            raise InvalidInput(f"{what} is not a value of this list.")
-        return raw
-    raise InvalidInput(f"{what} cannot be read.")
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_SALT)
-
-
-def make_cursor(endpoint: str, sort: ListSort, direction: str, row) -> str:
-    value = getattr(row, sort.row_attribute or sort.column.key)
-    key = getattr(row, sort.key.key)
-    return _serializer().dumps([endpoint, sort.name, int(sort.descending), direction, _as_text(value),
-                                _as_text(key)])
-
-
-def read_cursor(token: str, endpoint: str, sort: ListSort | None) -> Position:
-    """The position a ?cursor= names for this list and its current sort; InvalidInput with the reason."""
-    if sort is None:
-        raise InvalidInput(f"{_UNUSABLE}: this list's order has no positions to continue from.")
-    if token == LAST_PAGE:
-        return Position(LAST_PAGE)
-    if len(token) > MAX_CURSOR_LENGTH:
-        raise InvalidInput(f"{_UNUSABLE}: it is too long.")
-    try:
-        payload = _serializer().loads(token)
-    except (BadSignature, UnicodeError, ValueError):
-        raise InvalidInput(f"{_UNUSABLE}: it is not one this list made (altered or cut short).") from None
-    if not isinstance(payload, list) or len(payload) != 6:
-        raise InvalidInput(f"{_UNUSABLE}: it is not one this list made.")
-    made_for, sort_name, descending, direction, value, key = payload
-    if made_for != endpoint:
-        raise InvalidInput(f"{_UNUSABLE}: it belongs to another list.")
-    if sort_name != sort.name or descending != int(sort.descending):
-        raise InvalidInput(f"{_UNUSABLE}: it was made for another sort order.")
-    if direction not in ("after", "before"):
-        raise InvalidInput(f"{_UNUSABLE}: it names no direction.")
-    key = _read_value(key, _column(sort.key), "Its row id")
-    value = key if sort.column is sort.key else _read_value(value, _column(sort.column), "Its sort value")
-    return Position(direction, value, key)
 
 
 class KeysetPagingMixin:
@@ -326,7 +201,7 @@ class KeysetPagingMixin:
         if rows and getattr(rows[0], sort.key.key) == position.key:
             rows = rows[1:]
         elif db.session.get(self.model, position.key) is None:
-            flash(f"{_UNUSABLE}: the row it continued from no longer exists. Showing the first page.",
+            flash(f"{UNUSABLE}: the row it continued from no longer exists. Showing the first page.",
                   "warning")
             return None
         more = len(rows) > size
@@ -427,7 +302,7 @@ def _with_arg(url: str, name: str, value: str) -> str:
 def _direction_words(sort: ListSort | None) -> tuple[str, str, str, str]:
     """(first, previous, next, last) in the list's own words: Newest/Newer/Older/Oldest when it is
     ordered by id or by a date, newest first (Oldest/Older/Newer/Newest ascending)."""
-    if sort is not None and (sort.column is sort.key or _column_kind(_column(sort.column).type) in (
+    if sort is not None and (sort.column is sort.key or column_kind(column_of(sort.column).type) in (
             DateTime, Date)):
         if sort.descending:
             return "Newest", "Newer", "Older", "Oldest"

@@ -132,7 +132,7 @@ def prepare(app):
     """The bench's admin (added once), the number of orders, and the cases' query strings."""
     from sqlalchemy import func, select
 
-    from admin.keyset import make_cursor
+    from admin.list_cursor import make_cursor
     from extensions import db
     from models import AdminUser, Order
     from tests import factories

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from actions.saved_views import view_query
-from admin import keyset
+from admin import list_cursor
 from admin.orders import OrderView
 from extensions import db
 from models import Client, Order, Service
@@ -163,7 +163,7 @@ def test_a_page_by_position_runs_the_statements_of_the_first_page(admin_client, 
 
 
 def _signed(payload) -> str:
-    return keyset._serializer().dumps(payload)
+    return list_cursor._serializer().dumps(payload)
 
 
 def _older_cursor(web, query) -> str:
