@@ -10,6 +10,7 @@ ACTION_MODULES = (
     "api.order_queries",
     "api.billing",
     "api.invoices",
+    "api.update_invoice",
     "api.clients",
     "api.client_details",
     "api.catalog",
