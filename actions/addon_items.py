@@ -27,6 +27,7 @@ from models import (
     SideEffectKind,
     SideEffectStatus,
 )
+from models.billing_dates import add_months
 
 
 def add_ordered_addons(
@@ -52,7 +53,6 @@ def record_addon_placement_effects(session: Session, rows: list[ServiceAddon]) -
 
 
 def addon_fields(item: AddonQuote, promotion: Promotion | None, today: date) -> dict:
-    from actions.place import add_months  # actions.place imports this module
 
     months = BillingCycle(item.cycle).months
     return dict(

@@ -34,7 +34,6 @@ from actions.accept import AcceptOptions, accept_order, default_run_module_creat
 from actions.actor import Actor
 from actions.automation_settings import auto_accept_paid_orders, provision_existing_clients_only
 from actions.locking import lock_order
-from actions.place import add_months
 from actions.pricing import find_tld
 from actions.side_effects import record_email, record_module_create
 from models import (
@@ -49,6 +48,7 @@ from models import (
     Service,
     ServiceStatus,
 )
+from models.billing_dates import add_months
 from models.email_defaults import INVOICE_PAYMENT_CONFIRMATION
 from models.guards import is_pending_like, is_set_up_and_paid, set_up_and_paid_where
 from modules.registry import REGISTRARS

@@ -5,7 +5,6 @@ The whole cart is checked before anything is written; a refusal raises one Place
 a message per field and leaves the database as it was. The caller commits.
 """
 
-import calendar
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -49,6 +48,7 @@ from models import (
     Setting,
     utcnow,
 )
+from models.billing_dates import add_months
 from models.email_defaults import INVOICE_CREATED, NEW_ORDER_NOTIFICATION, ORDER_CONFIRMATION
 
 
@@ -220,12 +220,6 @@ def _claim_promotion_and_stock(session: Session, quote: Quote, promotion: Promot
 
 
 # --- creating: pure builders (the demo data in demo/ writes its rows with them too) ---------------
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def order_fields(cart: Cart, options: PlaceOptions, quote: Quote, promotion: Promotion | None) -> dict:

@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import events
 from actions.actor import Actor
-from actions.place import add_months
 from actions.pricing import tld_of
 from models import (
     ZERO,
@@ -53,6 +52,7 @@ from models import (
     Tld,
     utcnow,
 )
+from models.billing_dates import add_months
 
 
 @dataclass

@@ -7,8 +7,9 @@ import pytest
 
 from actions.actor import Actor
 from actions.cart import Cart, CartProduct, PlacementError, PlaceOptions
-from actions.place import add_months, place_order, preview_order
+from actions.place import place_order, preview_order
 from models import BillingCycle, InvoiceItemType, ServiceAddon, ServiceStatus
+from models.billing_dates import add_months
 from tests import factories
 from tests.test_transitions import table_snapshot
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from actions.place import add_months
 from extensions import db
 from jobs.daily import run_daily
 from models import (
@@ -28,6 +27,7 @@ from models import (
     Transaction,
     utcnow,
 )
+from models.billing_dates import add_months
 from tests import factories
 
 TODAY = date(2026, 12, 1)

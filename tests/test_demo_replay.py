@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from actions.accept import AcceptOptions, DomainAcceptOptions, accept_order
 from actions.cancel import cancel_order
 from actions.fraud import set_order_fraud
-from actions.place import add_months, place_order
+from actions.place import place_order
 from actions.side_effect_outcomes import complete_side_effect, start_side_effect
 from actions.side_effects import record_module_create, record_side_effect, username_for
 from actions.status import change_order_status
@@ -64,6 +64,7 @@ from models import (
     Transaction,
     utcnow,
 )
+from models.billing_dates import add_months
 from modules.base import ModuleResult
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)

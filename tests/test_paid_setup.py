@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from actions.actor import Actor
 from actions.add_payment import add_payment
-from actions.place import add_months
 from extensions import db
 from jobs.daily import run_daily
 from models import (
@@ -29,6 +28,7 @@ from models import (
     SideEffectKind,
     utcnow,
 )
+from models.billing_dates import add_months
 from tests import factories
 from tests.jobs_support import (
     TEST_REDIS_URL,

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from actions.actor import Actor
 from actions.cart import Cart, CartDomain, CartProduct, PlaceOptions
-from actions.place import add_months, place_order, preview_order
+from actions.place import place_order, preview_order
 from models import BillingCycle, InvoiceItemType, Setting
+from models.billing_dates import add_months
 from tests import factories
 
 ALL_CYCLES = {
