@@ -18,6 +18,7 @@ from demo.people import ensure_affiliates, top_up_clients
 from demo.plans import HISTORY, order_plans
 from models import Client, Order, Promotion
 from models.planner_stats import gather_statistics
+from models.substring_index import indexing_deferred
 
 BATCH = 5_000
 NUMBER_SEED = 3_000_000_000_000
@@ -37,9 +38,10 @@ def seed_demo(session: Session, orders: int = 200, clients: int | None = None,
     catalog = ensure_catalog(session)
     session.commit()
     signups = (now - HISTORY - timedelta(days=60), now - timedelta(days=1))
-    new_clients = top_up_clients(session, clients, *signups)
-    ensure_affiliates(session, max(3, clients // 50))
-    new_orders = _top_up_orders(session, orders, catalog, now)
+    with indexing_deferred(session):
+        new_clients = top_up_clients(session, clients, *signups)
+        ensure_affiliates(session, max(3, clients // 50))
+        new_orders = _top_up_orders(session, orders, catalog, now)
     _count_promotion_uses(session)
     session.commit()
     gather_statistics(session.connection())  # the rows just written, for the planner

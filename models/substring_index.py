@@ -16,9 +16,12 @@ characters: for those `searchable_words` says None and the caller keeps to its p
 The DDL below is run by create_all (events) and by the migration that added it (56d0b3a1c7e2).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import DDL, ColumnElement, Index, and_, column, event, literal_column, select, table
+from sqlalchemy import DDL, ColumnElement, Index, and_, column, event, literal_column, select, table, text
+from sqlalchemy.orm import Session
 
 from models.clients import Client
 from models.orders import Domain, Service
@@ -59,26 +62,31 @@ class SubstringIndex:
 
     def sqlite_ddl(self) -> list[str]:
         names = ", ".join(self.columns)
+        return [f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5({names}, content='{self.table}', "
+                "content_rowid='id', tokenize='trigram')", *self.sqlite_triggers()]
+
+    def sqlite_triggers(self) -> list[str]:
+        names = ", ".join(self.columns)
         new = ", ".join(f"new.{name}" for name in self.columns)
         old = ", ".join(f"old.{name}" for name in self.columns)
         add = f"INSERT INTO {self.fts} (rowid, {names}) VALUES (new.id, {new});"
         remove = f"INSERT INTO {self.fts} ({self.fts}, rowid, {names}) VALUES ('delete', old.id, {old});"
         return [
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5({names}, content='{self.table}', "
-            "content_rowid='id', tokenize='trigram')",
             f"CREATE TRIGGER {self.fts}_insert AFTER INSERT ON {self.table} BEGIN {add} END",
             f"CREATE TRIGGER {self.fts}_delete AFTER DELETE ON {self.table} BEGIN {remove} END",
             f"CREATE TRIGGER {self.fts}_update AFTER UPDATE OF {names} ON {self.table} "
             f"BEGIN {remove} {add} END",
         ]
 
+    def sqlite_drop_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self.fts}_{event}" for event in ("insert", "delete", "update")]
+
     def sqlite_backfill(self) -> str:
         """Index the rows already there (reads them from the content table)."""
         return f"INSERT INTO {self.fts} ({self.fts}) VALUES ('rebuild')"
 
     def sqlite_drop(self) -> list[str]:
-        return [*(f"DROP TRIGGER IF EXISTS {self.fts}_{event}" for event in ("insert", "delete", "update")),
-                f"DROP TABLE IF EXISTS {self.fts}"]
+        return [*self.sqlite_drop_triggers(), f"DROP TABLE IF EXISTS {self.fts}"]
 
 
 INDEXES = {
@@ -128,6 +136,32 @@ def contains_all(dialect: str, model, words: list[str], limit: int) -> tuple[Col
     found = (select(fts.c.rowid).where(literal_column(index.fts).op("MATCH")(query))
              .order_by(fts.c.rowid).limit(limit))
     return model.id.in_(found.scalar_subquery()), None
+
+
+@contextmanager
+def indexing_deferred(session: Session) -> Iterator[None]:
+    """A bulk load (seed-demo) on SQLite: its rows are written with the FTS5 triggers off, and each
+    index is rebuilt once at the end, the triggers back. Row by row, the trigram inserts cost about
+    5x the CPU of one rebuild, and batch after batch they leave segments whose merges read the
+    growing index again and again (a 1,000,000-order seed took hours instead of minutes). The end
+    runs even when the load fails; a killed load leaves the triggers off until the next seed-demo.
+    PostgreSQL keeps its GIN indexes itself (COPY included): nothing to do there."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    for index in INDEXES.values():
+        for statement in index.sqlite_drop_triggers():
+            session.execute(text(statement))
+    session.commit()
+    try:
+        yield
+    finally:
+        session.rollback()  # what a failed batch left; the load commits every batch it completes
+        for index in INDEXES.values():
+            rebuild = [*index.sqlite_drop_triggers(), index.sqlite_backfill(), *index.sqlite_triggers()]
+            for statement in rebuild:
+                session.execute(text(statement))
+        session.commit()
 
 
 def _register() -> None:
