@@ -20,8 +20,8 @@ When an order's first invoice is paid in full and the order is pending:
   Active - now, or when the last create / registration succeeds.
 An upgrade order's invoice paid in full applies its change (actions.apply_upgrade), whatever the
 order's status. Any invoice paid in full (a renewal's too) gets the Invoice Payment Confirmation
-email (unless the API's AddInvoicePayment says noemail); a renewal invoice's items move their next due date on one
-period. The caller holds the invoice's order lock
+email (unless the API's AddInvoicePayment says noemail); a renewal invoice's items move their next
+due date on one period. The caller holds the invoice's order lock
 (actions.invoice_access.lock_invoice); flushes, never commits.
 """
 
