@@ -52,7 +52,8 @@ def catalog():
 
 def live_service(product, status=ServiceStatus.ACTIVE, recurring="10.00", paid=False):
     order = factories.make_order(status=OrderStatus.ACTIVE, services=(status,), product=product,
-                                 invoice_status=InvoiceStatus.PAID if paid else InvoiceStatus.UNPAID, paid=paid)
+                                 invoice_status=InvoiceStatus.PAID if paid else InvoiceStatus.UNPAID,
+                                 paid=paid)
     service = order.services[0]
     service.next_due_date = service.next_invoice_date = DUE
     service.recurring_amount = D(recurring)
@@ -78,7 +79,8 @@ def test_paying_the_upgrade_invoice_applies_the_change_once(session):
     assert order.invoice.total == D("4.84") and order.invoice.status == InvoiceStatus.UNPAID
     assert fresh(Service, service.id).product_id == small.id and change_effects(order.id) == []
 
-    mark_invoice_paid_with_payment(session, order.invoice, ADMIN, gateway="banktransfer", transaction_id="up-1")
+    mark_invoice_paid_with_payment(session, order.invoice, ADMIN, gateway="banktransfer",
+                                   transaction_id="up-1")
     db.session.commit()  # the change_package runs in-process after the commit
     after = fresh(Service, service.id)
     assert (after.product_id, after.recurring_amount, after.billing_cycle, after.next_due_date) == (
@@ -126,14 +128,14 @@ def test_with_the_refund_setting_the_credit_goes_back_on_the_services_payment(se
 def test_a_service_that_is_not_active_is_refused_with_nothing_written(session, status):
     small, large = catalog()
     service = live_service(small, status=status)
-    counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Order, Invoice, ServiceUpgrade)]
+    tables = (Order, Invoice, ServiceUpgrade)
+    counts = [db.session.scalar(select(func.count()).select_from(m)) for m in tables]
     with pytest.raises(TransitionError) as refused:
         order_upgrade(session, service.id, large.id, M, {}, ADMIN, today=TODAY)
     db.session.rollback()
     assert refused.value.message == (f"Only an Active service can be upgraded or downgraded; this one is "
                                      f"{status}.")
-    assert [db.session.scalar(select(func.count()).select_from(m))
-            for m in (Order, Invoice, ServiceUpgrade)] == counts
+    assert [db.session.scalar(select(func.count()).select_from(m)) for m in tables] == counts
     after = fresh(Service, service.id)
     assert (after.product_id, after.recurring_amount, after.status) == (small.id, D("10.00"), status)
 
@@ -161,7 +163,8 @@ def test_the_applied_change_is_announced_to_event_hooks(session):
     service = live_service(small)
     order = order_upgrade(session, service.id, large.id, M, {}, ADMIN, today=TODAY)
     db.session.commit()
-    mark_invoice_paid_with_payment(session, order.invoice, ADMIN, gateway="banktransfer", transaction_id="up-2")
+    mark_invoice_paid_with_payment(session, order.invoice, ADMIN, gateway="banktransfer",
+                                   transaction_id="up-2")
     db.session.commit()
     [delivery] = db.session.scalars(select(SideEffect).where(SideEffect.kind == SideEffectKind.HOOK_DELIVERY))
     assert delivery.payload["type"] == "service.upgraded"
