@@ -21,6 +21,7 @@ from actions.errors import ErrorCode, TransitionError
 from actions.pricing import load_catalog, price_cart
 from models import ZERO, BillingCycle, Product, Service, ServiceStatus
 from models.billing_dates import add_months
+from models.bounds import is_id, parse_id
 from models.config_options import COUNTED_TYPES
 
 CENT = Decimal("0.01")
@@ -87,6 +88,12 @@ def _stored_values(service: Service, option_ids: set[int]) -> dict[int, int]:
             for row in service.config_options if row.option_id in option_ids}
 
 
+def _by_id(values: dict) -> dict:
+    """Posted keys ("12") as option ids (12), so they replace the stored values they name; a key
+    that is no id stays as it is, for pricing to refuse by name."""
+    return {(parse_id(key) if is_id(key) else key): value for key, value in values.items()}
+
+
 def _same_options(service: Service, options: tuple[OptionQuote, ...]) -> bool:
     stored = {(row.option_id, row.choice_id, row.quantity) for row in service.config_options}
     return stored == {(o.option.id, o.choice.id, o.quantity) for o in options}
@@ -121,7 +128,7 @@ def quote_upgrade(session: Session, service: Service, product_id: int, cycle: st
         raise _refuse(f"{product.name} is not in the {service.product.group_name or 'same'} product group: "
                       "upgrades and downgrades stay within the service's group.", ErrorCode.INVALID_OPTION)
     known = {o.id for o in catalog.options.by_product.get(product_id, [])}
-    line.config_options = {**_stored_values(service, known), **option_values}
+    line.config_options = {**_stored_values(service, known), **_by_id(option_values)}
     priced = price_cart(cart, catalog)
     if priced.errors:
         raise _refuse(" ".join(m for messages in priced.errors.values() for m in messages),
