@@ -75,7 +75,8 @@ class ServiceUpgradeView(SecureBaseView):
         quote = None
         if preview and not error:
             try:
-                quote = quote_upgrade(db.session, service, product_id, cycle, values, utcnow().date())
+                quote = quote_upgrade(db.session, service, parse_id(product_raw, "The product"), cycle,
+                                      values, utcnow().date())
             except (TransitionError, InvalidInput) as exc:
                 error, status = exc.message, 400
         page = self.render("admin/service_upgrade.html", service=service, products=products,
