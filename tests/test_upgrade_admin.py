@@ -66,6 +66,8 @@ def test_the_service_page_links_to_the_page_and_an_upgrade_order_is_placed(admin
     # (29.00 - 10.00) x 15 / days in the current month's period, however long it is
     assert upgrade.order_id == order.id and upgrade.new_recurring_amount == Decimal("29.00")
     assert order.invoice.total == upgrade.charge > Decimal("0.00")
+    order_page = admin_client.get(placed.headers["Location"]).get_data(as_text=True)
+    assert 'id="order-upgrade"' in order_page and 'id="upgrade-status">Pending<' in order_page
 
 
 def test_permission_and_login_are_needed(client_as, support_admin, sales_admin, anon_client, session):
