@@ -16,6 +16,7 @@ from actions.errors import TransitionError
 from actions.events import Verb
 from actions.mark_paid import mark_invoice_paid_with_payment
 from actions.upgrade_service import order_upgrade
+from admin.timeline import describe
 from extensions import db
 from models import (
     BillingCycle,
@@ -92,6 +93,10 @@ def test_paying_the_upgrade_invoice_applies_the_change_once(session):
     accept_order(session, order.id, None, ADMIN)
     db.session.commit()
     assert len(change_effects(order.id)) == 1 and verbs(order.id).count(Verb.SERVICE_UPGRADED) == 1
+    applied = db.session.scalar(select(OrderEvent).where(OrderEvent.verb == Verb.SERVICE_UPGRADED))
+    entry = describe(applied)
+    assert entry.sentence == f"Upgrade applied to service #{service.id}."
+    assert "Recurring amount: 10.00 → 25.00" in entry.changes
 
 
 def test_a_free_downgrade_waits_for_accept_then_credits_the_client(session):
