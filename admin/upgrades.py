@@ -21,7 +21,7 @@ from admin.base import SecureBaseView, has_permission
 from admin.config_options import posted_option_values, product_options
 from extensions import db
 from models import BillingCycle, ConfigOptionGroup, Permission, Product, Service, utcnow
-from models.bounds import InvalidInput, is_id, parse_id
+from models.bounds import MAX_ID, InvalidInput, is_id, parse_id, whole_number
 from models.config_options import COUNTED_TYPES
 
 # In cycle order, for the select (One Time has no period to prorate).
@@ -53,11 +53,8 @@ def _controls(product: Product | None, service: Service, values: dict) -> list[d
               for row in service.config_options}
     controls = []
     for option in product_options(product):
-        raw = values.get(str(option.id))
-        value = parse_id(raw) if is_id(raw) else stored.get(option.id)
-        if option.type in COUNTED_TYPES and raw is not None and str(raw).isdigit() and len(str(raw)) < 10:
-            value = int(raw)
-        controls.append({"option": option, "value": value})
+        posted = whole_number(values.get(str(option.id)), maximum=MAX_ID)  # None: not posted, or garbage
+        controls.append({"option": option, "value": stored.get(option.id) if posted is None else posted})
     return controls
 
 
