@@ -15,7 +15,8 @@ Options per pending domain (DomainAcceptOptions):
     send_to_registrar   default: True when there is a registrar
   Sent: Pending Registration / Pending Transfer + a domain_register / domain_transfer side effect.
   Not sent: Active now.
-Only items in status Pending are touched; the invoice is unchanged. Flushes, never commits.
+Only items in status Pending are touched; the invoice is unchanged. An upgrade order whose invoice
+is Paid (a 0.00 one at once) gets its change applied (actions.apply_upgrade), once. Flushes, never commits.
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.addon_transitions import AddonAcceptOptions, accept_addons
+from actions.apply_upgrade import request_apply
 from actions.locking import lock_order, order_action
 from actions.side_effects import record_module_create, record_side_effect, record_welcome_email
 from actions.transitions import TRANSITIONS, Action, ErrorCode, TransitionError
@@ -34,7 +36,9 @@ from models import (
     Domain,
     DomainOrderType,
     DomainStatus,
+    InvoiceStatus,
     Order,
+    OrderKind,
     Server,
     Service,
     ServiceStatus,
@@ -224,6 +228,9 @@ def accept_order(
     }
     if order.addons:
         changes["addons"] = accept_addons(session, order, options.addons)
+    if order.kind == OrderKind.UPGRADE and order.invoice and order.invoice.status == InvoiceStatus.PAID:
+        applying = request_apply(session, order, actor)  # nothing to pay: accepting applies it
+        changes["upgrade"] = {"side_effect_id": applying.id if applying else None}
     transition = TRANSITIONS[Action.ACCEPT]
     order.status = transition.order_to
     events.order_transitioned(session, order.id, actor, transition.verb, from_status, order.status, changes)

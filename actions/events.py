@@ -58,6 +58,7 @@ class Verb(StrEnum):
     INVOICE_MARKED_UNPAID = "invoice_marked_unpaid"
     INVOICE_LINES_EDITED = "invoice_lines_edited"
     CONFIG_OPTIONS_EDITED = "config_options_edited"
+    SERVICE_UPGRADED = "service_upgraded"  # an upgrade order's change applied (actions.apply_upgrade)
 
 
 def jsonable(value):
@@ -183,6 +184,11 @@ def config_options_edited(session, order_id, actor, service_id: int, options: di
     """A service's configurable options changed: {option name: {from, to}} and its recurring amount."""
     return _add(session, order_id, actor, Verb.CONFIG_OPTIONS_EDITED,
                 details={"service_id": service_id, "options": options, "recurring_amount": recurring})
+
+
+def service_upgraded(session, order_id, actor, details: dict) -> OrderEvent:
+    """{service_id, upgrade_id, changes: {field: {from, to}}, credit: {amount, refunded, credited}}."""
+    return _add(session, order_id, actor, Verb.SERVICE_UPGRADED, details=details)
 
 
 def list_exported(session, actor, list_name: str, fmt: str, filters: dict, rows: int) -> OrderEvent:

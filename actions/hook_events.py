@@ -50,6 +50,7 @@ EVENT_TYPES = {
     "invoice.refunded": "Invoice payment refunded",
     "item.activated": "Service, domain or addon activated",
     "item.terminated": "Service or addon terminated",
+    "service.upgraded": "Service upgraded or downgraded (the change applied)",
     "side_effect.failed": "Side effect failed (last try)",
 }
 TEST_EVENT = "test.ping"
@@ -68,6 +69,7 @@ _BY_VERB = {
     "order_deleted": "order.deleted",
     "invoice_paid": "invoice.paid",
     "invoice_refund_recorded": "invoice.refunded",
+    "service_upgraded": "service.upgraded",
 }
 # A set-based bulk change (actions.bulk) names its transition's action.
 BY_BULK_ACTION = {"accept": "order.accepted", "cancel": "order.cancelled", "set_fraud": "order.fraud",
@@ -187,6 +189,10 @@ def _event_data(session: Session, event: OrderEvent, event_type: str) -> dict:
         row = session.get(model, item.get("id")) if model is not None and item.get("id") else None
         fields = _public(row, _ITEM_FIELDS[item["type"]]) if row is not None else {"id": item.get("id")}
         data["item"] = {"type": item.get("type"), "from": item.get("from"), "to": item.get("to"), **fields}
+    elif event_type == "service.upgraded":
+        service = session.get(Service, details.get("service_id")) if details.get("service_id") else None
+        data["service"] = _public(service, _SERVICE_FIELDS) if service is not None else None
+        data["changes"] = details.get("changes") or {}
     elif event_type == "side_effect.failed":
         data["side_effect"] = {name: details.get(name) for name in
                                ("side_effect_id", "kind", "target_type", "target_id", "attempts", "error")}

@@ -18,9 +18,10 @@ When an order's first invoice is paid in full and the order is pending:
 - the order stays Pending, unless "Accept orders automatically once their invoice is paid and every
   item is set up" is on: then it is accepted (as the system) once every service and domain is
   Active - now, or when the last create / registration succeeds.
-Any invoice paid in full (a renewal's too) gets the Invoice Payment Confirmation email (unless the
-API's AddInvoicePayment says noemail); a renewal invoice's items move their next due date on one
-period. The caller holds the invoice's order lock
+An upgrade order's invoice paid in full applies its change (actions.apply_upgrade), whatever the
+order's status. Any invoice paid in full (a renewal's too) gets the Invoice Payment Confirmation
+email (unless the API's AddInvoicePayment says noemail); a renewal invoice's items move their next
+due date on one period. The caller holds the invoice's order lock
 (actions.invoice_access.lock_invoice); flushes, never commits.
 """
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from actions import addon_items, events
 from actions.accept import AcceptOptions, accept_order, default_run_module_create, send_to_registrar
 from actions.actor import Actor
+from actions.apply_upgrade import request_apply
 from actions.automation_settings import auto_accept_paid_orders, provision_existing_clients_only
 from actions.locking import lock_order
 from actions.pricing import find_tld
@@ -44,6 +46,7 @@ from models import (
     Invoice,
     InvoiceItemType,
     Order,
+    OrderKind,
     OrderStatus,
     Service,
     ServiceStatus,
@@ -70,6 +73,9 @@ def after_invoice_paid(
                      context={"invoice_id": invoice.id})
     if order is None:
         _renewal_paid(session, invoice)
+        return
+    if order.kind == OrderKind.UPGRADE:  # paid: its change goes to the server module
+        request_apply(session, order, actor)
         return
     if not is_pending_like(order):
         return

@@ -33,6 +33,8 @@ Outcomes of a successful attempt:
         automation recorded (payload on_payment) starts the service's billing from that day
         (actions.paid_setup.start_billing_on_setup).
     module_terminate -> service Cancelled or Fraud (payload then_status)
+    module_change_package -> the upgrade order's change applied to its service, once
+        (actions.apply_upgrade.upgrade_applied)
     domain_register / domain_transfer -> domain Active
     refund -> a refund Transaction (amount_out, refund_of_id -> the payment, transaction_id from
         result.data["transaction_id"]); a Paid or Cancelled invoice Refunded once every payment is
@@ -54,6 +56,7 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import SYSTEM, Actor
 from actions.addon_transitions import addon_created, addon_superseded_success, addon_terminated
+from actions.apply_upgrade import upgrade_applied
 from actions.attempt_capture import record_capture, record_capture_error
 from actions.locking import lock_order_row
 from actions.paid_setup import accept_if_set_up, start_billing_on_setup
@@ -204,6 +207,7 @@ def _emailed(session: Session, effect: SideEffect, result) -> dict | None:
 _OUTCOMES = {
     SideEffectKind.MODULE_CREATE: _created,
     SideEffectKind.MODULE_TERMINATE: _terminated,
+    SideEffectKind.MODULE_CHANGE_PACKAGE: upgrade_applied,  # the upgrade's change, applied once
     SideEffectKind.ADDON_CREATE: addon_created,
     SideEffectKind.ADDON_TERMINATE: addon_terminated,
     SideEffectKind.DOMAIN_REGISTER: _registered,

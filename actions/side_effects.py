@@ -32,6 +32,7 @@ claimed it; it runs, and its outcome deals with the item).
 Payloads written by actions/:
     module_create     target service  {server_id, username, send_welcome_email, welcome_template}
     module_terminate  target service  {then_status}   service -> then_status when it succeeds
+    module_change_package  target service  {upgrade_id}   an upgrade order's change (actions.apply_upgrade)
     domain_register / domain_transfer  target domain  {registrar}
     refund            target invoice  {payment_id, amount, gateway, gateway_transaction_id}
     email             target email_log row  {template, email_log_id, client_id, order_id, ...ids}

@@ -24,6 +24,7 @@ from actions.actor import Actor
 from actions.addon_items import default_run_module_create as addon_run_create_default
 from actions.addon_transitions import AddonAcceptOptions
 from actions.affiliate import assign_affiliate
+from actions.apply_upgrade import upgrade_of
 from actions.edit_config_options import edit_config_options
 from actions.edit_custom_fields import edit_service_custom_fields
 from actions.notes import update_admin_notes
@@ -55,6 +56,7 @@ from models import (
     Invoice,
     Order,
     OrderEvent,
+    OrderKind,
     Permission,
     Server,
     Service,
@@ -225,6 +227,7 @@ class OrderPageMixin:
             option_controls=service_option_controls,
             can_edit_options=has_permission(Permission.EDIT_SERVICES),
             custom_fields=order_page_fields(db.session, order),
+            upgrade=upgrade_of(db.session, order.id) if order.kind == OrderKind.UPGRADE else None,
             can_edit_custom_fields=has_permission(Permission.EDIT_SERVICES),
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())

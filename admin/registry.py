@@ -49,6 +49,10 @@ def register_views(admin: Admin) -> None:
                                   url="/admin/saved-views"))
     admin.add_view(ServiceView(Service, db, name="Services", category="Orders", endpoint="services"))
     admin.add_view(DomainView(Domain, db, name="Domains", category="Orders", endpoint="domains"))
+    from admin.upgrades import ServiceUpgradeView
+
+    admin.add_view(ServiceUpgradeView(name="Upgrade / Downgrade", endpoint="service_upgrade",
+                                      url="/admin/service-upgrade"))
     from admin.addons import AddonView, ServiceAddonView
     from models import Addon, ServiceAddon
 

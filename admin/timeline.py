@@ -33,6 +33,9 @@ def _placed(d: dict) -> str:
     total = f", total {format_money(d['amount'])}" if d.get("amount") is not None else ""
     source = f" ({d['source']})" if d.get("source") else ""
     promo = f", promotion {d['promo_code']}" if d.get("promo_code") else ""
+    upgrade = d.get("upgrade")
+    if d.get("kind") == "upgrade" and isinstance(upgrade, dict):
+        return f"Upgrade order placed{source} for service #{upgrade.get('service_id')}{total}."
     return f"Order placed{source} with {what}{total}{promo}."
 
 
@@ -74,6 +77,7 @@ _SENTENCES = {
     "affiliate_assigned": lambda d: "Affiliate removed." if d.get("to") is None else "Affiliate assigned.",
     "admin_notes_updated": lambda d: "Admin notes updated.",
     "payment_method_changed": lambda d: "Payment method changed.",
+    "service_upgraded": lambda d: f"Upgrade applied to service #{d.get('service_id')}.",
     "config_options_edited": lambda d: f"Configurable options of service #{d.get('service_id')} changed.",
     "record_edited": lambda d: f"{str(d.get('record', 'Record')).capitalize()} #{d.get('record_id')} edited.",
     "list_exported": _exported,
@@ -129,7 +133,7 @@ def _changes(event: OrderEvent, d: dict) -> list[str]:
         amount = d.get("recurring_amount")
         if isinstance(amount, dict):
             lines.append(f"Recurring amount: {_shown(amount.get('from'))} {ARROW} {_shown(amount.get('to'))}")
-    elif verb == "record_edited" and isinstance(d.get("changes"), dict):
+    elif verb in ("record_edited", "service_upgraded") and isinstance(d.get("changes"), dict):
         for name, change in d["changes"].items():
             if isinstance(change, dict):
                 lines.append(f"{name.replace('_', ' ').capitalize()}: {_shown(change.get('from'))} {ARROW} "

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.apply_upgrade import UpgradeNotApplicable, package_for
 from actions.config_options import configoptions_param
 from actions.custom_fields import module_custom_fields
 from actions.hook_events import record_delivery as record_hook_delivery
@@ -178,6 +179,15 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
         params = service_params(session, service, effect)
         module = get_server_module(service.product.module)
         return lambda: (module.create if kind == SideEffectKind.MODULE_CREATE else module.terminate)(params)
+    if kind == SideEffectKind.MODULE_CHANGE_PACKAGE:
+        service = _get(session, Service, effect)
+        try:
+            module_name, package = package_for(session, effect)
+        except UpgradeNotApplicable as exc:
+            raise NotRunnable(str(exc)) from None
+        params = replace(service_params(session, service, effect), **package)  # the new package
+        module = get_server_module(module_name)
+        return lambda: module.change_package(params)
     if kind in (SideEffectKind.ADDON_CREATE, SideEffectKind.ADDON_TERMINATE):
         item = _get(session, ServiceAddon, effect)
         params = replace(service_params(session, item.service, effect), addon=addon_info(item))

@@ -46,6 +46,7 @@ from models.saved_views import SavedView
 from models.settings import DEFAULT_SETTINGS, EmailLog, EmailTemplate, Setting
 from models.stats import DailyOrderCount, DailyRevenue
 from models.two_factor import RecoveryCode, TrustedBrowser
+from models.upgrades import ServiceUpgrade
 from models.vocab import (
     ActorType,
     AutoSetup,
@@ -53,9 +54,11 @@ from models.vocab import (
     ClientStatus,
     DomainOrderType,
     DomainStatus,
+    DowngradeCredit,
     EmailStatus,
     InvoiceItemType,
     InvoiceStatus,
+    OrderKind,
     OrderSource,
     OrderStatus,
     PaymentStatus,
@@ -64,6 +67,7 @@ from models.vocab import (
     ServiceStatus,
     SideEffectKind,
     SideEffectStatus,
+    UpgradeStatus,
 )
 
 __all__ = [
@@ -77,6 +81,7 @@ __all__ = [
     "FraudService", "FraudVerdict", "HookDelivery", "HookEndpoint",
     "Domain", "DomainOrderType", "DomainStatus", "EmailLog", "EmailStatus", "EmailTemplate",
     "Gateway", "Invoice", "InvoiceItem", "InvoiceItemType", "InvoiceStatus", "Order", "OrderEvent",
+    "DowngradeCredit", "OrderKind", "ServiceUpgrade", "UpgradeStatus",
     "OrderSource", "OrderStatus", "OrderStatusCount", "OrderStatusDefinition", "PaymentStatus", "Permission",
     "Product",
     "ProductPrice", "ProductType", "Promotion", "PromotionType", "RecoveryCode", "Role", "Server", "Service",

@@ -1,11 +1,12 @@
 """Clients (the people who order) and affiliates (clients who refer others)."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, prefix_search_index, utcnow
+from models.base import Base, Money, UTCDateTime, prefix_search_index, utcnow
 from models.vocab import ClientStatus
 
 
@@ -31,6 +32,9 @@ class Client(Base):
     # The client's saved card at the card gateway (Stripe: cus_... and pm_...), for Attempt Capture.
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
+    # Money owed back to the client, kept for later invoices (a downgrade's prorated credit).
+    credit_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
+                                                    server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

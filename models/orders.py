@@ -30,6 +30,7 @@ from models.vocab import (
     DomainStatus,
     InvoiceItemType,
     InvoiceStatus,
+    OrderKind,
     OrderSource,
     OrderStatus,
     PaymentStatus,
@@ -106,6 +107,8 @@ class Order(Base):
     notes: Mapped[str] = mapped_column(Text, default="")  # the client's notes at checkout
     admin_notes: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20), default=OrderSource.ADMIN)
+    # A new sale, or an upgrade / downgrade of a live service (its ServiceUpgrade row says which).
+    kind: Mapped[str] = mapped_column(String(10), default=OrderKind.NEW, server_default=OrderKind.NEW.value)
     placed_by_admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     DELETE_CLIENT = "Delete Client"
     LIST_SERVICES = "List Services"
     EDIT_SERVICES = "Edit Clients Products/Services"
+    # From a service page: a prorated order changing its product, options or cycle (docs/upgrades.md).
+    CREATE_UPGRADE_ORDERS = "Create Upgrade/Downgrade Orders"
     LIST_DOMAINS = "List Domains"
     EDIT_DOMAINS = "Edit Clients Domains"
     PERFORM_SERVER_OPERATIONS = "Perform Server Operations"
@@ -109,6 +111,7 @@ _SALES = _READ_ONLY + [
     Permission.ADD_NEW_CLIENT,
     Permission.EDIT_CLIENTS,
     Permission.EDIT_SERVICES,
+    Permission.CREATE_UPGRADE_ORDERS,
     Permission.EDIT_DOMAINS,
     Permission.PERFORM_SERVER_OPERATIONS,
     Permission.PERFORM_REGISTRAR_OPERATIONS,

@@ -26,6 +26,9 @@ DEFAULT_SETTINGS = {
     "auto_provision_existing_only": "0",
     # "Accept orders automatically once their invoice is paid and every item is set up" ("1": on).
     "auto_accept_paid_orders": "0",
+    # Where a downgrade's prorated credit goes when it is applied: "credit" (the client's credit
+    # balance) or "refund" (back on the service's latest payments; what they cannot take, as credit).
+    "downgrade_credit_method": "credit",
 }
 
 

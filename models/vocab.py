@@ -12,6 +12,25 @@ class OrderStatus(StrEnum):
     FRAUD = "Fraud"
 
 
+class OrderKind(StrEnum):
+    """What an order is for: a new sale, or a change to a live service (WHMCS's upgrade orders)."""
+
+    NEW = "new"
+    UPGRADE = "upgrade"
+
+
+class UpgradeStatus(StrEnum):
+    PENDING = "Pending"  # ordered, not yet applied (waits for payment, or for accept at no charge)
+    COMPLETED = "Completed"  # the service has its new product, options, cycle and amounts
+
+
+class DowngradeCredit(StrEnum):
+    """Where a downgrade's prorated credit goes (the downgrade_credit_method setting)."""
+
+    CREDIT = "credit"  # the client's credit balance
+    REFUND = "refund"  # back on the service's latest payments (the rest, if any, as credit)
+
+
 class ServiceStatus(StrEnum):
     PENDING = "Pending"
     ACTIVE = "Active"
@@ -129,11 +148,13 @@ class InvoiceItemType(StrEnum):
     ADDON = "Addon"
     PROMO_ADDON = "PromoAddon"
     ITEM = "Item"
+    UPGRADE = "Upgrade"  # an upgrade order's prorated difference (related_id: the service)
 
 
 class SideEffectKind(StrEnum):
     MODULE_CREATE = "module_create"
     MODULE_TERMINATE = "module_terminate"
+    MODULE_CHANGE_PACKAGE = "module_change_package"  # an upgrade applied (actions.apply_upgrade)
     ADDON_CREATE = "addon_create"  # an ordered addon's server-module commands
     ADDON_TERMINATE = "addon_terminate"
     DOMAIN_REGISTER = "domain_register"

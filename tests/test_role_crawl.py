@@ -43,6 +43,7 @@ _CUSTOM = {
     "orders.run_fraud_check_view": (Permission.RUN_FRAUD_CHECK,),
     "fraud_settings.index": (),  # opening the page (Configure Fraud Protection) is all it takes
     "add_order.preview": (Permission.ADD_NEW_ORDER,),
+    "service_upgrade.order_view": (),  # opening the page (Create Upgrade/Downgrade Orders) is all it takes
     "auth.login": (),  # signing in needs no permission (a signed-in admin is sent on)
     # The login's second step and forced two-factor set-up: a pending login, not a permission.
     "auth.two_factor": (),

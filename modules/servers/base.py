@@ -25,6 +25,11 @@ class ServerModule(ABC):
     @abstractmethod
     def terminate(self, params: ServiceParams) -> ModuleResult: ...
 
+    # An upgrade / downgrade: params describe the new package (product, cycle, configoptions).
+    # A module that cannot change one remotely accepts it as done by hand, like create on manual.
+    def change_package(self, params: ServiceParams) -> ModuleResult:
+        return ModuleResult.ok(f"{self.display_name or self.name}: no package change automation")
+
     # An ordered addon's commands (params.addon is set). A module without addon automation
     # accepts them as nothing to do, like WHMCS's addon hooks.
     def addon_create(self, params: ServiceParams) -> ModuleResult:

@@ -21,3 +21,6 @@ class ManualServer(ServerModule):
 
     def terminate(self, params: ServiceParams) -> ModuleResult:
         return ModuleResult.ok("Manual module: nothing to run")
+
+    def change_package(self, params: ServiceParams) -> ModuleResult:
+        return ModuleResult.ok("Manual module: change the package by hand")

@@ -26,6 +26,9 @@ class WebhookServer(ServerModule):
     def terminate(self, params: ServiceParams) -> ModuleResult:
         return self._call("terminate", params)
 
+    def change_package(self, params: ServiceParams) -> ModuleResult:
+        return self._call("change_package", params)
+
     def addon_create(self, params: ServiceParams) -> ModuleResult:
         return self._call("addon_create", params)
 
