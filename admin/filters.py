@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.filters import BaseDateBetweenFilter
-from sqlalchemy import false, select, union_all
+from sqlalchemy import false, func, select, union_all
+from sqlalchemy.orm import aliased
 
 from extensions import db
 from models import (
@@ -256,8 +257,20 @@ class IpAddressFilter(FilterEqual):
         return value.strip()
 
 
+# Set on a list query once a product filter has joined the product's services (SQLite).
+PRODUCT_JOINED = "orderdesk_product_joined"
+
+
 class ProductFilter(BaseSQLAFilter, LiveOptions):
-    """Orders having a service of this product."""
+    """Orders having a service of this product.
+
+    PostgreSQL: `id IN (the product's services' order ids)`, which it answers by merging the two id
+    orders (a common product) or from the product's few services (a rare one). SQLite builds that
+    IN list whole - every service of the product, 250,000 for a common one at 1,000,000 orders -
+    before taking a page; there the orders are instead joined to the product's services, one per
+    order (its first), and listed by the service's order id (index_order): the (product_id,
+    order_id) index walked in order, stopping at the page, whatever the product's share. A second
+    product filter on the same list is an IN again (one join of services per query)."""
 
     def __init__(self):
         super().__init__(Order.id, "Product")
@@ -270,8 +283,22 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
         return is_id(value)
 
     def apply(self, query, value, alias=None):
-        orders = select(Service.order_id).where(Service.product_id == int(value))
-        return query.filter(Order.id.in_(orders))
+        product = int(value)
+        if not self._joins_services(query):
+            return query.filter(Order.id.in_(select(Service.order_id).where(Service.product_id == product)))
+        other = aliased(Service)
+        first = select(func.min(other.id)).where(other.product_id == product,
+                                                 other.order_id == Service.order_id)
+        return (query.join(Service, Service.order_id == Order.id)
+                .filter(Service.product_id == product, Service.id == first.scalar_subquery())
+                .execution_options(**{PRODUCT_JOINED: True}))
+
+    @staticmethod
+    def _joins_services(query) -> bool:
+        return db.engine.dialect.name == "sqlite" and not query.get_execution_options().get(PRODUCT_JOINED)
+
+    def index_order(self, value):
+        return Service.order_id if db.engine.dialect.name == "sqlite" else None
 
     def operation(self):
         return "equals"

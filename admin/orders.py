@@ -26,7 +26,7 @@ from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
 from extensions import db
-from models import Client, Invoice, Order, OrderStatus, Permission
+from models import Client, Invoice, Order, OrderStatus, Permission, Service
 from models.clients import client_label
 from models.orders import payment_status_for
 
@@ -78,9 +78,12 @@ _invoice = aliased(Invoice, name="export_invoice")
 
 
 def _row_attribute(column) -> str:
-    """The order's own attribute holding a lead column's value: the column's own, or the order's
-    invoice_id for the joined invoice's id (equal by the payment status filter's join)."""
-    return "invoice_id" if column is Invoice.id else column.key
+    """The order's own attribute holding a lead column's value: the column's own, the order's
+    invoice_id for the joined invoice's id (equal by the payment status filter's join), its id for
+    the joined service's order id (the product filter's)."""
+    if column is Invoice.id:
+        return "invoice_id"
+    return "id" if column is Service.order_id else column.key
 
 
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,

@@ -11,8 +11,9 @@ adds one admin to each (to sign in). Terms are real values from the small databa
 words (start, middle), so both sizes search for the same things; the demo's first clients are the
 same at every size. Per term and repeat: the navbar search (actions/search.py: all five groups,
 identity map cleared) and a GET of /admin/orders/?search=<term> (the whole page, Full
-Administrator), small then large. Then every statement both run at the large size is EXPLAINed
-(plain EXPLAIN, nothing disabled): "index" or "SCAN".
+Administrator), small then large ("rows": the rows the list shows, "small / large" when they
+differ). Then every statement both run at the large size is EXPLAINed (plain EXPLAIN, nothing
+disabled): "index" or "SCAN".
 """
 
 import argparse
@@ -62,10 +63,11 @@ def run(small_url: str, large_url: str, repeats: int) -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     ratios = {"navbar": [], "list": []}
     for term, what in terms:
-        navbar, listed, rows = [[], []], [[], []], None
-        for side in sides:  # warm up: caches, the statement cache
+        navbar, listed, shown = [[], []], [[], []], []
+        for side in sides:  # warm up: caches, the statement cache; the rows shown at each size
             navbar_search(side, term)
-            rows = list_search(side, term)[1]
+            shown.append(list_search(side, term)[1])
+        rows = shown[1] if shown[0] == shown[1] else f"{shown[0]} / {shown[1]}"
         for _ in range(repeats):
             for n, side in enumerate(sides):
                 navbar[n].append(navbar_search(side, term))

@@ -287,3 +287,35 @@ def test_a_status_group_and_a_payment_status_walk_too(admin_client, session, tie
         last = admin_client.get(previous)
         back.append(_ids(last))
     assert back[::-1] == pages
+
+
+def test_a_product_walks_each_of_its_orders_once(admin_client, session, tied_orders):
+    """The product filter (on SQLite a join of the product's services, listed by their order id):
+    an order with two services of the product is listed once, one without it not at all; Older,
+    Newer and the oldest page, a second product filter and a sort by total agree."""
+    vps, other = factories.make_product(name="VPS"), factories.make_product(name="Other")
+    for n, order in enumerate(tied_orders):
+        order.services[0].product = vps if n % 3 else other
+        if n % 2:  # a second service of the product
+            factories.make_order(client=order.client).services[0].order = order
+            order.services[-1].product = vps
+    session.commit()
+    having = [order for order in tied_orders if any(s.product_id == vps.id for s in order.services)]
+    query = {"flt0_ip_address_equals": IP, "flt1_product_equals": vps.id}
+    pages, last = _walk(admin_client, "/admin/orders/", query)
+    assert [i for page in pages for i in page] == _expected(having, "id", True)
+    back = [_ids(last)]
+    while (previous := _link(last, "pager-previous")) is not None:
+        last = admin_client.get(previous)
+        back.append(_ids(last))
+    assert back[::-1] == pages
+    oldest = _link(admin_client.get("/admin/orders/", query_string=query), "pager-last")
+    assert _ids(admin_client.get(oldest)) == _expected(having, "id", True)[-PAGE:]
+
+    both = {**query, "flt2_product_equals": other.id}
+    pages, _ = _walk(admin_client, "/admin/orders/", both)
+    expected = [order for order in having if any(s.product_id == other.id for s in order.services)]
+    assert [i for page in pages for i in page] == _expected(expected, "id", True) != []
+    by_total = {**query, "sort": _sort_arg(admin_client.application, "orders", "amount")}
+    pages, _ = _walk(admin_client, "/admin/orders/", by_total)
+    assert [i for page in pages for i in page] == _expected(having, "amount", False)
