@@ -214,6 +214,10 @@ class AmountAtMostFilter(AmountAtLeastFilter):
         return "at most"
 
 
+# Set on a list query once a payment status filter has joined the order's invoice.
+INVOICE_JOINED = "orderdesk_invoice_joined"
+
+
 class PaymentStatusFilter(BaseSQLAFilter):
     """Paid / Unpaid / No Invoice, from the order's first invoice (as Order.payment_status).
 
@@ -233,7 +237,10 @@ class PaymentStatusFilter(BaseSQLAFilter):
     def apply(self, query, value, alias=None):
         if value == PaymentStatus.NO_INVOICE:
             return query.filter(payment_status_is(value))
-        return query.join(Invoice, Invoice.id == Order.invoice_id).filter(invoice_payment_status_is(value))
+        if not query.get_execution_options().get(INVOICE_JOINED):  # a second payment status filter
+            query = query.join(Invoice, Invoice.id == Order.invoice_id).execution_options(
+                **{INVOICE_JOINED: True})
+        return query.filter(invoice_payment_status_is(value))
 
     def index_order(self, value):
         return None if value == PaymentStatus.NO_INVOICE else Invoice.id

@@ -121,3 +121,12 @@ def test_filtered_list_runs_no_count_and_no_n_plus_one(admin_client, orders, ses
     # count; failed jobs), dropdowns, the grid's saved views, the currency settings and the gateways'
     # display names (admin/presentation.py, once per request each): a fixed number, not one per row.
     assert len(statements) <= 15, statements
+
+
+def test_two_payment_status_filters_join_the_invoice_once(admin_client, orders):
+    """Two payment status filters AND together (one join of the invoice): the same one twice lists
+    what it lists alone; Paid and Unpaid together match nothing - never a 500."""
+    twice = {"flt0_payment_status_equals": "Paid", "flt1_payment_status_equals": "Paid"}
+    both = {"flt0_payment_status_equals": "Paid", "flt1_payment_status_equals": "Unpaid"}
+    assert _shown(admin_client, orders, **twice) == {"processed", "active"}
+    assert _shown(admin_client, orders, **both) == set()
