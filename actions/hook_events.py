@@ -46,6 +46,7 @@ EVENT_TYPES = {
     "order.fraud": "Order set as fraud",
     "order.pending": "Order set back to pending",
     "order.deleted": "Order deleted",
+    "order.amended": "Pending order amended",
     "invoice.paid": "Invoice paid",
     "invoice.refunded": "Invoice payment refunded",
     "item.activated": "Service, domain or addon activated",
@@ -66,6 +67,7 @@ _BY_VERB = {
     "order_failed_fraud_check": "order.fraud",
     "order_set_pending": "order.pending",
     "order_deleted": "order.deleted",
+    "order_amended": "order.amended",
     "invoice_paid": "invoice.paid",
     "invoice_refund_recorded": "invoice.refunded",
 }
