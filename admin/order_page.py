@@ -65,6 +65,7 @@ from models import (
     item_payment_status,
 )
 from models.bounds import MAX_INT, InvalidInput, parse_id, parse_int, parse_optional_id
+from models.guards import amend_refusal
 from models.permissions import permissions_to_cancel
 from modules.registry import available_registrar_modules
 
@@ -207,6 +208,10 @@ class OrderPageMixin:
             unavailable=self.unavailable_actions(order),
             describe=describe,
             refund_missing=_refund_missing(order),
+            # Amend order (admin/amend_order.py): offered while the order is still amendable.
+            amend_url=_url_or_none("amend_order.amend", order_id=order.id)
+            if has_permission(Permission.AMEND_PENDING_ORDERS) and amend_refusal(db.session, order) is None
+            else None,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),
