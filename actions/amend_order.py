@@ -7,10 +7,11 @@ Under the order's lock with the version the admin saw (actions.locking). Refused
 changed (TransitionError) unless models.guards.amend_refusal passes: pending, invoice Unpaid with
 no payment, every item Pending, no set-up command run. The amended cart is checked exactly as a
 placement (actions.cart_check; PlacementError with a message per form field), then:
-- removed services, domains and every addon row go (addons are written again from the quote), with
-  their queued, never tried set-up commands cancelled; kept items are rewritten by placement's
-  builders (actions.place), new ones created by them; new items' set-up commands are recorded as
-  at placement (auto setup "on order");
+- removed services, domains and every addon row go (addons are written again from the quote); the
+  queued, never tried set-up commands of services, addons and removed domains are cancelled; kept
+  items are rewritten by placement's builders (actions.place), new ones created by them; the
+  set-up commands of "on order" items are recorded as at placement (again, for a kept service
+  whose queued one was cancelled);
 - stock goes back for removed services and is taken for new ones; a changed promotion code gives
   back the old code's use and takes one of the new;
 - the invoice's order lines are replaced by placement's lines (lines added by hand stay), its
@@ -43,9 +44,9 @@ from actions.side_effects import cancel_if_queued, record_module_create
 from actions.transitions import unfinished_side_effects
 from models import ZERO, Domain, InvoiceItem, InvoiceItemType, Order, Service
 from models.bounds import MAX_MONEY
-from models.guards import amend_refusal
+from models.guards import PROVISIONING_KINDS, amend_refusal
 
-REMOVED = "Its item was removed from the order by an amendment"
+AMENDED = "The order was amended (a removed item, or recorded again for the amended one)"
 
 
 def _kept(order: Order, amendment: Amendment) -> tuple[dict[int, Service], dict[int, Domain]]:
@@ -86,12 +87,18 @@ def _kept(order: Order, amendment: Amendment) -> tuple[dict[int, Service], dict[
     return kept_services, kept_domains
 
 
-def _cancel_set_up(session: Session, order: Order, targets: set[tuple[str, int]], actor: Actor) -> None:
+def _cancel_set_up(session: Session, order: Order, targets: set[tuple[str, int]], actor: Actor) -> set:
+    """Cancel the queued set-up commands of `targets`; the (type, id) of those cancelled. One a
+    worker has claimed meanwhile refuses the amendment (the worker may be setting it up now)."""
+    cancelled = set()
     for effect in unfinished_side_effects(session, order.id):
-        if (effect.target_type, effect.target_id) in targets and not cancel_if_queued(
-                session, effect, actor, REMOVED):
-            raise TransitionError(ErrorCode.SIDE_EFFECTS_PENDING, "A set-up command of this order has "
-                                  "just started: the order can no longer be amended")
+        target = (effect.target_type, effect.target_id)
+        if effect.kind in PROVISIONING_KINDS and target in targets:
+            if not cancel_if_queued(session, effect, actor, AMENDED):
+                raise TransitionError(ErrorCode.SIDE_EFFECTS_PENDING, "A set-up command of this order has "
+                                      "just started: the order can no longer be amended")
+            cancelled.add(target)
+    return cancelled
 
 
 def _take_promotion_and_stock(session, order, promotion, new_quotes, removed: list[Service]) -> None:
@@ -136,9 +143,11 @@ def amend_order(
     removed_domains = [d for d in order.domains if d.id not in kept_domains]
     new_quotes = [q for i, q in enumerate(quote.services) if i not in reuse]
     _take_promotion_and_stock(session, order, promotion, new_quotes, removed_services)
-    _cancel_set_up(session, order, {("service", s.id) for s in removed_services}
-                   | {("domain", d.id) for d in removed_domains} | {("addon", a.id) for a in order.addons},
-                   actor)
+    # Every service's and addon's queued create (written again below for what is kept), a removed
+    # domain's registration.
+    cancelled = _cancel_set_up(session, order, {("service", s.id) for s in order.services}
+                               | {("domain", d.id) for d in removed_domains}
+                               | {("addon", a.id) for a in order.addons}, actor)
 
     for row in [*order.addons, *removed_services, *removed_domains]:
         session.delete(row)
@@ -194,8 +203,9 @@ def amend_order(
     flag_modified(order, "amount")  # a new version even when the total stays: open pages go stale
     session.flush()
 
-    for service, item in created:
-        if created_on_placement(item):
+    for service, item in zip(services, quote.services, strict=True):
+        is_new = any(service is new for new, _ in created)
+        if created_on_placement(item) and (is_new or ("service", service.id) in cancelled):
             record_module_create(session, service, server_id=service.server_id, send_welcome_email=True)
     record_addon_placement_effects(session, [row for row, _, _ in addons])
     _forget_removed(session, order, services)

@@ -254,3 +254,27 @@ def test_hostile_lines_are_refused_with_a_message(session, order, shop, full_adm
                        other.services[0].id if "service" in field else other.domains[0].id)
     error = refused(session, order, amendment, full_admin, error=PlacementError)
     assert field in error.errors and all(error.errors[field])
+
+
+def test_an_on_order_service_gets_its_create_again_and_hooks_hear_of_it(session, shop, full_admin):
+    from actions.hook_events import create_endpoint
+    from models import AutoSetup
+
+    starter = shop[0]
+    starter.auto_setup = AutoSetup.ON_ORDER
+    create_endpoint(session, "https://hooks.example.net/orderdesk", ["order.amended"])
+    cart = Cart(client_id=factories.make_client().id, payment_method="banktransfer",
+                products=[CartProduct(starter.id, BillingCycle.MONTHLY)])
+    order = place_order(session, cart, Actor.admin(full_admin))
+    (first,) = session.scalars(select(SideEffect).where(SideEffect.kind == "module_create")).all()
+    amendment = current_amendment(session, order)
+    amendment.products[0] = replace(amendment.products[0], billing_cycle=BillingCycle.ANNUALLY)
+    amend(order, amendment, full_admin)
+
+    creates = session.scalars(select(SideEffect).where(SideEffect.kind == "module_create")
+                              .order_by(SideEffect.id)).all()
+    assert [(e.id, e.status) for e in creates] == [(first.id, "cancelled"), (creates[1].id, "queued")]
+    assert creates[1].target_id == first.target_id == order.services[0].id
+    (delivery,) = session.scalars(select(SideEffect).where(SideEffect.kind == "hook_delivery")).all()
+    assert delivery.payload["type"] == "order.amended"
+    assert delivery.payload["data"]["order"]["amount"] == "105.00"
