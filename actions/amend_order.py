@@ -44,7 +44,7 @@ from actions.side_effects import cancel_if_queued, record_module_create
 from actions.transitions import unfinished_side_effects
 from models import ZERO, Domain, InvoiceItem, InvoiceItemType, Order, Service
 from models.bounds import MAX_MONEY
-from models.guards import PROVISIONING_KINDS, amend_refusal
+from models.guards import PROVISIONING_KINDS, amend_refusal, set_up_commands
 
 AMENDED = "The order was amended (a removed item, or recorded again for the amended one)"
 
@@ -124,7 +124,7 @@ def amend_order(
     expected_version: int | None = None,
 ) -> dict:
     order = lock_order(session, order, expected_version)
-    refuse(amend_refusal(session, order))
+    refuse(amend_refusal(order, set_up_commands(session, order.id)))
     kept_services, kept_domains = _kept(order, amendment)
     cart = amendment_cart(order, amendment, kept_services, kept_domains)
     quote, _client, promotion = check_cart(session, cart, order.status, amending=order)

@@ -25,7 +25,7 @@ from admin.base import SecureBaseView
 from extensions import db
 from models import Order, Permission
 from models.bounds import MAX_INT, InvalidInput, parse_int, parse_money, parse_optional_id
-from models.guards import amend_refusal
+from models.guards import amend_refusal, set_up_commands
 
 OUT_OF_DATE = "This page is out of date — reload it and try again"
 
@@ -102,7 +102,7 @@ class AmendOrderView(SecureBaseView):
             flash(f"Order {order_id} no longer exists (deleted, or never did).", "error")
             return redirect(url_for("orders.index_view"))
         if request.method == "GET":
-            refusal = amend_refusal(db.session, order)
+            refusal = amend_refusal(order, set_up_commands(db.session, order.id))
             if refusal is not None:
                 flash(f"Order #{order.order_number}: {refusal.message}", "error")
                 return self._order_page(order.id)

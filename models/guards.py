@@ -7,7 +7,7 @@ and `Transition.refusal(session, order)` answers for actions and faces alike:
 
     ALLOWED_FROM[action].refusal(status, include_in_pending) -> Refusal | None
     payments_to_refund(session, order) / no_unrefunded_payments(session, order) -> Refusal | None
-    amend_refusal(session, order) -> Refusal | None          Amend a pending order
+    amend_refusal(order, side_effects) -> Refusal | None     Amend a pending order (set_up_commands)
 """
 
 from dataclasses import dataclass
@@ -149,19 +149,22 @@ PROVISIONING_KINDS = (SideEffectKind.MODULE_CREATE, SideEffectKind.ADDON_CREATE,
 _PENDING = frozenset({ServiceStatus.PENDING, DomainStatus.PENDING})
 
 
-def provisioning_started(session, order_id: int) -> bool:
-    """Has a set-up command of the order run (been tried, or is running or done)? A queued one
-    nobody has tried yet has not: amending cancels it with its item."""
-    return session.scalar(select(SideEffect.id).where(
-        SideEffect.order_id == order_id, SideEffect.kind.in_(PROVISIONING_KINDS),
-        (SideEffect.attempts > 0)
-        | SideEffect.status.in_([SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED]),
-    ).limit(1)) is not None
+def set_up_commands(session, order_id: int) -> list[SideEffect]:
+    """The order's set-up commands, whatever their state (for amend_refusal)."""
+    return list(session.scalars(select(SideEffect).where(
+        SideEffect.order_id == order_id, SideEffect.kind.in_(PROVISIONING_KINDS))))
 
 
-def amend_refusal(session, order: Order) -> Refusal | None:
+def has_run(effect: SideEffect) -> bool:
+    """Tried at least once, running or done. One queued and never tried has not: amending cancels it."""
+    return effect.attempts > 0 or effect.status in (SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED)
+
+
+def amend_refusal(order: Order, side_effects) -> Refusal | None:
     """Amend is for an order nothing has happened to yet: pending, its invoice Unpaid with no
-    payment, refund or credit on it, every item Pending and no set-up command run."""
+    payment, refund or credit on it, every item Pending and no set-up command run (`side_effects`:
+    the order's, e.g. set_up_commands; other kinds are ignored). Reads the services' addons (the
+    order page has them loaded)."""
     if not is_pending_like(order):
         return Refusal(RefusalCode.NOT_ALLOWED,
                        f"Only pending orders can be amended; this order is {order.status}")
@@ -174,14 +177,14 @@ def amend_refusal(session, order: Order) -> Refusal | None:
     if invoice.transactions or invoice.credit:
         return Refusal(RefusalCode.NOT_ALLOWED, f"Invoice #{invoice.id} has a payment recorded on it: "
                        "the order can no longer be amended")
-    items = [("Service", i) for i in order.services] + [("Addon", i) for i in order.addons] \
-        + [("Domain", i) for i in order.domains]
+    items = [("Service", i) for i in order.services] \
+        + [("Addon", a) for s in order.services for a in s.addons] + [("Domain", i) for i in order.domains]
     started = next(((noun, i) for noun, i in items if i.status not in _PENDING), None)
     if started is not None:
         noun, item = started
         return Refusal(RefusalCode.NOT_ALLOWED, f"{noun} #{item.id} is {item.status}: an order with an "
                        "item set up can no longer be amended")
-    if provisioning_started(session, order.id):
+    if any(e.kind in PROVISIONING_KINDS and has_run(e) for e in side_effects):
         return Refusal(RefusalCode.NOT_ALLOWED, "A set-up command has already run for this order: "
                        "it can no longer be amended")
     return None
