@@ -141,3 +141,17 @@ def test_another_clients_service_and_odd_urls(session, admin_client, placed):
     assert admin_client.get("/admin/amend-order/").status_code == 404
     assert state() == before
     assert session.scalar(select(Invoice.total).where(Invoice.id == order.invoice_id)) == Decimal("15.00")
+
+
+def test_the_orders_own_problems_show_at_the_top(session, admin_client, placed):
+    from models import ClientStatus
+
+    order, _, _ = placed
+    data = posted(order, **{"products-0-billing_cycle": "Annually"})
+    order.client.status = ClientStatus.CLOSED
+    session.commit()
+    before = state()
+    answer = admin_client.post(f"/admin/amend-order/{order.id}/", data=data)
+    assert answer.status_code == 400
+    assert 'data-error-for="client_id"' in answer.get_data(as_text=True)
+    assert state() == before
