@@ -18,7 +18,9 @@ from admin.timeline import describe
 from extensions import db
 from models import (
     BillingCycle,
+    CustomFieldValue,
     Domain,
+    EmailLog,
     Invoice,
     InvoiceItem,
     Order,
@@ -27,6 +29,7 @@ from models import (
     Promotion,
     Service,
     ServiceAddon,
+    ServiceConfigOption,
     ServiceStatus,
     SideEffect,
     Transaction,
@@ -160,8 +163,8 @@ def test_the_diff_event(session, order, shop, full_admin):
 
 # --- refusals: nothing changed --------------------------------------------------------------------
 
-TABLES = (Order, Service, Domain, ServiceAddon, Invoice, InvoiceItem, Transaction, SideEffect, OrderEvent,
-          Product, Promotion)
+TABLES = (Order, Service, Domain, ServiceAddon, ServiceConfigOption, CustomFieldValue, Invoice, InvoiceItem,
+          Transaction, SideEffect, OrderEvent, EmailLog, Product, Promotion)
 
 
 def state() -> dict:
@@ -278,3 +281,34 @@ def test_an_on_order_service_gets_its_create_again_and_hooks_hear_of_it(session,
     (delivery,) = session.scalars(select(SideEffect).where(SideEffect.kind == "hook_delivery")).all()
     assert delivery.payload["type"] == "order.amended"
     assert delivery.payload["data"]["order"]["amount"] == "105.00"
+
+
+def test_options_and_quantity_of_a_kept_line(session, shop, full_admin):
+    from models import ConfigOptionType
+
+    starter = shop[0]
+    group = factories.make_option_group([starter], [("Memory", ConfigOptionType.DROPDOWN, {
+        "2 GB": {BillingCycle.MONTHLY: ("0.00", "0.00")}, "4 GB": {BillingCycle.MONTHLY: ("4.00", "1.00")}},
+        0, 0)])
+    memory = group.options[0]
+    cart = Cart(client_id=factories.make_client().id, payment_method="banktransfer",
+                products=[CartProduct(starter.id, BillingCycle.MONTHLY)])
+    order = place_order(session, cart, Actor.admin(full_admin))
+    kept_id = order.services[0].id
+    amendment = current_amendment(session, order)
+    assert amendment.products[0].config_options == {memory.id: memory.choices[0].id}
+    amendment.products[0] = replace(amendment.products[0], quantity=2,
+                                    config_options={memory.id: memory.choices[1].id})
+    amend(order, amendment, full_admin)
+
+    session.expire_all()
+    order = session.get(Order, order.id)
+    assert order.services[0].id == kept_id and len(order.services) == 2
+    # By hand: each 10.00 + 4.00 for 4 GB, setup 5.00 + 1.00; two of them = 40.00.
+    assert lines(order) == [
+        ("Hosting", "Shared Hosting - Starter (Monthly)\nMemory: 4 GB", D("14.00")),
+        ("Setup", "Setup Fee: Shared Hosting - Starter", D("6.00")),
+    ] * 2
+    assert order.amount == order.invoice.total == D("40.00")
+    assert [[(o.option_id, o.choice_id) for o in s.config_options] for s in order.services] == \
+        [[(memory.id, memory.choices[1].id)]] * 2
