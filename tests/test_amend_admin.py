@@ -155,3 +155,18 @@ def test_the_orders_own_problems_show_at_the_top(session, admin_client, placed):
     assert answer.status_code == 400
     assert 'data-error-for="client_id"' in answer.get_data(as_text=True)
     assert state() == before
+
+
+def test_a_kept_services_answers_are_checked_and_shown(session, admin_client, placed):
+    from models import CustomField
+
+    order, starter, _ = placed
+    data = posted(order, **{"products-0-billing_cycle": "Annually"})
+    field = CustomField(applies_to="product", product=starter, name="Hostname", required=True)
+    session.add(field)  # required since the order was placed: the kept service has no answer
+    session.commit()
+    before = state()
+    answer = admin_client.post(f"/admin/amend-order/{order.id}/", data=data)
+    assert answer.status_code == 400
+    assert f'data-error-for="products-0-customfield-{field.id}"' in answer.get_data(as_text=True)
+    assert state() == before
