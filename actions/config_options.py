@@ -26,7 +26,7 @@ from models import (
     config_option_group_products,
 )
 from models.bounds import MAX_ID, InvalidInput, parse_int
-from models.config_options import describe_value
+from models.config_options import COUNTED_TYPES, describe_value
 
 MAX_OPTIONS_PER_LINE = 100
 
@@ -171,6 +171,12 @@ def stored_price(rows, cycle: str) -> Decimal:
         price = next((p.price for p in row.choice.prices if p.cycle == cycle), ZERO)
         total += price * row.quantity
     return total
+
+
+def stored_values(service) -> dict:
+    """A service's stored options as a cart line's `config_options` (option id -> choice id / count)."""
+    return {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
+            for row in service.config_options}
 
 
 def option_lines(options) -> str:

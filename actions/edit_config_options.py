@@ -17,17 +17,17 @@ from sqlalchemy.orm import Session
 from actions import events
 from actions.actor import Actor
 from actions.cart import Cart, CartProduct
-from actions.config_options import load_config_options, options_price, price_config_options, stored_price
+from actions.config_options import (
+    load_config_options,
+    options_price,
+    price_config_options,
+    stored_price,
+    stored_values,
+)
 from actions.locking import lock_order, lock_order_for_edit, order_action
 from actions.transitions import ErrorCode, TransitionError
 from models import BillingCycle, Order, ServiceConfigOption
 from models.bounds import MAX_MONEY, parse_id
-from models.config_options import COUNTED_TYPES
-
-
-def _stored_values(service) -> dict:
-    return {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
-            for row in service.config_options}
 
 
 @order_action
@@ -43,7 +43,7 @@ def edit_config_options(
                               f"Order #{order.order_number} has no service {service_id}")
     catalog = load_config_options(session, Cart(None, products=[CartProduct(service.product_id)]))
     before = {row.option_id: row for row in service.config_options}
-    new, problems = price_config_options(0, {**_stored_values(service), **values}, service.product,
+    new, problems = price_config_options(0, {**stored_values(service), **values}, service.product,
                                          service.billing_cycle, catalog)
     if problems:
         raise TransitionError(ErrorCode.INVALID_OPTION, " ".join(message for _, message in problems))

@@ -24,6 +24,7 @@ class Verb(StrEnum):
     ORDER_SET_FRAUD = "order_set_fraud"
     ORDER_SET_PENDING = "order_set_pending"
     ORDER_DELETED = "order_deleted"
+    ORDER_AMENDED = "order_amended"
     ORDER_STATUS_CHANGED = "order_status_changed"
     BULK_STATUS_CHANGED = "bulk_status_changed"
     AFFILIATE_ASSIGNED = "affiliate_assigned"
@@ -119,6 +120,11 @@ def order_refund_requested(session, order_id, actor, refunds: list[dict]) -> Ord
 
 def order_deleted(session, order_id, actor, from_status, snapshot: dict) -> OrderEvent:
     return _add(session, order_id, actor, Verb.ORDER_DELETED, from_status, "", {"snapshot": snapshot})
+
+
+def order_amended(session, order_id, actor, diff: dict) -> OrderEvent:
+    """A pending order re-priced (actions.amend_order): {invoice_id, before, after, added, removed}."""
+    return _add(session, order_id, actor, Verb.ORDER_AMENDED, details=diff)
 
 
 def order_status_changed(session, order_id, actor, from_status, to_status) -> OrderEvent:

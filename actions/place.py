@@ -7,42 +7,30 @@ a message per field and leaves the database as it was. The caller commits.
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from actions import events
 from actions.actor import Actor
 from actions.addon_items import add_ordered_addons, addon_invoice_lines, record_addon_placement_effects
-from actions.cart import Cart, PlacementError, PlaceOptions, product_field
+from actions.cart import Cart, PlacementError, PlaceOptions
+from actions.cart_check import check_cart, claim_promotion_and_stock
 from actions.config_options import config_option_rows, option_lines
-from actions.custom_fields import add_service_answers, check_cart_fields
+from actions.custom_fields import add_service_answers
 from actions.order_number import new_order_number
-from actions.pricing import DomainQuote, Quote, ServiceQuote, load_catalog, price_cart
-from actions.promotions import (
-    claim_promotion_use,
-    find_promotion,
-    load_client_history,
-    promotion_problem,
-    release_promotion_use,
-)
+from actions.pricing import DomainQuote, Quote, ServiceQuote
 from actions.side_effects import record_email, record_module_create
 from models import (
     ZERO,
-    Affiliate,
     AutoSetup,
     BillingCycle,
     Client,
-    ClientStatus,
     Domain,
     DomainOrderType,
-    Gateway,
     Invoice,
     InvoiceItem,
     InvoiceItemType,
     InvoiceStatus,
     Order,
-    OrderStatusDefinition,
-    Product,
     Promotion,
     Service,
     Setting,
@@ -54,7 +42,8 @@ from models.email_defaults import INVOICE_CREATED, NEW_ORDER_NOTIFICATION, ORDER
 
 def preview_order(session: Session, cart: Cart, options: PlaceOptions | None = None) -> Quote:
     """The priced cart and every problem placing it would hit; writes nothing (live total)."""
-    quote, _client, _promotion = _check(session, cart, options or PlaceOptions())
+    options = options or PlaceOptions()
+    quote, _client, _promotion = check_cart(session, cart, options.status)
     return quote
 
 
@@ -65,10 +54,10 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     PlacementError with nothing written when the cart, the promotion or the stock says no.
     """
     options = options or PlaceOptions()
-    quote, client, promotion = _check(session, cart, options)
+    quote, client, promotion = check_cart(session, cart, options.status)
     if quote.errors:
         raise PlacementError(quote.errors)
-    _claim_promotion_and_stock(session, quote, promotion)
+    claim_promotion_and_stock(session, quote, promotion)
 
     placed_at = utcnow()
     today = placed_at.date()
@@ -117,106 +106,6 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
     )
     session.flush()
     return order
-
-
-# --- checking -----------------------------------------------------------------------------------
-
-
-def _check(
-    session: Session, cart: Cart, options: PlaceOptions
-) -> tuple[Quote, Client | None, Promotion | None]:
-    header: dict[str, list[str]] = {}
-    client = session.get(Client, cart.client_id) if cart.client_id else None
-    if client is None:
-        header["client_id"] = ["Choose a client." if not cart.client_id else "Unknown client."]
-    elif client.status == ClientStatus.CLOSED:
-        header["client_id"] = ["Unable to add order when client status is Closed"]
-    if not cart.payment_method:
-        header["payment_method"] = ["Choose a payment method."]
-    elif (
-        session.scalar(select(Gateway.id).where(Gateway.name == cart.payment_method, Gateway.active)) is None
-    ):
-        header["payment_method"] = [f"Unknown payment method {cart.payment_method!r}."]
-    if (
-        session.scalar(select(OrderStatusDefinition.id).where(OrderStatusDefinition.title == options.status))
-        is None
-    ):
-        header["status"] = [f"Unknown order status {options.status!r}."]
-    if cart.affiliate_id is not None and session.get(Affiliate, cart.affiliate_id) is None:
-        header["affiliate_id"] = ["Unknown affiliate."]
-    if not cart.products and not cart.domains:
-        header["cart"] = ["Add at least one product or domain."]
-
-    promotion = None
-    code = cart.promo_code.strip()
-    if code:
-        promotion = find_promotion(session, code)
-        if promotion is None:
-            header["promo_code"] = [f"Promotion code {code} does not exist."]
-
-    catalog = load_catalog(session, cart)
-    usable_promotion = promotion if promotion is not None and client is not None else None
-    quote = price_cart(cart, catalog, None)
-    if usable_promotion is not None and not quote.errors:
-        history = load_client_history(session, client.id, usable_promotion.code)
-        problem = promotion_problem(
-            usable_promotion,
-            today=utcnow().date(),
-            history=history,
-            cart_product_ids={s.product.id for s in quote.services},
-            cart_tlds={d.tld.extension for d in quote.domains},
-        )
-        if problem:
-            header["promo_code"] = [problem]
-        else:
-            quote = price_cart(cart, catalog, usable_promotion)
-    header |= check_cart_fields(
-        session, cart, {i: catalog.products[line.product_id] for i, line in enumerate(cart.products)
-                        if line.product_id in catalog.products})
-    for name, messages in header.items():
-        quote.errors.setdefault(name, []).extend(messages)
-    return quote, client, promotion
-
-
-def _claim_promotion_and_stock(session: Session, quote: Quote, promotion: Promotion | None) -> None:
-    """Take one promotion use and the stock with conditional UPDATEs (safe under concurrency);
-    when one is refused, give back what was taken so the refusal changes nothing."""
-    if promotion is not None:
-        if not claim_promotion_use(session, promotion.id):
-            raise PlacementError(
-                {"promo_code": [f"Promotion code {promotion.code} has reached its maximum number of uses."]}
-            )
-        session.expire(promotion, ["uses"])
-    wanted: dict[int, tuple[int, Product]] = {}
-    for item in quote.services:
-        if item.product.stock_control:
-            count, _ = wanted.get(item.product.id, (0, item.product))
-            wanted[item.product.id] = (count + 1, item.product)
-    taken: list[tuple[int, int]] = []
-    for product_id, (count, product) in wanted.items():
-        claimed = (
-            session.execute(
-                update(Product)
-                .where(Product.id == product_id, Product.stock_quantity >= count)
-                .values(stock_quantity=Product.stock_quantity - count)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            == 1
-        )
-        if not claimed:
-            for done_id, done_count in taken:
-                session.execute(
-                    update(Product)
-                    .where(Product.id == done_id)
-                    .values(stock_quantity=Product.stock_quantity + done_count)
-                    .execution_options(synchronize_session=False)
-                )
-            if promotion is not None:
-                release_promotion_use(session, promotion.id)
-            line = next(s.line for s in quote.services if s.product.id == product_id)
-            raise PlacementError({product_field(line, "quantity"): [f"{product.name} is out of stock."]})
-        taken.append((product_id, count))
-        session.expire(product, ["stock_quantity"])
 
 
 # --- creating: pure builders (the demo data in demo/ writes its rows with them too) ---------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -51,13 +51,19 @@ class ClientHistory:
     owned_tlds: frozenset[str] = field(default_factory=frozenset)
 
 
-def load_client_history(session: Session, client_id: int, code: str) -> ClientHistory:
+def load_client_history(
+    session: Session, client_id: int, code: str, excluding_order_id: int | None = None
+) -> ClientHistory:
+    """`excluding_order_id`: an order being amended, which is not history of its own."""
     counted = Order.status.notin_([OrderStatus.CANCELLED, OrderStatus.FRAUD])
-    has_orders = session.scalar(select(Order.id).where(Order.client_id == client_id).limit(1)) is not None
+    others = Order.id != excluding_order_id if excluding_order_id is not None else true()
+    has_orders = session.scalar(
+        select(Order.id).where(Order.client_id == client_id, others).limit(1)) is not None
     used_code = (
         session.scalar(
             select(Order.id)
-            .where(Order.client_id == client_id, func.lower(Order.promo_code) == code.lower(), counted)
+            .where(Order.client_id == client_id, func.lower(Order.promo_code) == code.lower(), counted,
+                   others)
             .limit(1)
         )
         is not None

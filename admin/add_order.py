@@ -49,19 +49,41 @@ TEMPLATE_ROW = 999999  # the hidden row "Add Another ..." copies; never posted
 _ROW = re.compile(r"^(products|domains)-(\d+)-")
 
 
+def posted_rows(form) -> dict[str, list[int]]:
+    """The product and domain row numbers the form's fields name, in order."""
+    rows: dict[str, set[int]] = {"products": set(), "domains": set()}
+    for key in form:
+        match = _ROW.match(key)
+        if match:
+            rows[match.group(1)].add(int(match.group(2)))
+    return {kind: sorted(numbers) for kind, numbers in rows.items()}
+
+
+def row_choices(form) -> dict:
+    """What the product and domain rows (admin/order_rows.html) offer: Add New Order's and Amend order's."""
+    return dict(
+        products=db.session.scalars(
+            select(Product).where(Product.retired.is_(False)).order_by(Product.group_name, Product.name)
+        ).all(),
+        cycles=[c.value for c in BillingCycle],
+        domain_types=[t.value for t in DomainOrderType],
+        template_row=TEMPLATE_ROW,
+        addons=addon_choices(db.session),
+        custom_fields=order_form_fields(db.session),
+        chosen_addons=lambda name: form.getlist(name) if form else [],
+        config_options=catalog_options(db.session),
+    )
+
+
 class OrderForm:
     """The posted form as a Cart plus the options, and the errors met while reading it."""
 
     def __init__(self, form):
         self.form = form
         self.errors: dict[str, list[str]] = {}
-        rows = {"products": set(), "domains": set()}
-        for key in form:
-            match = _ROW.match(key)
-            if match:
-                rows[match.group(1)].add(int(match.group(2)))
-        self.product_rows = sorted(rows["products"]) or [0]
-        self.domain_rows = sorted(rows["domains"])
+        rows = posted_rows(form)
+        self.product_rows = rows["products"] or [0]
+        self.domain_rows = rows["domains"]
         self.cart = Cart(
             client_id=self._parse("client_id", parse_optional_id, what="Client"),
             payment_method=form.get("payment_method", "").strip(),
@@ -247,9 +269,6 @@ class AddOrderView(SecureBaseView):
         return jsonify(results=[{"id": c.id, "text": f"{c} <{c.email}>"} for c in clients])
 
     def _render(self, parsed: OrderForm | None, errors: dict, client: Client | None):
-        products = db.session.scalars(
-            select(Product).where(Product.retired.is_(False)).order_by(Product.group_name, Product.name)
-        ).all()
         return self.render(
             "admin/add_order.html",
             form=parsed.form if parsed else {},
@@ -257,15 +276,8 @@ class AddOrderView(SecureBaseView):
             domain_rows=parsed.domain_rows if parsed else [],
             errors=errors,
             client=client,
-            products=products,
-            cycles=[c.value for c in BillingCycle],
             gateways=db.session.scalars(select(Gateway).where(Gateway.active).order_by(Gateway.sort_order)).all(),
             statuses=[status.title for status in order_statuses()],
-            domain_types=[t.value for t in DomainOrderType],
             defaults=parsed is None,
-            template_row=TEMPLATE_ROW,
-            addons=addon_choices(db.session),
-            custom_fields=order_form_fields(db.session),
-            chosen_addons=lambda name: parsed.form.getlist(name) if parsed else [],
-            config_options=catalog_options(db.session),
+            **row_choices(parsed.form if parsed else None),
         )

@@ -67,6 +67,7 @@ from models import (
     item_payment_status,
 )
 from models.bounds import MAX_INT, InvalidInput, parse_id, parse_int, parse_optional_id
+from models.guards import amend_refusal
 from models.permissions import permissions_to_cancel
 from modules.registry import available_registrar_modules
 
@@ -200,6 +201,8 @@ class OrderPageMixin:
     def _page_context(self, order: Order) -> SimpleNamespace:
         can_edit = has_permission(Permission.EDIT_ORDER)
         notes_setting = db.session.get(Setting, "show_notes_on_checkout")
+        side_effects = db.session.scalars(
+            select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())).all()
         return SimpleNamespace(
             client_url=_url_or_none("clients.details_view", id=order.client_id),
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
@@ -209,6 +212,10 @@ class OrderPageMixin:
             unavailable=self.unavailable_actions(order),
             describe=describe,
             refund_missing=_refund_missing(order),
+            # Amend order (admin/amend_order.py): offered while the order is still amendable.
+            amend_url=_url_or_none("amend_order.amend", order_id=order.id)
+            if has_permission(Permission.AMEND_PENDING_ORDERS) and amend_refusal(order, side_effects) is None
+            else None,
             can_retry=has_permission(Permission.RETRY_SIDE_EFFECTS),
             can_cancel_effect=lambda effect: all(
                 has_permission(p) for p in permissions_to_cancel(effect.kind)),
@@ -232,9 +239,7 @@ class OrderPageMixin:
             events=db.session.scalars(
                 select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
             ).all(),
-            side_effects=db.session.scalars(
-                select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())
-            ).all(),
+            side_effects=side_effects,
             emails=db.session.scalars(
                 select(EmailLog).where(EmailLog.order_id == order.id).order_by(EmailLog.id.desc())
             ).all() if has_permission(Permission.VIEW_EMAIL_LOG) else None,

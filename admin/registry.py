@@ -43,6 +43,9 @@ def register_views(admin: Admin) -> None:
         admin.add_menu_item(link, target_category="Orders")
     admin.add_view(AddOrderView(name="Add New Order", category="Orders", endpoint="add_order",
                                 url="/admin/add-order"))
+    from admin.amend_order import AmendOrderView
+
+    admin.add_view(AmendOrderView(name="Amend order", endpoint="amend_order", url="/admin/amend-order"))
     from admin.list_views import SavedViewsPage
 
     admin.add_view(SavedViewsPage(name="Saved views", category="Orders", endpoint="saved_views",

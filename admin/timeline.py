@@ -72,6 +72,8 @@ _SENTENCES = {
     "order_set_fraud": lambda d: "Order set as fraud.",
     "order_set_pending": lambda d: "Order set back to pending.",
     "order_deleted": lambda d: "Order deleted, with its items and invoice.",
+    "order_amended": lambda d: (f"Order amended: {len(d.get('removed') or [])} invoice line(s) removed, "
+                                f"{len(d.get('added') or [])} added."),
     "order_status_changed": lambda d: "Order status changed.",
     "bulk_status_changed": _bulk,
     "affiliate_assigned": lambda d: "Affiliate removed." if d.get("to") is None else "Affiliate assigned.",
@@ -100,6 +102,21 @@ def _item_changes(noun: str, rows) -> list[str]:
         if isinstance(row, dict) and row.get("from") != row.get("to"):
             before, after = _shown(row.get("from")), _shown(row.get("to"))
             lines.append(f"{noun} #{row.get('id')}: {before} {ARROW} {after}")
+    return lines
+
+
+def _amended(d: dict) -> list[str]:
+    """The amendment's total and promotion before -> after, then each invoice line it took out or put in."""
+    before, after = (d.get(k) if isinstance(d.get(k), dict) else {} for k in ("before", "after"))
+    lines = [f"Total: {_shown(before.get('total'))} {ARROW} {_shown(after.get('total'))}"]
+    if before.get("promo_code") != after.get("promo_code"):
+        promo = (_shown(before.get("promo_code")), _shown(after.get("promo_code")))
+        lines.append(f"Promotion: {promo[0]} {ARROW} {promo[1]}")
+    for word, key in (("Removed", "removed"), ("Added", "added")):
+        for line in d.get(key) if isinstance(d.get(key), list) else []:
+            if isinstance(line, dict):
+                text = str(line.get("description", "")).replace("\n", ", ")
+                lines.append(f"{word}: {text} {_shown(line.get('amount'))}")
     return lines
 
 
@@ -133,6 +150,8 @@ def _changes(event: OrderEvent, d: dict) -> list[str]:
         amount = d.get("recurring_amount")
         if isinstance(amount, dict):
             lines.append(f"Recurring amount: {_shown(amount.get('from'))} {ARROW} {_shown(amount.get('to'))}")
+    elif verb == "order_amended":
+        lines += _amended(d)
     elif verb in ("record_edited", "service_upgraded") and isinstance(d.get("changes"), dict):
         for name, change in d["changes"].items():
             if isinstance(change, dict):

@@ -7,6 +7,7 @@ and `Transition.refusal(session, order)` answers for actions and faces alike:
 
     ALLOWED_FROM[action].refusal(status, include_in_pending) -> Refusal | None
     payments_to_refund(session, order) / no_unrefunded_payments(session, order) -> Refusal | None
+    amend_refusal(order, side_effects) -> Refusal | None     Amend a pending order (set_up_commands)
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,15 @@ from sqlalchemy import ColumnElement, select, true
 
 from models.billing import Invoice, Transaction
 from models.orders import Domain, Order, OrderStatusDefinition, Service
-from models.vocab import DomainStatus, InvoiceStatus, OrderStatus, ServiceStatus
+from models.outbox import SideEffect
+from models.vocab import (
+    DomainStatus,
+    InvoiceStatus,
+    OrderStatus,
+    ServiceStatus,
+    SideEffectKind,
+    SideEffectStatus,
+)
 
 
 class OrderAction(StrEnum):
@@ -130,6 +139,55 @@ def no_unrefunded_payments(session, order: Order) -> Refusal | None:
         RefusalCode.UNREFUNDED_PAYMENTS,
         "The invoice has payments that are not refunded; refund them before deleting the order",
     )
+
+
+# Module and registrar commands that set an item up: once one has run, the item exists outside.
+PROVISIONING_KINDS = (SideEffectKind.MODULE_CREATE, SideEffectKind.ADDON_CREATE,
+                      SideEffectKind.DOMAIN_REGISTER, SideEffectKind.DOMAIN_TRANSFER)
+
+
+_PENDING = frozenset({ServiceStatus.PENDING, DomainStatus.PENDING})
+
+
+def set_up_commands(session, order_id: int) -> list[SideEffect]:
+    """The order's set-up commands, whatever their state (for amend_refusal)."""
+    return list(session.scalars(select(SideEffect).where(
+        SideEffect.order_id == order_id, SideEffect.kind.in_(PROVISIONING_KINDS))))
+
+
+def has_run(effect: SideEffect) -> bool:
+    """Tried at least once, running or done. One queued and never tried has not: amending cancels it."""
+    return effect.attempts > 0 or effect.status in (SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED)
+
+
+def amend_refusal(order: Order, side_effects) -> Refusal | None:
+    """Amend is for an order nothing has happened to yet: pending, its invoice Unpaid with no
+    payment, refund or credit on it, every item Pending and no set-up command run (`side_effects`:
+    the order's, e.g. set_up_commands; other kinds are ignored). Reads the services' addons (the
+    order page has them loaded)."""
+    if not is_pending_like(order):
+        return Refusal(RefusalCode.NOT_ALLOWED,
+                       f"Only pending orders can be amended; this order is {order.status}")
+    invoice = order.invoice
+    if invoice is None:
+        return Refusal(RefusalCode.NOT_ALLOWED, "The order has no invoice to follow an amendment")
+    if invoice.status != InvoiceStatus.UNPAID:
+        return Refusal(RefusalCode.NOT_ALLOWED,
+                       f"Invoice #{invoice.id} is {invoice.status}: only an unpaid order can be amended")
+    if invoice.transactions or invoice.credit:
+        return Refusal(RefusalCode.NOT_ALLOWED, f"Invoice #{invoice.id} has a payment recorded on it: "
+                       "the order can no longer be amended")
+    items = [("Service", i) for i in order.services] \
+        + [("Addon", a) for s in order.services for a in s.addons] + [("Domain", i) for i in order.domains]
+    started = next(((noun, i) for noun, i in items if i.status not in _PENDING), None)
+    if started is not None:
+        noun, item = started
+        return Refusal(RefusalCode.NOT_ALLOWED, f"{noun} #{item.id} is {item.status}: an order with an "
+                       "item set up can no longer be amended")
+    if any(e.kind in PROVISIONING_KINDS and has_run(e) for e in side_effects):
+        return Refusal(RefusalCode.NOT_ALLOWED, "A set-up command has already run for this order: "
+                       "it can no longer be amended")
+    return None
 
 
 # --- the daily run's sweeps ---------------------------------------------------------------------

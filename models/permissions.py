@@ -10,6 +10,8 @@ class Permission(StrEnum):
     VIEW_ORDER_DETAILS = "View Order Details"
     ADD_NEW_ORDER = "Add New Order"
     EDIT_ORDER = "Edit Order"
+    # Re-price a pending, unpaid order's items and invoice (actions.amend_order).
+    AMEND_PENDING_ORDERS = "Amend Pending Orders"
     ACCEPT_ORDER = "Accept Order"
     CANCEL_ORDER = "Cancel Order"
     SET_AS_FRAUD = "Set as Fraud"
@@ -102,6 +104,7 @@ _READ_ONLY = [
 _SALES = _READ_ONLY + [
     Permission.ADD_NEW_ORDER,
     Permission.EDIT_ORDER,
+    Permission.AMEND_PENDING_ORDERS,
     Permission.ACCEPT_ORDER,
     Permission.CANCEL_ORDER,
     Permission.SET_AS_FRAUD,

@@ -40,6 +40,7 @@ _CUSTOM = {
     "event_hooks.reveal_view": (Permission.REVEAL_EVENT_HOOK_SECRETS,),
     "event_hooks.rotate_view": (Permission.REVEAL_EVENT_HOOK_SECRETS,),
     "add_order.index": (Permission.ADD_NEW_ORDER,),
+    "amend_order.amend": (),  # opening Amend order (Amend Pending Orders) is all it takes
     "orders.run_fraud_check_view": (Permission.RUN_FRAUD_CHECK,),
     "fraud_settings.index": (),  # opening the page (Configure Fraud Protection) is all it takes
     "add_order.preview": (Permission.ADD_NEW_ORDER,),
