@@ -17,6 +17,7 @@ and invoice: never a service password, EPP code, card or gateway detail.
 import secrets
 import uuid
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -214,7 +215,8 @@ def check_url(url: str) -> str:
         url = clean_text(url, max_length=MAX_URL_LENGTH, what="The URL", single_line=True).strip()
     except InvalidInput as exc:
         raise HookEndpointError(exc.message) from None
-    problem = url_problem(url) if url else "Enter the URL to send events to."
+    allowed = (current_app.config.get("HOOK_ALLOWED_NETWORKS") or []) if has_app_context() else []
+    problem = url_problem(url, allowed) if url else "Enter the URL to send events to."
     if problem:
         raise HookEndpointError(problem)
     return url
