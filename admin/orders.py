@@ -13,6 +13,7 @@ from admin.filters import (
     STATUS_BRANCHES,
     LiveOptions,
     list_order,
+    list_order_attribute,
     newest_of_each_status,
     order_filters,
     order_statuses,
@@ -77,12 +78,6 @@ _client = aliased(Client, name="export_client")
 _invoice = aliased(Invoice, name="export_invoice")
 
 
-def _row_attribute(column) -> str:
-    """The order's own attribute holding a lead column's value: the column's own, or the order's
-    invoice_id for the joined invoice's id (equal by the payment status filter's join)."""
-    return "invoice_id" if column is Invoice.id else column.key
-
-
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
                 GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
@@ -136,7 +131,7 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
             for idx, _, value in filters or ():
                 lead = list_order(self._filters[idx], value)
                 if lead is not None:
-                    name = _row_attribute(lead)
+                    name = list_order_attribute(self._filters[idx], lead)
                     return ListSort(name, lead, True, Order.id, row_attribute=name)
         return super().list_sort(sort_column, sort_desc, filters)
 

@@ -6,10 +6,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from admin import orders
+from admin.filters import PaymentStatusFilter
 from admin.orders import OrderView
 from extensions import db
+from models import Client, Invoice, Order
 from tests import factories
 from tests.sql_support import recorded_statements
 
@@ -116,3 +119,23 @@ def test_status_group_filter_names_its_statuses(admin_client, session):
     assert rows == [pending.order_number] and active.order_number not in rows
     listing = [s for s in statements if "FROM orders" in s and "LIMIT" in s and "count(" not in s]
     assert listing and all("order_statuses" not in s for s in listing), listing
+
+
+def test_a_filter_leading_by_a_joined_column_names_the_order_attribute_holding_it(app_ctx, monkeypatch):
+    """Keyset paging reads a listed row's position from the attribute the filter declares beside its
+    index_order (admin/filters.py), for any filter: not from a rule in the view."""
+    view = next(view for admin in app_ctx.extensions["admin"] for view in admin._views
+                if isinstance(view, OrderView))
+    payment = next(i for i, flt in enumerate(view._filters) if isinstance(flt, PaymentStatusFilter))
+    unpaid = view.list_sort(None, None, [(payment, "Payment status", "Unpaid")])
+    assert (unpaid.column, unpaid.row_attribute) == (Invoice.id, "invoice_id")
+
+    class ByClient(BaseSQLAFilter):  # a filter of tomorrow, listing by its client
+        index_row_attribute = "client_id"
+
+        def index_order(self, value):
+            return Client.id
+
+    monkeypatch.setattr(view, "_filters", [ByClient(Order.client_id, "Client")])
+    by_client = view.list_sort(None, None, [(0, "Client", "1")])
+    assert (by_client.column, by_client.row_attribute, by_client.descending) == (Client.id, "client_id", True)
