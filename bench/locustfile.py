@@ -7,7 +7,7 @@ an API credential). Requests are named by kind, so locust reports p50/p95/p99 pe
 
 Configured by prod_shape.py through the environment: BENCH_ADMIN_EMAIL, BENCH_ADMIN_PASSWORD,
 BENCH_API_IDENTIFIER, BENCH_API_SECRET, BENCH_CLIENTS (client ids 1..N exist), BENCH_PRODUCT, and
-BENCH_TIMINGS: a file that gets one line per request (kind, milliseconds, 1 if it failed), from
+BENCH_TIMINGS: a file that gets one line per request (kind, milliseconds, 1 if it failed, the error), from
 which prod_shape.py computes exact percentiles over several rounds.
 """
 
@@ -41,7 +41,8 @@ _timings = open(os.environ["BENCH_TIMINGS"], "a") if os.environ.get("BENCH_TIMIN
 @events.request.add_listener
 def _record_timing(name, response_time, exception, **_) -> None:
     if _timings is not None:
-        _timings.write(f"{name}\t{response_time:.1f}\t{0 if exception is None else 1}\n")
+        error = "" if exception is None else " ".join(repr(exception).split())[:200]
+        _timings.write(f"{name}\t{response_time:.1f}\t{0 if exception is None else 1}\t{error}\n")
 
 
 @events.quitting.add_listener

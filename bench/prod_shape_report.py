@@ -33,13 +33,16 @@ class Timings:
 
     per_kind: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors_seen: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # "kind: error" -> count
 
     def read(self, path: str) -> None:
         with open(path) as handle:
             for line in handle:
-                kind, ms, failed = line.rstrip("\n").split("\t")
+                kind, ms, failed, error = line.rstrip("\n").split("\t")
                 self.per_kind[kind].append(float(ms))
                 self.failures[kind] += int(failed)
+                if error:
+                    self.errors_seen[f"{kind}: {error}"] += 1
 
     @property
     def errors(self) -> int:
@@ -125,6 +128,8 @@ def print_process_count(processes: int, rounds: list[Round], timings: Timings, a
     for kind, count, failures, p50, p95, p99 in timings.rows():
         ratio = f"{p99 / p50:.1f}" if kind.startswith(LIST_PREFIX) and p50 else ""
         print(f"| {kind} | {count} | {failures} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {ratio} |")
+    for error, times in sorted(timings.errors_seen.items()):
+        print(f"Error ({times}x) {error}")
     acc = accounting
     print(f"Side effects of the rounds: {acc['created']} created ({acc['by_kind']}), "
           f"{acc['succeeded']} succeeded, {acc['failed']} failed, {acc['cancelled']} cancelled (queued "
