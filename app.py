@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models  # noqa: F401 - registers every table on the metadata
 from actions.daily_stats import keep_daily_stats_current
-from config import key_settings, load_config, side_effect_settings_problem
+from config import hook_allowed_networks, key_settings, load_config, side_effect_settings_problem
 from extensions import csrf, db, limiter, login_manager, migrate
 from models.base import configure_encryption
 from models.planner_stats import OPTIMIZE_ANALYSIS_LIMIT, optimize_due, optimize_sqlite
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     problem = side_effect_settings_problem(app.config)
     if problem:
         raise RuntimeError(f"Configuration refused: {problem}")
+    app.config["HOOK_ALLOWED_NETWORKS"] = hook_allowed_networks(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Keep PostgreSQL sessions in UTC so timestamps never shift with the server's zone.
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

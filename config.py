@@ -103,6 +103,9 @@ def load_config() -> dict:
         "LOGIN_IP_FAILURE_LIMIT": os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20 per 15 minutes"),
         # "Remember this browser" at the second factor (off unless the admin ticks it) lasts this long.
         "TWO_FACTOR_REMEMBER_DAYS": int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30")),
+        # Internal networks (IPs or CIDR ranges) event hook endpoints may reach (docs/hooks.md).
+        # Unset: none in production (public addresses only), this host in the embedded mode.
+        "HOOK_ALLOWED_NETWORKS": os.environ.get("HOOK_ALLOWED_NETWORKS"),
         "API_MAX_BODY_BYTES": int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024))),
         # Throttling counters (Flask-Limiter): Redis when REDIS_URL is set (shared by every
         # process), else this process's memory. create_app fills it in when not given.
@@ -123,6 +126,21 @@ def key_settings(config) -> tuple[str, str, list[str]]:
     old = config.get("ENCRYPTION_OLD_KEYS") or ""
     old_keys = old.replace(",", " ").split() if isinstance(old, str) else list(old)
     return secret_key, config.get("ENCRYPTION_KEY") or secret_key, old_keys
+
+
+def hook_allowed_networks(config) -> list:
+    """HOOK_ALLOWED_NETWORKS parsed, or the mode's default; a bad value stops the start-up."""
+    from models.bounds import parse_networks
+
+    value = config.get("HOOK_ALLOWED_NETWORKS")
+    if value is None:
+        value = "" if config.get("ORDERDESK_ENV") == "production" else "127.0.0.0/8 ::1"
+    if not isinstance(value, str):
+        return list(value)
+    try:
+        return parse_networks(value)
+    except ValueError as exc:
+        raise RuntimeError(f"Configuration refused: HOOK_ALLOWED_NETWORKS: {exc}") from None
 
 
 def side_effect_settings_problem(config) -> str | None:

@@ -17,12 +17,13 @@ and invoice: never a service password, EPP code, card or gateway detail.
 import secrets
 import uuid
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from actions.errors import ErrorCode, TransitionError
 from actions.events import jsonable
-from actions.side_effects import record_side_effect
+from actions.side_effects import new_side_effect, record_side_effect, record_side_effects
 from models import (
     Domain,
     HookDelivery,
@@ -33,6 +34,7 @@ from models import (
     Service,
     ServiceAddon,
     ServiceStatus,
+    SideEffect,
     SideEffectKind,
     utcnow,
 )
@@ -58,6 +60,9 @@ TEST_EVENT = "test.ping"
 MAX_URL_LENGTH = 2000
 # Each event is one delivery per endpoint that wants it: a bound on what one change can fan out to.
 MAX_ENDPOINTS = 50
+# Orders loaded per SELECT when a bulk change is announced (one IN list each; well under the
+# parameter limits of SQLite and PostgreSQL).
+ANNOUNCE_BATCH = 1000
 
 # Timeline verbs (actions.events.Verb values) that are an event of their own.
 _BY_VERB = {
@@ -121,18 +126,27 @@ def announce(session: Session, event: OrderEvent) -> None:
 
 
 def announce_orders(session: Session, event_type: str, order_ids: list[int]) -> None:
+    """Set-based like the bulk change: per batch of ANNOUNCE_BATCH orders, one SELECT of the orders,
+    one per kind of item, and batched INSERTs of the deliveries, whatever the number of orders."""
     endpoints = subscribed_endpoints(session, event_type)
-    for order_id in order_ids if endpoints else ():
-        order = session.get(Order, order_id, populate_existing=True)
-        _record(session, endpoints, event_type, {"order": order_data(order)})
+    for start in range(0, len(order_ids) if endpoints else 0, ANNOUNCE_BATCH):
+        orders = session.scalars(
+            select(Order).where(Order.id.in_(order_ids[start:start + ANNOUNCE_BATCH])).order_by(Order.id)
+            .options(selectinload(Order.services), selectinload(Order.domains), selectinload(Order.addons))
+            .execution_options(populate_existing=True)).all()
+        record_side_effects(session, [effect for order in orders for effect in
+                                      _deliveries(endpoints, event_type, {"order": order_data(order)})])
 
 
 def _record(session: Session, endpoints: list[HookEndpoint], event_type: str, data: dict) -> None:
+    record_side_effects(session, _deliveries(endpoints, event_type, data))
+
+
+def _deliveries(endpoints: list[HookEndpoint], event_type: str, data: dict) -> list[SideEffect]:
     envelope = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "occurred_at": utcnow().isoformat(),
                 "data": data}
-    for endpoint in endpoints:
-        record_side_effect(session, kind=SideEffectKind.HOOK_DELIVERY, order_id=None,
-                           target_type="hook_endpoint", target_id=endpoint.id, payload=envelope)
+    return [new_side_effect(kind=SideEffectKind.HOOK_DELIVERY, order_id=None, target_type="hook_endpoint",
+                            target_id=endpoint.id, payload=envelope) for endpoint in endpoints]
 
 
 # --- the payload: ids and public fields only -------------------------------------------------------
@@ -209,7 +223,8 @@ def check_url(url: str) -> str:
         url = clean_text(url, max_length=MAX_URL_LENGTH, what="The URL", single_line=True).strip()
     except InvalidInput as exc:
         raise HookEndpointError(exc.message) from None
-    problem = url_problem(url) if url else "Enter the URL to send events to."
+    allowed = (current_app.config.get("HOOK_ALLOWED_NETWORKS") or []) if has_app_context() else []
+    problem = url_problem(url, allowed) if url else "Enter the URL to send events to."
     if problem:
         raise HookEndpointError(problem)
     return url

@@ -6,6 +6,7 @@ the caller does. Running rows and recording their outcomes: actions.side_effect_
 Recording (inside an action's transaction, committed with the state change):
     record_side_effect(session, *, kind, order_id, target_type, target_id, payload=None) -> SideEffect
         (how many tries a row gets is the app's SIDE_EFFECT_MAX_ATTEMPTS, read by the job)
+    new_side_effect(...) / record_side_effects(session, effects)   the same for many rows, one flush
     record_email(session, *, template, to, client_id, order_id, context=None) -> SideEffect
         writes the email_log row now (status queued, subject = template name, body empty; the
         email job renders and fills them), then a side effect of kind "email" whose target is that
@@ -75,20 +76,26 @@ def record_side_effect(
     target_id: int | None,
     payload: dict | None = None,
 ) -> SideEffect:
-    effect = SideEffect(
-        kind=kind,
-        order_id=order_id,
-        target_type=target_type,
-        target_id=target_id,
-        payload=payload or {},
-        status=SideEffectStatus.QUEUED,
-        attempts=0,
-        idempotency_key=f"{kind}-{uuid.uuid4().hex}",
-    )
-    session.add(effect)
-    session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(effect.id)
+    [effect] = record_side_effects(session, [new_side_effect(kind=kind, order_id=order_id,
+                                                             target_type=target_type, target_id=target_id,
+                                                             payload=payload)])
     return effect
+
+
+def new_side_effect(*, kind: str, order_id: int | None, target_type: str, target_id: int | None,
+                    payload: dict | None = None) -> SideEffect:
+    """A queued row, not yet in the session: record_side_effects records many with one flush."""
+    return SideEffect(kind=kind, order_id=order_id, target_type=target_type, target_id=target_id,
+                      payload=payload or {}, status=SideEffectStatus.QUEUED, attempts=0,
+                      idempotency_key=f"{kind}-{uuid.uuid4().hex}")
+
+
+def record_side_effects(session: Session, effects: list[SideEffect]) -> list[SideEffect]:
+    """One flush for all (batched INSERTs, not one per row)."""
+    session.add_all(effects)
+    session.flush()
+    session.info.setdefault(PENDING_KEY, []).extend(effect.id for effect in effects)
+    return effects
 
 
 def record_email(

@@ -33,7 +33,7 @@ from admin.list_input import ListFilters, money_filters, parse_list_filters, pri
 from admin.presentation import date_type_formatter, datetime_type_formatter, gateway_column, money_column
 from extensions import db
 from models.base import Money
-from models.bounds import MAX_LIST_PAGE, InvalidInput, check_money, integer_range, whole_number
+from models.bounds import InvalidInput, check_money, integer_range, whole_number
 
 
 def has_permission(permission: str | None) -> bool:
@@ -293,8 +293,6 @@ class SecureModelView(PermissionMixin, FriendlyListMixin, KeysetPagingMixin, Mod
     # --- lists: every filter applied or reported (admin/list_input.py), pages bounded; pages beyond
     # the first few go by position (admin/keyset.py) ------------------------------------------------
 
-    max_list_page = MAX_LIST_PAGE
-
     def list_filters(self) -> ListFilters:
         """The filters this request's URL asks for, parsed once per request; each one that cannot be
         applied is flashed, and then the list matches nothing."""
@@ -311,7 +309,8 @@ class SecureModelView(PermissionMixin, FriendlyListMixin, KeysetPagingMixin, Mod
 
     def _get_list_extra_args(self):
         args = super()._get_list_extra_args()
-        args.page = min(max(args.page or 0, 0), self.max_list_page)
+        # One past the bound at most: get_list says the page is beyond it and shows the last page.
+        args.page = min(max(args.page or 0, 0), self.max_list_page + 1)
         return args
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):

@@ -4,6 +4,8 @@ A range filter (date, total) also lists in its column's order, newest/highest fi
 the (column, id) index then yields a page without sorting every matching row. The id-first order
 would make the database either sort the whole range or walk all orders to find it. Such a filter
 names its column in `index_order` (list_order); OrderView applies it, and an explicit sort by the admin wins.
+A filter that leads by a joined table's column also names, in `index_row_attribute`, the order's
+attribute equal to it (list_order_attribute), where keyset paging reads a listed row's position.
 
 With named_filter_urls the URL keys are "<name>_<operation>", e.g. ?flt0_status_group_equals=pending.
 """
@@ -45,6 +47,13 @@ def list_order(flt, value):
     if callable(order):
         order = order(value)
     return getattr(Order, order) if isinstance(order, str) else order
+
+
+def list_order_attribute(flt, lead) -> str:
+    """The order's own attribute holding the lead column's value (where a listed row keeps its
+    position): the filter's `index_row_attribute` when it leads by a joined table's column, else
+    the column's own name."""
+    return getattr(flt, "index_row_attribute", None) or lead.key
 
 
 class LiveOptions:
@@ -245,6 +254,8 @@ class PaymentStatusFilter(BaseSQLAFilter):
     def index_order(self, value):
         return None if value == PaymentStatus.NO_INVOICE else Invoice.id
 
+    index_row_attribute = "invoice_id"  # equal to the lead Invoice.id by apply's join
+
     def operation(self):
         return "equals"
 
@@ -278,6 +289,8 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
     order (its first), and listed by the service's order id (index_order): the (product_id,
     order_id) index walked in order, stopping at the page, whatever the product's share. A second
     product filter on the same list is an IN again (one join of services per query)."""
+
+    index_row_attribute = "id"  # equal to the lead Service.order_id by apply's join (SQLite)
 
     def __init__(self):
         super().__init__(Order.id, "Product")

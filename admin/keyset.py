@@ -13,7 +13,9 @@ The cursor itself, signed and read back strictly: admin/list_cursor.py.
                              database sorts them: PostgreSQL last ascending, SQLite first)
 
 Page numbers stay for the first CHEAP_PAGES pages (an OFFSET of at most a few hundred rows);
-beyond them the pager continues by position. A cursor that cannot be used (altered, unreadable,
+beyond them the pager continues by position. A page number typed by hand is served up to
+MAX_LIST_PAGE; one past it, or past the end of the list, is said in a flash message and the list's
+last page is shown. A cursor that cannot be used (altered, unreadable,
 another sort, a row since deleted) is said in a flash message and the list's first page is shown,
 with the URL's filters and search unchanged.
 """
@@ -38,7 +40,7 @@ from admin.list_cursor import (
     read_cursor,
 )
 from extensions import db
-from models.bounds import InvalidInput
+from models.bounds import MAX_LIST_PAGE, InvalidInput
 
 CHEAP_PAGES = 10  # page links 1..10: an OFFSET of at most 450 rows at 50 a page
 
@@ -119,6 +121,7 @@ class KeysetPagingMixin:
     first pages and by ?cursor= beyond; the grid's pager is list_pager()."""
 
     cheap_pages = CHEAP_PAGES
+    max_list_page = MAX_LIST_PAGE  # the deepest page (0-based) served by number, by OFFSET
 
     # --- the order -------------------------------------------------------------------------------
 
@@ -168,7 +171,10 @@ class KeysetPagingMixin:
         if position is not None:
             rows = self._rows_by_position(query, sort, position, size)
         if rows is None:
-            rows = self._rows_by_number(query, sort, page or 0, size)
+            page = page or 0
+            rows = self._rows_by_number(query, sort, page, size) if page <= self.max_list_page else []
+            if not rows and page:
+                rows = self._past_the_end(query, sort, page, size)
         return count, rows
 
     def narrow_page(self, query, reach: int):
@@ -181,6 +187,22 @@ class KeysetPagingMixin:
         rows = self.narrow_page(query, reach).offset(page * size).limit(size + 1).all()
         self._keep_page_state(PageState(page, page > 0, len(rows) > size, sort))
         return rows[:size]
+
+    def _past_the_end(self, query, sort, page: int, size: int) -> list:
+        """A page number with no rows (typed by hand, past the bound, or the list has shrunk since):
+        said, and the list's last page shown instead (by position: as cheap as the first)."""
+        if page > self.max_list_page:
+            reason = f"Pages by number go up to {self.max_list_page + 1:,}"
+        else:
+            reason = f"Page {page + 1:,} is past the end of this list"
+        rows = self._rows_by_position(query, sort, Position(LAST_PAGE), size) if sort is not None else None
+        if rows is None:  # it all fits on its first page, or it has no order to page by position
+            flash(f"{reason}: showing its first page.", "warning")
+            return self._rows_by_number(query, sort, 0, size)
+        words = _direction_words(sort)
+        flash(f"{reason}: showing its last page. ‹ {words[1]} and {words[2]} › page on from any page.",
+              "warning")
+        return rows
 
     def _rows_by_position(self, query, sort, position: Position, size: int) -> list | None:
         """The page at `position`; None (the first page is shown) when it is no longer a position."""
@@ -230,7 +252,9 @@ class KeysetPagingMixin:
         # Row actions and forms come back to the page they were on, also one reached by position.
         state = request.environ.get(f"orderdesk.list_page.{self.endpoint}")
         if template == self.list_template and "return_url" in kwargs and state and state.page is None:
-            kwargs["return_url"] = _with_arg(kwargs["return_url"], CURSOR_ARG, request.args[CURSOR_ARG])
+            # No cursor in the URL: the last page, shown in place of a page number past the end.
+            token = request.args.get(CURSOR_ARG, LAST_PAGE)
+            kwargs["return_url"] = _with_arg(kwargs["return_url"], CURSOR_ARG, token)
         return super().render(template, **kwargs)
 
     # --- the pager -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from admin.filters import (
     STATUS_BRANCHES,
     LiveOptions,
     list_order,
+    list_order_attribute,
     newest_of_each_status,
     order_filters,
     order_statuses,
@@ -26,7 +27,7 @@ from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
 from extensions import db
-from models import Client, Invoice, Order, OrderStatus, Permission, Service
+from models import Client, Invoice, Order, OrderStatus, Permission
 from models.clients import client_label
 from models.orders import payment_status_for
 
@@ -75,15 +76,6 @@ def _client_link(view, context, model, name):
 
 _client = aliased(Client, name="export_client")
 _invoice = aliased(Invoice, name="export_invoice")
-
-
-def _row_attribute(column) -> str:
-    """The order's own attribute holding a lead column's value: the column's own, the order's
-    invoice_id for the joined invoice's id (equal by the payment status filter's join), its id for
-    the joined service's order id (the product filter's)."""
-    if column is Invoice.id:
-        return "invoice_id"
-    return "id" if column is Service.order_id else column.key
 
 
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
@@ -139,7 +131,7 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
             for idx, _, value in filters or ():
                 lead = list_order(self._filters[idx], value)
                 if lead is not None:
-                    name = _row_attribute(lead)
+                    name = list_order_attribute(self._filters[idx], lead)
                     return ListSort(name, lead, True, Order.id, row_attribute=name)
         return super().list_sort(sort_column, sort_desc, filters)
 

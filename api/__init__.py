@@ -26,9 +26,9 @@ def load_actions() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from api.auth import parse_networks
     from api.endpoint import blueprint
     from extensions import csrf
+    from models.bounds import parse_networks
 
     load_actions()
     parse_networks(app.config.get("API_ALLOWED_IPS") or "")  # a bad setting fails at start-up, not per call

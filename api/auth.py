@@ -33,6 +33,7 @@ from actions.actor import Actor
 from api.errors import AUTHENTICATION_FAILED, INVALID_CREDENTIALS, AuthError, invalid_ip, not_permitted
 from api.params import Params
 from models import AdminUser, ApiCredential, Permission, Role, verify_secret
+from models.bounds import parse_networks
 
 MAX_CREDENTIAL_LENGTH = 255
 
@@ -128,17 +129,6 @@ def authenticate(session: Session, params: Params, attempt: Attempt) -> Caller:
         raise AuthError(AUTHENTICATION_FAILED)
     actor = Actor(Actor.admin(admin).type, admin.id, f"{admin} (API)")
     return Caller(actor, admin.role, admin=admin)
-
-
-def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """One IP or CIDR range per line (or separated by spaces/commas); ValueError names a bad one."""
-    networks = []
-    for item in text.replace(",", " ").split():
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ValueError(f"{item[:60]} is not an IP address or CIDR range.") from None
-    return networks
 
 
 def _address(remote: str):

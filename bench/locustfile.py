@@ -6,7 +6,9 @@ POST with the page's CSRF token and version) and placements (AddOrder through th
 an API credential). Requests are named by kind, so locust reports p50/p95/p99 per kind.
 
 Configured by prod_shape.py through the environment: BENCH_ADMIN_EMAIL, BENCH_ADMIN_PASSWORD,
-BENCH_API_IDENTIFIER, BENCH_API_SECRET, BENCH_CLIENTS (client ids 1..N exist), BENCH_PRODUCT.
+BENCH_API_IDENTIFIER, BENCH_API_SECRET, BENCH_CLIENTS (client ids 1..N exist), BENCH_PRODUCT, and
+BENCH_TIMINGS: a file that gets one line per request (kind, milliseconds, 1 if it failed, the error), from
+which prod_shape.py computes exact percentiles over several rounds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import random
 import re
 import threading
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION = re.compile(r'name="expected_version" value="(\d+)"')
@@ -33,6 +35,20 @@ LIST_KINDS = {
 }
 
 _placed = itertools.count()
+_timings = open(os.environ["BENCH_TIMINGS"], "a") if os.environ.get("BENCH_TIMINGS") else None
+
+
+@events.request.add_listener
+def _record_timing(name, response_time, exception, **_) -> None:
+    if _timings is not None:
+        error = "" if exception is None else " ".join(repr(exception).split())[:200]
+        _timings.write(f"{name}\t{response_time:.1f}\t{0 if exception is None else 1}\t{error}\n")
+
+
+@events.quitting.add_listener
+def _close_timings(**_) -> None:
+    if _timings is not None:
+        _timings.close()
 
 
 class PendingPool:
@@ -100,17 +116,17 @@ class BackOfficeAdmin(HttpUser):
     @task(2)
     def place(self) -> None:
         n = next(_placed)
-        response = self.client.post("/includes/api.php", name="API AddOrder", data={
+        with self.client.post("/includes/api.php", name="API AddOrder", catch_response=True, data={
             "action": "AddOrder", "identifier": os.environ["BENCH_API_IDENTIFIER"],
             "secret": os.environ["BENCH_API_SECRET"], "clientid": str(random.randint(1, self.clients)),
             "paymentmethod": "banktransfer", "pid[0]": os.environ["BENCH_PRODUCT"],
             "domain[0]": f"load{os.getpid()}-{n}.example.com", "billingcycle[0]": "monthly",
-        })
-        body = response.json()
-        if body.get("result") == "success":
-            POOL.give([int(body["orderid"])])
-        else:
-            response.failure(f"AddOrder: {body.get('message')}")
+        }) as response:
+            body = response.json() if response.ok else {}
+            if body.get("result") == "success":
+                POOL.give([int(body["orderid"])])
+            else:
+                response.failure(f"AddOrder: HTTP {response.status_code} {body.get('message')}")
 
     def newest_guess(self) -> int:
         return int(os.environ["BENCH_ORDERS"])

@@ -1,33 +1,37 @@
 """The production shape of docs/deploy.md on this machine, load-tested with locust.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
-      .venv/bin/python bench/prod_shape.py                       # 10,000 orders; 1, 2, 4 processes
-    ... bench/prod_shape.py --orders 100000 --seconds 120 --users 16 --processes 4
+      .venv/bin/python bench/prod_shape.py          # 10,000 orders; 1, 2, 4 processes, 120 s each
+    ... bench/prod_shape.py --orders 100000 --seconds 300 --rounds 3 --users 16 --processes 2,4
+    ... bench/prod_shape.py --worker-class gthread --threads 4
 
 What it starts, exactly as docs/deploy.md describes a deployment:
 - PostgreSQL: a fresh database on the local server, built by the CLI (`flask db upgrade`,
   `flask seed-demo --orders N`, `flask create-admin`, `flask create-api-credential`), dropped after.
 - Redis: the local server, database --redis-db (flushed before and after: choose one nothing else uses).
-- gunicorn with --processes sync workers (`app:create_app()`), 2 RQ workers (`flask worker`, each
-  with its sweeper), ORDERDESK_ENV=production with SECRET_KEY and ENCRYPTION_KEY set.
+- gunicorn with --processes workers of --worker-class (`app:create_app()`), 2 RQ workers
+  (`flask worker`, each with its sweeper), ORDERDESK_ENV=production with SECRET_KEY and ENCRYPTION_KEY set.
 - The outside world the side effects reach: the operator's provisioning webhook (the demo's server
   and products are pointed at a local signed-webhook receiver: the one setup step that is not a CLI
   command) and an SMTP server (aiosmtpd) for the emails.
 
-Then locust (bench/locustfile.py, headless, bounded by --seconds) against 127.0.0.1 with --users
-simulated admins: list views, filters, search, order pages, Accept and Cancel, and AddOrder through
-the API. Printed per run: requests/s, and per request kind the count, p50/p95/p99 and errors.
-Afterwards, when the outbox has drained, it counts the side effects the run created against what
-the receivers got: each succeeded side effect must have arrived exactly once (by its idempotency
-key: webhook header, email X-Orderdesk-Side-Effect), none failed, none still queued, nothing
-arrived that no side effect sent.
+Then locust (bench/locustfile.py, headless) against 127.0.0.1 with --users simulated admins: list
+views, filters, search, order pages, Accept and Cancel, and AddOrder through the API. Each process
+count gets --seconds of load in all, in --rounds rounds interleaved with the other counts (1, 2, 4,
+then 4, 2, 1, ...), so the comparison comes from one run on a machine whose load drifts. Printed
+per process count: requests/s (median of its rounds), the CPU the machine, gunicorn and locust
+used (what bounds the throughput), and per request kind the count, errors, p50/p95/p99 over all
+its rounds' requests and, for list views, p99/p50 (bench/prod_shape_report.py); then one
+summary table. After each round, when the outbox has drained, it counts the side effects the
+round created against what the receivers got: each succeeded side effect must have arrived
+exactly once (by its idempotency key: webhook header, email X-Orderdesk-Side-Effect), none failed,
+none still queued, nothing arrived that no side effect sent.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import re
 import socket
@@ -48,6 +52,14 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.prod_shape_report import (  # noqa: E402
+    CpuMeter,
+    Round,
+    Timings,
+    add_accounting,
+    print_process_count,
+    print_summary,
+)
 from bench.seed_bench import fresh_postgres_database  # noqa: E402
 from tests.modules_support.http_stub import StubServer  # noqa: E402
 from tests.modules_support.webhook_receiver import ReceiverHandler, ReceiverState  # noqa: E402
@@ -58,20 +70,25 @@ ADMIN_EMAIL = "load-admin@example.com"
 ADMIN_PASSWORD = "load-test-Pw-7s9x!q"
 WEBHOOK_SECRET = "prod-shape-webhook-secret"
 DRAIN_SECONDS = 300
-SHOWN_KINDS = ("p50", "p95", "p99")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=60, help="locust run time per process count")
+    parser.add_argument("--seconds", type=int, default=120, help="load time per process count")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds per process count, interleaved (1,2,4 then 4,2,1 ...)")
     parser.add_argument("--users", type=int, default=12, help="simulated admins")
-    parser.add_argument("--processes", default="1,2,4", help="gunicorn process counts, one run each")
+    parser.add_argument("--processes", default="1,2,4", help="gunicorn process counts, compared in one run")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn process (gthread)")
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--redis-db", type=int, default=3)
     args = parser.parse_args()
     counts = [int(p) for p in args.processes.split(",")]
+    seconds = max(10, args.seconds // args.rounds)
+    order = [n for r in range(args.rounds) for n in (counts if r % 2 == 0 else counts[::-1])]
 
     with ExitStack() as stack:
         url = stack.enter_context(fresh_postgres_database())
@@ -84,23 +101,32 @@ def main() -> None:
         env = prepared(url, redis_url, mailbox.port, args.orders)
         point_servers_at(env, webhook.url)
         stack.enter_context(rq_workers(env, args.rq_workers))
-        summary = []
-        for processes in counts:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="orderdesk-locust-"))
+        rounds: dict[int, list[Round]] = {n: [] for n in counts}
+        timings = {n: Timings() for n in counts}
+        accounting: dict[int, dict] = {n: {} for n in counts}
+        drained: dict[int, list[float]] = {n: [] for n in counts}
+        for number, processes in enumerate(order):
             first_effect, before = max_side_effect_id(env), arrivals(receiver, mailbox)
-            with gunicorn(env, processes) as base:
-                stats = run_locust(env, base, args.users, args.seconds)
-            drained = drain(env, first_effect)
-            accounting = account(env, first_effect, receiver, mailbox, before)
-            print_run(processes, args, stats, drained, accounting)
-            total = stats["Aggregated"]
-            summary.append((processes, total["rps"], total["failures"], accounting))
-        print("\n| gunicorn processes | requests/s | errors | side effects | lost | doubled | failed |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for processes, rps, failures, acc in summary:
-            print(f"| {processes} | {rps:.1f} | {failures} | {acc['succeeded']} | {acc['lost']} | "
-                  f"{acc['doubled']} | {acc['failed'] + acc['unfinished']} |")
-    print("(side effects: succeeded in the run; lost / doubled: of those that call out, by idempotency key "
-          "at the receivers; failed: failed or never finished)")
+            timings_file = f"{folder}/round{number}.tsv"
+            with gunicorn(env, processes, args.worker_class, args.threads) as (base, pid):
+                load_before, meter = os.getloadavg()[0], CpuMeter(pid)
+                elapsed = run_locust({**env, "BENCH_TIMINGS": timings_file}, base, args.users, seconds)
+                cpu, load_after = meter.stop(), os.getloadavg()[0]
+            drained[processes].append(drain(env, first_effect))
+            accounting[processes] = add_accounting(
+                accounting[processes], account(env, first_effect, receiver, mailbox, before))
+            timings[processes].read(timings_file)
+            requests_done = sum(1 for _ in open(timings_file))
+            rounds[processes].append(Round(processes, elapsed, requests_done, cpu, load_before, load_after))
+            print(f"round {number + 1}/{len(order)}: {processes} process(es), "
+                  f"{requests_done / elapsed:.1f} requests/s", flush=True)
+        describe = (f"{args.worker_class} workers{f' x {args.threads} threads' if args.threads > 1 else ''}, "
+                    f"{args.rq_workers} RQ workers, {args.users} users, {args.rounds} rounds of {seconds} s")
+        for processes in counts:
+            print_process_count(processes, rounds[processes], timings[processes], accounting[processes],
+                                drained[processes], describe)
+        print_summary([(n, rounds[n], timings[n], accounting[n]) for n in counts])
 
 
 def flush_redis(redis_url: str) -> None:
@@ -214,11 +240,11 @@ def rq_workers(env: dict, count: int):
 
 
 @contextmanager
-def gunicorn(env: dict, processes: int):
+def gunicorn(env: dict, processes: int, worker_class: str, threads: int):
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(processes), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "app:create_app()"], env=env, cwd=ROOT)
+        [str(BIN / "gunicorn"), "-w", str(processes), "-k", worker_class, "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -227,25 +253,21 @@ def gunicorn(env: dict, processes: int):
                 break
             except requests.RequestException:  # still booting
                 time.sleep(0.5)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
-def run_locust(env: dict, base: str, users: int, seconds: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="orderdesk-locust-") as folder:
-        prefix = f"{folder}/run"
-        subprocess.run(
-            [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
-             "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base, "--csv", prefix,
-             "--stop-timeout", "10", "--exit-code-on-error", "0"],
-            env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        with open(f"{prefix}_stats.csv", newline="") as handle:
-            return {row["Name"]: {"count": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                                  "rps": float(row["Requests/s"]), "p50": row["50%"], "p95": row["95%"],
-                                  "p99": row["99%"]} for row in csv.DictReader(handle)}
+def run_locust(env: dict, base: str, users: int, seconds: int) -> float:
+    """Seconds of load: locust's timer starts once its users are spawned (all at once)."""
+    subprocess.run(
+        [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
+         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
+         "--stop-timeout", "10", "--exit-code-on-error", "0"],
+        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return float(seconds)
 
 
 def max_side_effect_id(env: dict) -> int:
@@ -308,26 +330,6 @@ for kind, status, key in db.session.execute(select(SideEffect.kind, SideEffect.s
         "cancelled": sum(1 for _, status, _ in effects if status == "cancelled"),
         "unfinished": sum(1 for _, status, _ in effects if status in ("queued", "running")),
     }
-
-
-def print_run(processes: int, args, stats: dict, drained: float, acc: dict) -> None:
-    total = stats["Aggregated"]
-    print(f"\n## gunicorn {processes} process(es), {args.rq_workers} RQ workers, {args.users} users, "
-          f"{args.seconds} s: {total['rps']:.1f} requests/s, {total['failures']} errors "
-          f"(outbox drained {drained:.0f} s after the run; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores)")
-    print("| Request kind | requests | errors | p50 ms | p95 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, row in sorted(stats.items(), key=lambda item: (item[0] == "Aggregated", item[0])):
-        shown = "**all**" if name == "Aggregated" else name
-        print(f"| {shown} | {row['count']} | {row['failures']} | "
-              + " | ".join(str(row[kind]) for kind in SHOWN_KINDS) + " |")
-    print(f"Side effects of the run: {acc['created']} created ({acc['by_kind']}), "
-          f"{acc['succeeded']} succeeded, "
-          f"{acc['failed']} failed, {acc['cancelled']} cancelled (queued creates of orders cancelled "
-          f"meanwhile), {acc['unfinished']} unfinished; of the {acc['checked']} that call out: "
-          f"{acc['lost']} never arrived, {acc['doubled']} arrived twice or more; {acc['stray']} arrivals "
-          "no side effect sent", flush=True)
 
 
 if __name__ == "__main__":

@@ -223,8 +223,8 @@ def prepare_call(session: Session, effect: SideEffect) -> ModuleCall:
         if not endpoint.active:
             raise NotRunnable("The event hook endpoint is inactive: the event was not sent")
         url, secret, envelope = endpoint.url, endpoint.secret or "", dict(effect.payload)
-        timeout = module_timeout()
-        return lambda: event_hooks.deliver(url, secret, envelope, timeout)
+        timeout, allowed = module_timeout(), current_app.config.get("HOOK_ALLOWED_NETWORKS") or []
+        return lambda: event_hooks.deliver(url, secret, envelope, timeout, allowed)
     raise NotRunnable(f"Unknown side effect kind {kind!r}")
 
 

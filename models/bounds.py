@@ -16,8 +16,10 @@ with a message that can be shown next to the field, never a database error.
     control_character_refusal(value, line_breaks=True) -> message | None   the request-wide check
     integer_range(column_type) -> (lowest, highest) an integer column holds
     parse_time_zone("Europe/Paris") -> "Europe/Paris"   an IANA name zoneinfo knows
+    parse_networks("10.0.0.0/8 ::1") -> [IPv4Network, IPv6Network]   allow-lists (API, event hooks)
 """
 
+import ipaddress
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -202,3 +204,14 @@ def parse_time_zone(value, what: str = "The time zone") -> str:
         shown = name if len(name) <= 40 else name[:40] + "..."
         raise InvalidInput(f"{what} {shown!r} is not a time zone name such as Europe/Paris or UTC.")
     return name
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """One IP or CIDR range per line (or separated by spaces/commas); ValueError names a bad one."""
+    networks = []
+    for item in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item[:60]} is not an IP address or CIDR range.") from None
+    return networks

@@ -26,7 +26,9 @@ class SideEffect(Base):
     status: Mapped[str] = mapped_column(String(20), default=SideEffectStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The insert sentinel (always set here, unique): SQLAlchemy can then insert many rows in one
+    # statement on SQLite too and match each RETURNING id to its row (no schema change).
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True, insert_sentinel=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

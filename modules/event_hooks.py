@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,8 +61,13 @@ def verify(body: bytes, header: str | None, secret: str, tolerance: float = DEFA
     return any(hmac.compare_digest(expected, value.strip()) for name, value in parts if name.strip() == "v1")
 
 
-def url_problem(url: str) -> str | None:
-    """Why an endpoint URL cannot be called (None: it can): http or https with a host, only."""
+Networks = list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def url_problem(url: str, allowed: Networks = ()) -> str | None:
+    """Why an endpoint URL cannot be called (None: it can): http or https with a host, no user name
+    or password, and not an internal address outside `allowed` when written as one (a host name is
+    checked when it is resolved, at each delivery)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
@@ -72,14 +79,57 @@ def url_problem(url: str) -> str | None:
         return "The URL needs a host name."
     if parts.username or parts.password:
         return "The URL must not carry a user name or password: the signature proves who is calling."
+    host = parts.hostname.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        host = "127.0.0.1"
+    try:
+        return _internal_address_problem(parts.hostname, ipaddress.ip_address(host), allowed)
+    except ValueError:  # a host name
+        return None
+
+
+def _internal_address_problem(host: str, address, allowed: Networks) -> str | None:
+    """This back office's own host, private and link-local networks (a cloud's metadata service
+    at 169.254.169.254) and every other non-public address are off limits unless the install
+    allows them (HOOK_ALLOWED_NETWORKS): an endpoint must not become a way into the inside."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if (address.is_global and not address.is_multicast) or any(address in net for net in allowed):
+        return None
+    shown = host if host == str(address) else f"{host} ({address})"
+    return (f"{shown} is an internal address: event hooks go to public addresses only, unless the "
+            "network is in the HOOK_ALLOWED_NETWORKS setting (docs/hooks.md).")
+
+
+def resolved_address_problem(url: str, allowed: Networks) -> str | None:
+    """The URL's host name resolved now: each of its addresses must be allowed (a name that does
+    not resolve fails later, as a connection error worth another try)."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    for *_, sockaddr in infos:
+        problem = _internal_address_problem(parts.hostname, ipaddress.ip_address(sockaddr[0].split("%")[0]),
+                                            allowed)
+        if problem:
+            return problem
     return None
 
 
-def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float) -> ModuleResult:
+def shown_error(message: str, url: str) -> str:
+    """An error text without the URL's query string (where a receiver's own token may sit)."""
+    query = urlsplit(url).query
+    return message.replace(query, "…") if query else message
+
+
+def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float,
+            allowed: Networks = ()) -> ModuleResult:
     """POST one event. Any answer but 2xx (redirects included: never followed) and any network
-    error is a failure worth another try, as with Stripe's webhooks. result.data carries
-    status_code and duration_ms for the delivery log."""
-    problem = url_problem(url)
+    error is a failure worth another try, as with Stripe's webhooks; an internal address outside
+    `allowed` is a failure that is not (fix the URL or the setting, then Retry). result.data
+    carries status_code and duration_ms for the delivery log."""
+    problem = url_problem(url, allowed) or resolved_address_problem(url, allowed)
     if problem:
         return ModuleResult.fail(problem, status_code=None, duration_ms=0)
     if not secret:
@@ -103,9 +153,9 @@ def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float) -> 
     except requests.Timeout:
         return _failed(f"Timed out after {timeout:g}s", None, started)
     except requests.ConnectionError as exc:
-        return _failed(f"Could not connect: {exc}"[:500], None, started)
+        return _failed(shown_error(f"Could not connect: {exc}", url)[:500], None, started)
     except requests.RequestException as exc:
-        return _failed(f"Request failed: {exc}"[:500], None, started)
+        return _failed(shown_error(f"Request failed: {exc}", url)[:500], None, started)
     if 200 <= status < 300:
         return ModuleResult.ok(f"HTTP {status}", status_code=status, duration_ms=_ms(started))
     if 300 <= status < 400:

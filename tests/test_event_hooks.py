@@ -25,6 +25,7 @@ from tests import factories
 from tests.jobs_support import TEST_REDIS_URL, app_context_for, connect_redis, fresh, record_create, run_burst
 from tests.modules_support.hook_receiver import HookReceiverHandler, ReceiverState
 from tests.modules_support.http_stub import StubServer
+from tests.sql_support import recorded_statements
 from tests.test_jobs_faults import closed_port, sweep_now
 
 SERVICE_PASSWORD = "hook-test-Pa55word-1187"
@@ -250,3 +251,23 @@ def test_side_effect_failed_is_announced_on_the_last_try_only(app_ctx, session):
     failed = row.payload["data"]["side_effect"]
     assert (failed["side_effect_id"], failed["kind"], failed["attempts"]) == (effect.id, "module_create", 2)
     assert failed["error"] == "Could not connect" and row.payload["data"]["order"]["id"] == order.id
+
+
+def test_announcing_a_bulk_change_sends_the_same_statements_for_4_orders_as_for_40(app_ctx, session):
+    create_endpoint(session, "http://127.0.0.1:9/x", ["order.cancelled"])
+    create_endpoint(session, "http://127.0.0.1:9/y", ["order.cancelled"])
+    few = [factories.make_order(domains=["Pending"]).id for _ in range(4)]
+    many = [factories.make_order(domains=["Pending"]).id for _ in range(40)]
+    session.commit()
+    counts = []
+    for ids in (few, many):
+        with recorded_statements(session.get_bind()) as statements:
+            assert bulk_change_status(session, ids, "cancel", SYSTEM).changed == len(ids)
+        counts.append(len(statements))
+    # Set-based: the orders and each kind of item in one SELECT per batch, the deliveries in
+    # batched INSERTs - not a SELECT (and lazy loads) per order.
+    assert counts[0] == counts[1]
+    rows = deliveries()
+    assert len(rows) == 2 * 44 and {row.payload["data"]["order"]["status"] for row in rows} == {"Cancelled"}
+    by_order = {row.payload["data"]["order"]["id"]: row.payload["data"]["order"] for row in rows}
+    assert [len(by_order[i]["domains"]) for i in many] == [1] * 40

@@ -6,10 +6,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from admin import orders
+from admin.filters import PaymentStatusFilter
 from admin.orders import OrderView
 from extensions import db
+from models import Client, Invoice, Order
 from tests import factories
 from tests.sql_support import recorded_statements
 
@@ -56,10 +59,29 @@ def test_numbered_pages_then_older_by_position_reach_the_oldest_order(admin_clie
 def test_a_hand_typed_page_is_bounded_not_refused(admin_client, small_pages):
     rows, html = _page(admin_client, page=2)  # beyond the page links, still served by number
     assert rows == small_pages[4:] and "Narrow the list" not in html
-    rows, _ = _page(admin_client, page=500000)  # past models.bounds.MAX_LIST_PAGE: that page, empty
-    assert rows == []
     rows, _ = _page(admin_client, page=-3)
     assert rows == small_pages[:2]
+
+
+def test_a_page_past_the_end_or_the_bound_says_so_and_shows_the_last_page(admin_client, small_pages):
+    """Never an empty page without a word: the list's last page (its last 2 rows, by position)."""
+    rows, html = _page(admin_client, page=3)  # 5 orders at 2 a page: page 4 has none
+    assert rows == small_pages[3:] and "Page 4 is past the end of this list: showing its last page." in html
+    assert "‹ Newer and Older › page on from any page." in html
+    assert 'id="pager-next" href' not in html and 'id="pager-previous" href' in html
+    rows, html = _page(admin_client, page=500000)  # past models.bounds.MAX_LIST_PAGE: no OFFSET run
+    assert rows == small_pages[3:] and "Pages by number go up to 10,001: showing its last page." in html
+    rows, html = _page(admin_client, page=3, flt0_status_equals="Active")  # nothing matches at all
+    assert rows == [] and "past the end of this list: showing its first page." in html
+
+
+@pytest.mark.parametrize("endpoint", ["clients", "services", "invoices"])
+def test_other_lists_say_a_page_past_the_end_too(admin_client, app_ctx, endpoint):
+    factories.make_order()
+    db.session.commit()
+    response = admin_client.get(f"/admin/{endpoint}/", query_string={"page": 700000})
+    assert response.status_code == 200
+    assert "Pages by number go up to 10,001: showing its first page." in response.get_data(as_text=True)
 
 
 def test_range_filters_list_in_their_index_order_unless_the_admin_sorts(admin_client, session):
@@ -97,3 +119,23 @@ def test_status_group_filter_names_its_statuses(admin_client, session):
     assert rows == [pending.order_number] and active.order_number not in rows
     listing = [s for s in statements if "FROM orders" in s and "LIMIT" in s and "count(" not in s]
     assert listing and all("order_statuses" not in s for s in listing), listing
+
+
+def test_a_filter_leading_by_a_joined_column_names_the_order_attribute_holding_it(app_ctx, monkeypatch):
+    """Keyset paging reads a listed row's position from the attribute the filter declares beside its
+    index_order (admin/filters.py), for any filter: not from a rule in the view."""
+    view = next(view for admin in app_ctx.extensions["admin"] for view in admin._views
+                if isinstance(view, OrderView))
+    payment = next(i for i, flt in enumerate(view._filters) if isinstance(flt, PaymentStatusFilter))
+    unpaid = view.list_sort(None, None, [(payment, "Payment status", "Unpaid")])
+    assert (unpaid.column, unpaid.row_attribute) == (Invoice.id, "invoice_id")
+
+    class ByClient(BaseSQLAFilter):  # a filter of tomorrow, listing by its client
+        index_row_attribute = "client_id"
+
+        def index_order(self, value):
+            return Client.id
+
+    monkeypatch.setattr(view, "_filters", [ByClient(Order.client_id, "Client")])
+    by_client = view.list_sort(None, None, [(0, "Client", "1")])
+    assert (by_client.column, by_client.row_attribute, by_client.descending) == (Client.id, "client_id", True)
