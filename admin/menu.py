@@ -1,4 +1,5 @@
-"""The main menu, rendered once per set of permissions and page, not once per request.
+"""The page's chrome, built once per process: the main menu (per set of permissions and page) and
+the URLs of Flask-Admin's static files.
 
 Flask-Admin's layout.menu() asks every entry whether the admin may open it, builds its URL and
 runs a macro per entry on every page view. Which entries a role sees and where they point depend
@@ -17,6 +18,7 @@ from markupsafe import Markup, escape
 from admin.access import granted_permissions
 
 _MENUS_KEY = "orderdesk.menus"
+_STATIC_KEY = "orderdesk.static_urls"
 # Rendered menus kept per process, one per (set of permissions, page): bounded all the same.
 MAX_MENUS = 512
 
@@ -101,3 +103,15 @@ def main_menu(admin, view) -> Markup:
             menus.clear()
         parts = menus[key] = _render(admin, view)
     return Markup("".join(part.label.__html__() if isinstance(part, _Live) else part for part in parts))
+
+
+def static_url(endpoint: str, filename: str, **values) -> str:
+    """url_for a static file ("admin.static", "vendor/jquery.min.js", v="3.5.1"), kept per process:
+    it depends on nothing but its arguments and the application's root."""
+    urls = current_app.extensions.setdefault(_STATIC_KEY, {})
+    key = (request.script_root, endpoint, filename, tuple(sorted(values.items())))
+    if key not in urls:
+        if len(urls) >= MAX_MENUS:
+            urls.clear()
+        urls[key] = url_for(endpoint, filename=filename, **values)
+    return urls[key]

@@ -4,7 +4,7 @@ dropdown. The order page and the bulk actions are mixed in (admin/order_page.py,
 from flask import flash, g, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from actions.search import order_list_search
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
@@ -127,11 +127,6 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
         if not titles:
             return query
         return query.filter(Order.id.in_(newest_of_each_status(query, titles, reach)))
-
-    def get_query(self):
-        return super().get_query().options(
-            selectinload(Order.client), selectinload(Order.invoice), selectinload(Order.status_definition)
-        )
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Each kind of term to its own indexed lookup (actions/search.py: order_list_search)."""

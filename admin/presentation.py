@@ -57,12 +57,13 @@ def admin_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """`zone`: the admin's (admin_zone()), when the caller already has it (a grid, once per page)."""
     if value is None:
         return ""
     if value.tzinfo is None:  # stored UTC; a naive value is UTC
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(admin_zone()).strftime(DATETIME_FORMAT)
+    return value.astimezone(zone or admin_zone()).strftime(DATETIME_FORMAT)
 
 
 def format_date(value: date | datetime | None) -> str:
