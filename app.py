@@ -13,6 +13,7 @@ import sqlite3
 
 import click
 from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,6 +55,9 @@ def _sqlite_optimize_now_and_then(dbapi_connection, record):
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    # Templates compiled once per process (Flask re-reads them only in debug: TEMPLATES_AUTO_RELOAD)
+    # and kept compiled across restarts, keyed by their source, so a new worker starts warm.
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": FileSystemBytecodeCache()}
     app.config.update(load_config())
     if config:
         app.config.update(config)

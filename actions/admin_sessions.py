@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import AdminSession, AdminUser, utcnow
 from models.admin_sessions import hash_session_token
@@ -99,8 +99,9 @@ def signed_in_admin(session: Session, token: str | None,
                     limits: SessionLimits = SessionLimits()) -> tuple[AdminUser | None, bool]:
     if not token or not isinstance(token, str) or len(token) > 100:
         return None, False
-    found = session.execute(  # one query per request, as loading the admin alone was
+    found = session.execute(  # one query per request, with the admin's role (every page checks it)
         select(AdminSession, AdminUser).join(AdminUser, AdminUser.id == AdminSession.admin_id)
+        .options(joinedload(AdminUser.role))
         .where(AdminSession.token_hash == hash_session_token(token))
     ).first()
     if found is None:

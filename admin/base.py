@@ -4,7 +4,7 @@ import logging
 from datetime import date, datetime
 from enum import Enum
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import ValidationError
 
+from admin.access import has_permission
 from admin.errors import log_unexpected
 from admin.form_fields import SecretField, UniqueValue
 from admin.grid import FriendlyListMixin
@@ -34,12 +35,6 @@ from admin.presentation import date_type_formatter, datetime_type_formatter, gat
 from extensions import db
 from models.base import Money
 from models.bounds import InvalidInput, check_money, integer_range, whole_number
-
-
-def has_permission(permission: str | None) -> bool:
-    if not has_request_context() or not current_user.is_authenticated:
-        return False
-    return permission is None or current_user.has_permission(permission)
 
 
 class PermissionMixin:

@@ -19,6 +19,7 @@ from flask_admin.model.filters import BaseDateBetweenFilter
 from sqlalchemy import false, func, select, union_all
 from sqlalchemy.orm import aliased
 
+from admin.presentation import per_request
 from extensions import db
 from models import (
     Client,
@@ -64,9 +65,11 @@ class LiveOptions:
 
 
 def order_statuses() -> list[OrderStatusDefinition]:
-    """Every order status, core and custom, in the configured sort order."""
+    """Every order status, core and custom, in the configured sort order: read once per request
+    (the list's filter options, its quick status menu and the pending badge share it)."""
     order = (OrderStatusDefinition.sort_order, OrderStatusDefinition.id)
-    return db.session.scalars(select(OrderStatusDefinition).order_by(*order)).all()
+    return per_request("order_statuses", lambda: db.session.scalars(
+        select(OrderStatusDefinition).order_by(*order)).all())
 
 
 def status_group_titles(group: str) -> list[str]:
@@ -75,7 +78,8 @@ def status_group_titles(group: str) -> list[str]:
     Values, not a subquery: the planner then sees how many orders have each title (for one title,
     the usual Pending list, it walks the (status, id) index) instead of guessing and scanning orders.
     """
-    return db.session.scalars(select(OrderStatusDefinition.title).where(STATUS_GROUPS[group].is_(True))).all()
+    flag = STATUS_GROUPS[group].key
+    return [status.title for status in order_statuses() if getattr(status, flag)]
 
 
 class StatusFilter(FilterEqual, LiveOptions):

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -135,8 +134,6 @@ def row_permitted(row: Transition) -> bool:
 
 class OrderPageMixin:
     details_template = "admin/order_details.html"
-    # One row-actions cell: every table row with row_action=True the admin may run on that order.
-    column_extra_row_actions = [TemplateLinkRowAction("order_macros.row_actions", "Actions")]
     # The order page's affiliate picker searches here (./ajax/lookup/?name=affiliate), with Edit Order.
     form_ajax_refs = {"affiliate": AffiliateLoader()}
 
@@ -152,20 +149,16 @@ class OrderPageMixin:
 
     # --- what the templates ask -----------------------------------------------------------------
 
-    def available_actions(self, order: Order, rows_filter=None) -> list[Transition]:
+    def available_actions(self, order: Order) -> list[Transition]:
         """Table rows the admin has the permissions for and whose guard passes, in table order."""
         return [row for row in TRANSITIONS.values()
-                if (rows_filter is None or rows_filter(row)) and row_permitted(row)
-                and row.refusal(db.session, order) is None]
+                if row_permitted(row) and row.refusal(db.session, order) is None]
 
     def unavailable_actions(self, order: Order) -> list[tuple[Transition, str]]:
         """Rows the admin has the permissions for that this order refuses, each with the reason."""
         permitted = (row for row in TRANSITIONS.values() if row_permitted(row))
         refused = ((row, row.refusal(db.session, order)) for row in permitted)
         return [(row, found.message) for row, found in refused if found is not None]
-
-    def row_actions(self, order: Order) -> list[Transition]:
-        return self.available_actions(order, lambda row: row.row_action)
 
     def action_url(self, row: Transition) -> str:
         return self.get_url(".order_action_view", action=row.action)

@@ -4,7 +4,7 @@ dropdown. The order page and the bulk actions are mixed in (admin/order_page.py,
 from flask import flash, g, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from actions.search import order_list_search
 from admin.base import FilteredListLink, SecureModelView, capped_count, count_badge, has_permission
@@ -21,6 +21,7 @@ from admin.filters import (
 )
 from admin.fraud_panel import FraudPanelMixin
 from admin.keyset import ListSort
+from admin.lean_grid import LeanGridMixin
 from admin.list_views import GridToolsMixin
 from admin.mass_mail import MassMailMixin
 from admin.order_bulk import OrderBulkMixin
@@ -55,31 +56,12 @@ class PendingOrdersLabel(str):
                            "Pending orders")
 
 
-def _status_badge(view, context, model, name):
-    definition = model.status_definition
-    color = definition.color if definition else "#888888"
-    return Markup('<span class="badge" style="background:{};color:#fff">{}</span>').format(
-        color, model.status
-    )
-
-
-def _order_link(view, context, model, name):
-    """The seed's "click the Order ID": the id and the order # open the order page."""
-    return Markup('<a href="{}">{}</a>').format(url_for(".details_view", id=model.id), getattr(model, name))
-
-
-def _client_link(view, context, model, name):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("clients.details_view", id=model.client_id), model.client
-    )
-
-
 _client = aliased(Client, name="export_client")
 _invoice = aliased(Invoice, name="export_invoice")
 
 
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
-                GridToolsMixin, SecureModelView):
+                LeanGridMixin, GridToolsMixin, SecureModelView):
     permission = Permission.VIEW_ORDERS
     create_permission = Permission.ADD_NEW_ORDER
     edit_permission = Permission.EDIT_ORDER
@@ -90,9 +72,8 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     column_list = ("id", "order_number", "date", "client", "payment_method", "amount",
                    "payment_status", "status")
     column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
-    column_formatters = {"id": _order_link, "order_number": _order_link, "status": _status_badge,
-                         "client": _client_link}
-    # The export writes plain values: the grid's links and badges cost a url_for per cell per row.
+    # The grid renders these columns itself, links and badges included (admin/lean_grid.py); the
+    # export writes plain values.
     column_formatters_export: dict = {}
     # Read as plain rows (admin/export.py): the related values through one outer join each.
     export_values = {
@@ -113,7 +94,7 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Our list template adds the row-action macros and "select all matching" on top of the list
+        # Our list template adds the lean rows and "select all matching" on top of the list
         # template the list configuration chose (it extends that one).
         self.list_base_template = self.list_template
         self.list_template = self.order_list_template
@@ -141,11 +122,6 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
         if not titles:
             return query
         return query.filter(Order.id.in_(newest_of_each_status(query, titles, reach)))
-
-    def get_query(self):
-        return super().get_query().options(
-            selectinload(Order.client), selectinload(Order.invoice), selectinload(Order.status_definition)
-        )
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Each kind of term to its own indexed lookup (actions/search.py: order_list_search)."""

@@ -28,7 +28,8 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
 DATE_FORMAT = "%Y-%m-%d"
 
 
-def _per_request(key: str, load):
+def per_request(key: str, load):
+    """load(), computed at most once per request (outside a request: every time)."""
     if not has_request_context():
         return load()
     cache_key = f"orderdesk.presentation.{key}"
@@ -38,7 +39,7 @@ def _per_request(key: str, load):
 
 
 def currency() -> Currency:
-    return _per_request("currency", lambda: default_currency(db.session))
+    return per_request("currency", lambda: default_currency(db.session))
 
 
 def format_money(amount: Decimal | int | None) -> str:
@@ -56,12 +57,13 @@ def admin_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """`zone`: the admin's (admin_zone()), when the caller already has it (a grid, once per page)."""
     if value is None:
         return ""
     if value.tzinfo is None:  # stored UTC; a naive value is UTC
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(admin_zone()).strftime(DATETIME_FORMAT)
+    return value.astimezone(zone or admin_zone()).strftime(DATETIME_FORMAT)
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -73,7 +75,7 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def gateway_names() -> dict[str, str]:
-    return _per_request("gateways", lambda: dict(
+    return per_request("gateways", lambda: dict(
         db.session.execute(select(Gateway.name, Gateway.display_name)).all()))
 
 

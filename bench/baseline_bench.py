@@ -112,7 +112,7 @@ def plain_flask_admin(url: str):
     from flask import Flask
     from flask_admin import Admin
     from flask_admin.contrib.sqla import ModelView
-    from flask_admin.contrib.sqla.filters import FilterEqual
+    from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 
     from extensions import db
     from models import Invoice, Order
@@ -127,7 +127,7 @@ def plain_flask_admin(url: str):
         # One operation each, so the filters are flt0_0 .. flt0_3 in scenarios() (the invoice's
         # status: Flask-Admin joins invoices for it).
         column_filters = [FilterEqual(Order.status, "Status"), FilterEqual(Order.ip_address, "IP address"),
-                          FilterEqual(Order.client_id, "Client id"),
+                          IntEqualFilter(Order.client_id, "Client id"),  # PostgreSQL: integer = varchar fails
                           FilterEqual(Invoice.status, "Payment status")]
 
     app = Flask("plain-flask-admin")
