@@ -26,6 +26,7 @@ from models.config_options import COUNTED_TYPES
 
 CENT = Decimal("0.01")
 CYCLES = frozenset(c.value for c in BillingCycle if c.months)  # One Time has no period to prorate
+CYCLE_NAMES = [c.value for c in BillingCycle if c.value in CYCLES]  # in cycle order, for messages and selects
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def quote_upgrade(session: Session, service: Service, product_id: int, cycle: st
     if problem:
         raise _refuse(problem)
     if cycle not in CYCLES:
-        raise _refuse("Choose a billing cycle other than One Time.", ErrorCode.INVALID_OPTION)
+        known = "" if cycle == BillingCycle.ONE_TIME else f"{cycle[:20]!r} is not a billing cycle. "
+        raise _refuse(f"{known}Choose a billing cycle other than One Time: {', '.join(CYCLE_NAMES)}.",
+                      ErrorCode.INVALID_OPTION)
     line = CartProduct(product_id, cycle, domain=service.domain)
     cart = Cart(service.client_id, products=[line])
     catalog = load_catalog(session, cart)
