@@ -15,14 +15,13 @@ from sqlalchemy.orm import selectinload
 
 from actions.actor import Actor
 from actions.errors import TransitionError
-from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for
+from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for, stored_values
 from actions.upgrade_service import order_upgrade
 from admin.base import SecureBaseView, has_permission
 from admin.config_options import posted_option_values, product_options
 from extensions import db
 from models import ConfigOptionGroup, Permission, Product, Service, utcnow
 from models.bounds import MAX_ID, InvalidInput, is_id, parse_id, parse_money, whole_number
-from models.config_options import COUNTED_TYPES
 
 
 def _service(raw) -> Service:
@@ -46,8 +45,7 @@ def _controls(product: Product | None, service: Service, values: dict) -> list[d
     """The option fields of `product`, each showing the posted value, else the service's own."""
     if product is None:
         return []
-    stored = {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
-              for row in service.config_options}
+    stored = stored_values(service)
     controls = []
     for option in product_options(product):
         posted = whole_number(values.get(str(option.id)), maximum=MAX_ID)  # None: not posted, or garbage

@@ -114,8 +114,8 @@ def hostile_cases(small, large, other, ips):
         ({"product_id": "-5"}, "The product must be"),
         ({"product_id": "999999"}, "There is no product 999999"),
         ({"product_id": other.id}, "is not in the Shared Hosting product group"),
-        ({"product_id": large.id, "cycle": "Weekly"}, "'Weekly' is not a billing cycle. Choose a billing cycle "
-                                                      "other than One Time: Monthly, Quarterly"),
+        ({"product_id": large.id, "cycle": "Weekly"},
+         "'Weekly' is not a billing cycle. Choose a billing cycle other than One Time: Monthly, Quarterly"),
         ({"product_id": large.id, "cycle": BillingCycle.ONE_TIME}, "other than One Time: Monthly"),
         ({"product_id": large.id, "cycle": "x" * 5000}, "other than One Time"),
         ({"product_id": large.id, "cycle": BillingCycle.ANNUALLY}, "is not offered with the Annually"),
@@ -156,7 +156,8 @@ def _preview_form(admin_client, query) -> dict:
     """The hidden fields of the preview's Place upgrade order form, as the browser would post them."""
     text = admin_client.get(PAGE, query_string=query).get_data(as_text=True)
     form = text[text.index('id="upgrade-order-form"'):]
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form[:form.index("</form>")]))
+    form = form[:form.index("</form>")]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
 def test_a_stale_preview_form_is_refused_once_the_price_changed(admin_client, session):
