@@ -85,11 +85,29 @@ def _pending_upgrade(session: Session, effect: SideEffect) -> ServiceUpgrade:
     return upgrade
 
 
+def _changed_since_ordered(upgrade: ServiceUpgrade) -> str:
+    """What of the service differs from what the upgrade was priced on ("" when nothing): an admin
+    edit, or a renewal that moved the due date on (same cycle: the due date is kept, so known)."""
+    service = upgrade.service
+    names = [name for name, now, then in (
+        ("product", service.product_id, upgrade.old_product_id),
+        ("billing cycle", service.billing_cycle, upgrade.old_cycle),
+        ("recurring amount", service.recurring_amount, upgrade.old_recurring_amount),
+        ("next due date", service.next_due_date,
+         upgrade.new_next_due_date if upgrade.new_cycle == upgrade.old_cycle else service.next_due_date),
+    ) if now != then]
+    return ", ".join(names)
+
+
 def package_for(session: Session, effect: SideEffect) -> tuple[str, dict]:
     upgrade = _pending_upgrade(session, effect)
     if upgrade.service.status != ServiceStatus.ACTIVE:
         raise UpgradeNotApplicable(f"The service is {upgrade.service.status}: only an Active one "
                                    "changes package")
+    changed = _changed_since_ordered(upgrade)
+    if changed:  # the prorated price was for the service as it was: applying now would mis-bill it
+        raise UpgradeNotApplicable(f"The service's {changed} changed since the upgrade was ordered: "
+                                   "cancel this order (refunding its payment) and order the upgrade again")
     options = {o.id: o for o in session.scalars(select(ConfigOption).where(
         ConfigOption.id.in_([v["option_id"] for v in upgrade.new_options])))}
     choices = {c.id: c for c in session.scalars(select(ConfigOptionChoice).where(

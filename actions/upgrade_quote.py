@@ -26,6 +26,7 @@ from models.config_options import COUNTED_TYPES
 
 CENT = Decimal("0.01")
 CYCLES = frozenset(c.value for c in BillingCycle if c.months)  # One Time has no period to prorate
+CYCLE_NAMES = [c.value for c in BillingCycle if c.value in CYCLES]  # in cycle order, for messages and selects
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,10 @@ def _refuse(message: str, code: str = ErrorCode.NOT_ALLOWED) -> TransitionError:
     return TransitionError(code, message)
 
 
-def _stored_values(service: Service, option_ids: set[int]) -> dict[int, int]:
-    """The service's values for the options the new product has too (kept unless changed)."""
+def stored_values(service: Service) -> dict[int, int]:
+    """The service's option values by option id: a quantity for counted options, else the choice."""
     return {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
-            for row in service.config_options if row.option_id in option_ids}
+            for row in service.config_options}
 
 
 def _by_id(values: dict) -> dict:
@@ -117,7 +118,9 @@ def quote_upgrade(session: Session, service: Service, product_id: int, cycle: st
     if problem:
         raise _refuse(problem)
     if cycle not in CYCLES:
-        raise _refuse("Choose a billing cycle other than One Time.", ErrorCode.INVALID_OPTION)
+        known = "" if cycle == BillingCycle.ONE_TIME else f"{cycle[:20]!r} is not a billing cycle. "
+        raise _refuse(f"{known}Choose a billing cycle other than One Time: {', '.join(CYCLE_NAMES)}.",
+                      ErrorCode.INVALID_OPTION)
     line = CartProduct(product_id, cycle, domain=service.domain)
     cart = Cart(service.client_id, products=[line])
     catalog = load_catalog(session, cart)
@@ -128,7 +131,8 @@ def quote_upgrade(session: Session, service: Service, product_id: int, cycle: st
         raise _refuse(f"{product.name} is not in the {service.product.group_name or 'same'} product group: "
                       "upgrades and downgrades stay within the service's group.", ErrorCode.INVALID_OPTION)
     known = {o.id for o in catalog.options.by_product.get(product_id, [])}
-    line.config_options = {**_stored_values(service, known), **_by_id(option_values)}
+    kept = {option_id: value for option_id, value in stored_values(service).items() if option_id in known}
+    line.config_options = {**kept, **_by_id(option_values)}  # the new product's options keep their values
     priced = price_cart(cart, catalog)
     if priced.errors:
         raise _refuse(" ".join(m for messages in priced.errors.values() for m in messages),

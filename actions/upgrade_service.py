@@ -11,6 +11,7 @@ upgrade order still open, or a choice the catalog refuses. Flushes, never commit
 """
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,7 +83,9 @@ def describe_upgrade(quote: UpgradeQuote) -> str:
 
 
 def order_upgrade(session: Session, service_id: int, product_id: int, cycle: str, option_values: dict,
-                  actor: Actor, today: date | None = None) -> Order:
+                  actor: Actor, today: date | None = None, expected_amount: Decimal | None = None) -> Order:
+    """expected_amount: the prorated amount the admin was shown (the preview's form); a different
+    price now (the service changed, or a day passed) is refused rather than billed unseen."""
     service = session.get(Service, service_id)
     if service is None:
         raise TransitionError(ErrorCode.NOT_FOUND, f"There is no service {service_id}.")
@@ -92,6 +95,10 @@ def order_upgrade(session: Session, service_id: int, product_id: int, cycle: str
     placed_at = utcnow()
     today = today or placed_at.date()
     quote = quote_upgrade(session, service, product_id, cycle, option_values, today)
+    if expected_amount is not None and quote.proration.amount != expected_amount:
+        now = quote.proration.amount
+        raise TransitionError(ErrorCode.STALE, f"The price changed since the preview ({expected_amount} "
+                              f"then, {now} now): check the new preview and place it again.")
     pending = open_upgrade(session, service.id)
     if pending is not None:
         raise TransitionError(ErrorCode.NOT_ALLOWED, f"Order #{pending.order.order_number} already "

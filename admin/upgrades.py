@@ -15,17 +15,13 @@ from sqlalchemy.orm import selectinload
 
 from actions.actor import Actor
 from actions.errors import TransitionError
-from actions.upgrade_quote import CYCLES, quote_upgrade, refusal_for
+from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for, stored_values
 from actions.upgrade_service import order_upgrade
 from admin.base import SecureBaseView, has_permission
 from admin.config_options import posted_option_values, product_options
 from extensions import db
-from models import BillingCycle, ConfigOptionGroup, Permission, Product, Service, utcnow
-from models.bounds import MAX_ID, InvalidInput, is_id, parse_id, whole_number
-from models.config_options import COUNTED_TYPES
-
-# In cycle order, for the select (One Time has no period to prorate).
-CYCLE_CHOICES = [c.value for c in BillingCycle if c.value in CYCLES]
+from models import ConfigOptionGroup, Permission, Product, Service, utcnow
+from models.bounds import MAX_ID, InvalidInput, is_id, parse_id, parse_money, whole_number
 
 
 def _service(raw) -> Service:
@@ -49,8 +45,7 @@ def _controls(product: Product | None, service: Service, values: dict) -> list[d
     """The option fields of `product`, each showing the posted value, else the service's own."""
     if product is None:
         return []
-    stored = {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
-              for row in service.config_options}
+    stored = stored_values(service)
     controls = []
     for option in product_options(product):
         posted = whole_number(values.get(str(option.id)), maximum=MAX_ID)  # None: not posted, or garbage
@@ -77,7 +72,7 @@ class ServiceUpgradeView(SecureBaseView):
             except (TransitionError, InvalidInput) as exc:
                 error, status = exc.message, 400
         page = self.render("admin/service_upgrade.html", service=service, products=products,
-                           product_id=product_id, cycle=cycle, cycles=CYCLE_CHOICES, quote=quote,
+                           product_id=product_id, cycle=cycle, cycles=CYCLE_NAMES, quote=quote,
                            controls=_controls(product, service, values), error=error,
                            refusal=refusal_for(service, utcnow().date()),
                            service_url=url_for("services.details_view", id=service.id)
@@ -99,8 +94,11 @@ class ServiceUpgradeView(SecureBaseView):
         values = posted_option_values(request.form)
         try:
             product_id = parse_id(raw_product, "The product")
+            shown = request.form.get("expected_amount")  # the preview's price (absent: not from the page)
+            expected = None if shown is None else parse_money(shown, what="The previewed price",
+                                                              allow_negative=True)
             order = order_upgrade(db.session, service.id, product_id, cycle, values,
-                                  Actor.admin(current_user))
+                                  Actor.admin(current_user), expected_amount=expected)
         except (TransitionError, InvalidInput) as exc:
             db.session.rollback()
             return self._page(db.session.get(Service, service.id), raw_product, cycle, values, False,

@@ -114,7 +114,9 @@ def hostile_cases(small, large, other, ips):
         ({"product_id": "-5"}, "The product must be"),
         ({"product_id": "999999"}, "There is no product 999999"),
         ({"product_id": other.id}, "is not in the Shared Hosting product group"),
-        ({"product_id": large.id, "cycle": "Weekly"}, "other than One Time"),
+        ({"product_id": large.id, "cycle": "Weekly"},
+         "'Weekly' is not a billing cycle. Choose a billing cycle other than One Time: Monthly, Quarterly"),
+        ({"product_id": large.id, "cycle": BillingCycle.ONE_TIME}, "other than One Time: Monthly"),
         ({"product_id": large.id, "cycle": "x" * 5000}, "other than One Time"),
         ({"product_id": large.id, "cycle": BillingCycle.ANNUALLY}, "is not offered with the Annually"),
         ({"product_id": large.id, f"option-{ips.id}": "-3"}, "IPs"),
@@ -148,3 +150,30 @@ def test_a_service_that_is_not_active_is_refused_on_the_page(admin_client, sessi
     assert refused.status_code == 400
     assert "Only an Active service can be upgraded or downgraded" in refused.get_data(as_text=True)
     assert written() == (1, 0)
+
+
+def _preview_form(admin_client, query) -> dict:
+    """The hidden fields of the preview's Place upgrade order form, as the browser would post them."""
+    text = admin_client.get(PAGE, query_string=query).get_data(as_text=True)
+    form = text[text.index('id="upgrade-order-form"'):]
+    form = form[:form.index("</form>")]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_a_stale_preview_form_is_refused_once_the_price_changed(admin_client, session):
+    service, _small, large, ips = setup_service()
+    form = _preview_form(admin_client, {"id": service.id, "product_id": large.id, "cycle": M,
+                                        f"option-{ips.id}": "2"})
+    assert Decimal(form["expected_amount"]) > 0
+    service.recurring_amount = Decimal("5.00")  # the service changed after the preview was shown
+    db.session.commit()
+    stale = admin_client.post(f"{PAGE}order/", data=form)
+    assert stale.status_code == 400 and "The price changed since the preview" in stale.get_data(as_text=True)
+    assert written() == (1, 0)
+    garbage = admin_client.post(f"{PAGE}order/", data={**form, "expected_amount": "1e999"})
+    assert garbage.status_code == 400 and "The previewed price must be" in garbage.get_data(as_text=True)
+    assert written() == (1, 0)
+    fresh = _preview_form(admin_client, {"id": service.id, "product_id": large.id, "cycle": M,
+                                         f"option-{ips.id}": "2"})
+    assert admin_client.post(f"{PAGE}order/", data=fresh).status_code == 302
+    assert written() == (2, 1)

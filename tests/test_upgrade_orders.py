@@ -176,3 +176,27 @@ def test_the_applied_change_is_announced_to_event_hooks(session):
     data = delivery.payload["data"]
     assert data["order"]["id"] == order.id and data["service"]["product_id"] == large.id
     assert data["changes"]["recurring_amount"] == {"from": "10.00", "to": "25.00"}
+
+
+@pytest.mark.parametrize("change", ["renewed", "product edited"])
+def test_a_service_changed_before_the_payment_is_not_changed_on_the_old_price(session, change):
+    small, large = catalog()
+    service = live_service(small)
+    order = order_upgrade(session, service.id, large.id, M, {}, ADMIN, today=TODAY)
+    db.session.commit()
+    edited = db.session.get(Service, service.id)
+    if change == "renewed":  # its renewal was paid first: the prorated days are gone
+        edited.next_due_date = edited.next_invoice_date = date(2026, 5, 15)
+    else:
+        edited.product_id = large.id
+    db.session.commit()
+    mark_invoice_paid_with_payment(session, fresh(Invoice, order.invoice_id), ADMIN, gateway="banktransfer",
+                                   transaction_id="up-late")
+    db.session.commit()
+    after = fresh(Service, service.id)
+    assert (after.recurring_amount, after.next_due_date) == (
+        D("10.00"), date(2026, 5, 15) if change == "renewed" else DUE)
+    [effect] = change_effects(order.id)
+    assert effect.status != SideEffectStatus.SUCCEEDED
+    assert "changed since the upgrade was ordered" in (effect.last_error or "")
+    assert fresh(ServiceUpgrade, effect.payload["upgrade_id"]).status == UpgradeStatus.PENDING
