@@ -87,44 +87,18 @@ def place_by_form(side, facts) -> float:
 
 
 def bulk(target_of, raw: bool = False):
-    """Cancel (status only) of the orders target_of(facts) selects, by actions.bulk or, with `raw`,
-    by the action's own final UPDATE alone (ticked ids written into its SQL text); flushed and
-    timed, then rolled back."""
+    """Cancel of the orders target_of(facts) selects (bench/bulk_bench.py's timed_cancel)."""
     def run(side, facts) -> float | None:
-        from sqlalchemy import update
-
-        from actions.actor import Actor
-        from actions.bulk import bulk_change_status
-        from actions.transitions import TRANSITIONS, Action
+        from bench.bulk_bench import timed_cancel
         from extensions import db
-        from models import Order
 
         target = target_of(facts)
         if target is None:
             return None
         with side["app"].app_context():
-            session = db.session
-            connection = session.connection()  # the transaction begins outside the timing
-            change = None
-            if raw:
-                change = update(Order.__table__).where(
-                    Order.id.in_(target), TRANSITIONS[Action.CANCEL].allowed_from.sql()
-                ).values(status="Cancelled", version=Order.version + 1)
-                if isinstance(target, list):  # ids typed into the SQL, as one would by hand
-                    change = str(change.compile(dialect=connection.dialect,
-                                                compile_kwargs={"literal_binds": True}))
-            started = time.perf_counter()
-            if isinstance(change, str):
-                connection.exec_driver_sql(change)
-            elif raw:
-                session.execute(change)
-            else:
-                bulk_change_status(session, target, Action.CANCEL, Actor.system("scenarios bench"))
-                session.flush()
-            elapsed = time.perf_counter() - started
-            session.rollback()
-            session.remove()
-        return elapsed * 1000
+            elapsed = timed_cancel(db.session, target, raw)
+            db.session.remove()
+        return elapsed
     return run
 
 
