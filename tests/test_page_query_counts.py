@@ -1,14 +1,15 @@
 """The pages of the scale scenarios (bench/scenarios.py) send as many statements for a big order,
 invoice, client or result set as for a small one: counted, not timed, at two sizes each.
 
-Order page: 1 item and 1 event against 20 items (each of its own product) and 50 events. Invoice
+Order page: 1 item and 1 event against 20 items (each of its own product, set up on payment, so the
+Accept form asks whether each one's module create ran) and 50 events. Invoice
 page: 1 line against 20. Client summary: a client with 1 order against one with 30 (more than the
 page lists). Add New Order: the form with 1 order in the database against 40 orders and clients.
 Intelligent search: a term matching 1 client (and its order) against one matching 12.
 """
 
 from extensions import db
-from models import OrderEvent, ServiceStatus
+from models import AutoSetup, OrderEvent, ServiceStatus
 from tests import factories
 from tests.sql_support import recorded_statements
 
@@ -23,8 +24,8 @@ def statements(client, url: str) -> int:
 
 def order_with(items: int, events: int):
     order = factories.make_order(services=[ServiceStatus.PENDING] * items)
-    for service in order.services:
-        service.product = factories.make_product()
+    for service in order.services:  # run on payment: the Accept form asks whether a create ran
+        service.product = factories.make_product(auto_setup=AutoSetup.ON_PAYMENT)
     for n in range(events):
         db.session.add(OrderEvent(order_id=order.id, actor_type="system", verb="admin_notes_changed",
                                   details={"n": n}))
