@@ -138,8 +138,13 @@ def scenarios(statuses: list[str]) -> dict:
     for name, url_of in PAGES.items():
         found[name] = get(lambda f, url_of=url_of: (url_of(f), None))
     found["Add New Order (POST, placement)"] = place_by_form
-    found[f"bulk Cancel: {SELECTED:,} selected"] = bulk(selected)
-    found[f"raw UPDATE: the same {SELECTED:,}"] = bulk(selected, raw=True)
-    found[f"bulk Cancel: all {MATCHING:,} matching a date range"] = bulk(all_matching)
-    found[f"raw UPDATE: the same {MATCHING:,}"] = bulk(all_matching, raw=True)
+    for (action, raw), target_of in zip(AGAINST_RAW.items(), (selected, all_matching), strict=True):
+        found[action], found[raw] = bulk(target_of), bulk(target_of, raw=True)
     return found
+
+
+# Each bulk scenario and the raw UPDATE of the same orders it is compared with.
+AGAINST_RAW = {
+    f"bulk Cancel: {SELECTED:,} selected": f"raw UPDATE: the same {SELECTED:,}",
+    f"bulk Cancel: all {MATCHING:,} matching a date range": f"raw UPDATE: the same {MATCHING:,}",
+}

@@ -158,9 +158,9 @@ def cell(value, spec: str = ".1f") -> str:
 
 def print_bulk_against_raw(medians: dict, sizes) -> None:
     """Each bulk scenario next to the raw UPDATE of the same rows, at each size run."""
-    pairs = [(name, name.replace("bulk Cancel: ", "raw UPDATE: the same ").replace(" selected", "")
-              .replace(" matching a date range", "")) for name in medians if name.startswith("bulk ")]
-    pairs = [(bulk, raw) for bulk, raw in pairs if raw in medians]
+    from bench.scenario_cases import AGAINST_RAW
+
+    pairs = [(bulk, raw) for bulk, raw in AGAINST_RAW.items() if bulk in medians and raw in medians]
     if not pairs:
         return
     print("\n| Bulk change | orders in the database | action ms | raw UPDATE ms | action / raw |")
