@@ -72,24 +72,29 @@ class AcceptOptions:
     addons: dict[int, AddonAcceptOptions] = field(default_factory=dict)  # by service_addons id
 
 
-def default_run_module_create(session: Session, service: Service) -> bool:
+_STARTED = (SideEffectStatus.QUEUED, SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED)
+
+
+def started_module_creates(session: Session, order_id: int) -> set[int]:
+    """Ids of the order's services whose module create is queued, running or done: one range of the
+    order's own side effects (the (order_id, id) index), however big the outbox."""
+    return set(session.scalars(select(SideEffect.target_id).where(
+        SideEffect.order_id == order_id,
+        SideEffect.kind == SideEffectKind.MODULE_CREATE,
+        SideEffect.status.in_(_STARTED),
+    )))
+
+
+def default_run_module_create(session: Session, service: Service, started: set[int] | None = None) -> bool:
+    """`started`: started_module_creates of the service's order, when the caller asks for many."""
     setup = service.product.auto_setup
     if setup == AutoSetup.NEVER:
         return False
     if setup == AutoSetup.ON_ACCEPT:
         return True
-    started = session.scalar(
-        select(SideEffect.id)
-        .where(
-            SideEffect.kind == SideEffectKind.MODULE_CREATE,
-            SideEffect.target_id == service.id,
-            SideEffect.status.in_(
-                [SideEffectStatus.QUEUED, SideEffectStatus.RUNNING, SideEffectStatus.SUCCEEDED]
-            ),
-        )
-        .limit(1)
-    )
-    return started is None
+    if started is None:
+        started = started_module_creates(session, service.order_id)
+    return service.id not in started
 
 
 @dataclass

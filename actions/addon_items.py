@@ -145,6 +145,7 @@ def _latest(session: Session, item: ServiceAddon, kind: str, include_succeeded: 
     return session.scalar(
         select(SideEffect)
         .where(
+            SideEffect.order_id == item.order_id,  # the (order_id, id) index: the order's few effects
             SideEffect.kind == kind,
             SideEffect.target_type == "addon",
             SideEffect.target_id == item.id,

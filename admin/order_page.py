@@ -18,7 +18,13 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
-from actions.accept import AcceptOptions, DomainAcceptOptions, ServiceAcceptOptions, default_run_module_create
+from actions.accept import (
+    AcceptOptions,
+    DomainAcceptOptions,
+    ServiceAcceptOptions,
+    default_run_module_create,
+    started_module_creates,
+)
 from actions.actor import Actor
 from actions.addon_items import default_run_module_create as addon_run_create_default
 from actions.addon_transitions import AddonAcceptOptions
@@ -196,6 +202,7 @@ class OrderPageMixin:
         notes_setting = db.session.get(Setting, "show_notes_on_checkout")
         side_effects = db.session.scalars(
             select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())).all()
+        started_creates = started_module_creates(db.session, order.id)  # the Accept form's defaults
         return SimpleNamespace(
             client_url=_url_or_none("clients.details_view", id=order.client_id),
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),
@@ -221,7 +228,8 @@ class OrderPageMixin:
             ).all() if can_edit else [],
             statuses=order_statuses(),
             item_payment_status=lambda item: item_payment_status(order, item),
-            run_create_default=lambda service: default_run_module_create(db.session, service),
+            run_create_default=lambda service: default_run_module_create(db.session, service,
+                                                                         started_creates),
             addon_payment_status=lambda item: addon_payment_status(order, item),
             addon_run_create_default=lambda item: addon_run_create_default(db.session, item),
             option_controls=service_option_controls,

@@ -139,8 +139,9 @@ def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     # (admin/presentation.py): the currency settings and the gateways' display names, once per
     # request each. Configurable options: the services' values with their options and choices,
     # the products' option groups with their options and choices. The items' custom fields and
-    # their answers: one query.
-    assert count(small_id) == count(big_id) <= 36
+    # their answers: one query. The order's started module creates (the Accept form's defaults): one
+    # range of its own side effects.
+    assert count(small_id) == count(big_id) <= 37
 
 
 @pytest.mark.parametrize(
