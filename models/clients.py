@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, prefix_search_index, utcnow
+from models.currency import Currency, default_currency_id
 from models.vocab import ClientStatus
 
 
@@ -31,7 +32,12 @@ class Client(Base):
     # The client's saved card at the card gateway (Stripe: cus_... and pm_...), for Attempt Capture.
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
+    # Orders and invoices are in it; fixed once the client has an invoice (actions/clients.py).
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id(),
+                                             index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    currency: Mapped[Currency] = relationship()
 
     @property
     def full_name(self) -> str:
