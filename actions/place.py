@@ -46,6 +46,7 @@ from models import (
     Promotion,
     Service,
     Setting,
+    default_currency,
     utcnow,
 )
 from models.billing_dates import add_months
@@ -96,7 +97,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
         lines += addon_invoice_lines([(row.id, item, label) for row, item, label in addons], promotion)
         order.invoice = Invoice(
-            **invoice_fields(order.client_id, order.payment_method, today, order_days_grace(session), lines),
+            **invoice_fields(order, today, order_days_grace(session), lines),
             items=[InvoiceItem(**line) for line in lines],
         )
         session.add(order.invoice)
@@ -154,7 +155,8 @@ def _check(
         if promotion is None:
             header["promo_code"] = [f"Promotion code {code} does not exist."]
 
-    catalog = load_catalog(session, cart)
+    currency = client.currency if client is not None else default_currency(session)
+    catalog = load_catalog(session, cart, currency)
     usable_promotion = promotion if promotion is not None and client is not None else None
     quote = price_cart(cart, catalog, None)
     if usable_promotion is not None and not quote.errors:
@@ -234,9 +236,11 @@ def order_fields(cart: Cart, options: PlaceOptions, quote: Quote, promotion: Pro
         source=options.source,
         placed_by_admin_id=options.placed_by_admin_id,
         amount=quote.total,
+        currency_id=quote.currency_id,
+        currency_rate=quote.currency_rate,
     )
     if promotion is not None:
-        fields.update(promo_code=promotion.code, promo_type=promotion.type, promo_value=promotion.value)
+        fields.update(promo_code=promotion.code, promo_type=promotion.type, promo_value=quote.promo_value)
     return fields
 
 
@@ -334,16 +338,20 @@ def invoice_lines(
 
 
 def invoice_fields(
-    client_id: int, payment_method: str, today: date, days_grace: int, lines: list[dict]
+    order: dict | Order, today: date, days_grace: int, lines: list[dict]
 ) -> dict:
-    """The columns of the order's first invoice, its total the sum of `lines`."""
+    """The columns of the order's first invoice (in the order's currency, at its rate), its total
+    the sum of `lines`."""
+    get = order.get if isinstance(order, dict) else lambda name: getattr(order, name)
     total = sum((line["amount"] for line in lines), ZERO)
     return dict(
-        client_id=client_id,
+        client_id=get("client_id"),
+        currency_id=get("currency_id"),
+        currency_rate=get("currency_rate"),
         date=today,
         due_date=today + timedelta(days=days_grace),
         status=InvoiceStatus.UNPAID,
-        payment_method=payment_method,
+        payment_method=get("payment_method"),
         subtotal=total,
         total=total,
     )

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 from models import (
     BUILTIN_ROLES,
     CORE_ORDER_STATUSES,
-    Currency,
     DEFAULT_SETTINGS,
+    Currency,
     EmailTemplate,
     Gateway,
     OrderStatusDefinition,

@@ -25,7 +25,6 @@ from models.catalog import (
     TldPrice,
 )
 from models.clients import Affiliate, Client
-from models.currency import Currency, CurrencyFormat, default_currency, to_default
 from models.config_options import (
     ConfigOption,
     ConfigOptionChoice,
@@ -35,6 +34,7 @@ from models.config_options import (
     ServiceConfigOption,
     config_option_group_products,
 )
+from models.currency import Currency, CurrencyFormat, default_currency, to_default
 from models.custom_fields import CustomField, CustomFieldOwner, CustomFieldType, CustomFieldValue
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from models.base import Base, Money, UTCDateTime, utcnow
 from models.catalog import Product, price_label
-from models.currency import Currency, default_currency_id
 from models.clients import Client
+from models.currency import Currency, default_currency_id
 from models.orders import Order, Service, payment_status_of
 from models.vocab import AutoSetup, InvoiceItemType, ServiceStatus
 

@@ -70,7 +70,8 @@ class ProductPrice(Base):
 
     __tablename__ = "product_prices"
     __table_args__ = (
-        UniqueConstraint("product_id", "cycle", "currency_id", name="uq_product_prices_product_cycle_currency"),
+        UniqueConstraint("product_id", "cycle", "currency_id",
+                         name="uq_product_prices_product_cycle_currency"),
         CheckConstraint("price >= 0 AND setup_fee >= 0", name="price_not_negative"),
     )
 

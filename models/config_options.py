@@ -118,7 +118,8 @@ class ConfigOptionChoice(Base):
 class ConfigOptionPrice(Base):
     __tablename__ = "config_option_prices"
     __table_args__ = (
-        UniqueConstraint("choice_id", "cycle", "currency_id", name="uq_config_option_prices_choice_cycle_currency"),
+        UniqueConstraint("choice_id", "cycle", "currency_id",
+                         name="uq_config_option_prices_choice_cycle_currency"),
         CheckConstraint("price >= 0 AND setup_fee >= 0", name="price_not_negative"),
     )
 
