@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
-from api.formats import ZERO_RATE, collection, currency, day, moment, money
+from api.formats import ZERO_RATE, collection, currencies, day, moment, money
 from api.listing import ordering, page_of
 from api.registry import (
     INT,
@@ -241,8 +241,8 @@ def get_invoices(call: Call) -> dict:
         if start < total
         else []
     )
-    cur = currency(session)
-    rows = [_invoice_row(invoice, invoice.client, cur) for invoice in invoices]
+    cur = currencies(session)
+    rows = [_invoice_row(invoice, invoice.client, cur[invoice.currency_id]) for invoice in invoices]
     return {
         "totalresults": total,
         "startnumber": start,
