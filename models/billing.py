@@ -41,8 +41,10 @@ class Invoice(Base):
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     # The client's currency when the invoice was made, and that day's rate (as on orders).
-    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
-    currency_rate: Mapped[Decimal] = mapped_column(Rate(), default=ONE)
+    # Nullable only so the migration adds them without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id())
+    currency_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=True, default=ONE)
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     # Why the last Attempt Capture failed ("" once one succeeds): shown on the invoice and order pages.

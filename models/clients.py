@@ -33,8 +33,9 @@ class Client(Base):
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
     # Orders and invoices are in it; fixed once the client has an invoice (actions/clients.py).
-    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id(),
-                                             index=True)
+    # Nullable only so the migration adds it without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     currency: Mapped[Currency] = relationship()

@@ -97,8 +97,10 @@ class Order(Base):
     amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     # The client's currency and its rate on the day of placement: the dashboard and exports
     # convert the amount to the default currency with this rate, whatever the rate is today.
-    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
-    currency_rate: Mapped[Decimal] = mapped_column(Rate(), default=ONE)
+    # Nullable only so the migration adds them without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id())
+    currency_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=True, default=ONE)
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     ip_address: Mapped[str] = mapped_column(String(45), default="", index=True)

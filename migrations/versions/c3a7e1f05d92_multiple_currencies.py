@@ -48,25 +48,40 @@ def _default_currency_id() -> int:
 def _add_currency(table: str, default_id: int, rate: bool = False, index: bool = False) -> None:
     """currency_id (every existing row in the default currency) and, for orders and invoices, the rate.
 
-    On SQLite a plain ADD COLUMN (instant at a million orders): a batch rebuild would drop the
-    clients' search triggers and expression indexes. SQLite cannot add a REFERENCES column with a
-    non-null default while foreign keys are enforced, nor drop a default without a rebuild, so
-    there the column keeps the first default as its server default and has no foreign key; the
-    models name the currency on every insert (their default is the current default currency)."""
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    op.add_column(table, sa.Column('currency_id', sa.Integer(), nullable=False, server_default=str(default_id)))
+    Nullable columns (the models always write them): on SQLite that is a plain ADD COLUMN, instant
+    at a million orders, where NOT NULL with a default would need a batch rebuild, and a rebuild
+    drops the clients' search triggers and expression indexes."""
+    fk = f'fk_{table}_currency_id_currencies'
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f"ALTER TABLE {table} ADD COLUMN currency_id INTEGER "
+                   f"CONSTRAINT {fk} REFERENCES currencies (id)")
+    else:
+        op.add_column(table, sa.Column('currency_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f(fk), table, 'currencies', ['currency_id'], ['id'])
+    values = {'currency_id': default_id}
     if rate:
-        op.add_column(table, sa.Column('currency_rate', sa.Numeric(precision=18, scale=6), nullable=False,
-                                       server_default=_rate_one()))
+        op.add_column(table, sa.Column('currency_rate', sa.Numeric(precision=18, scale=6), nullable=True))
+        values['currency_rate'] = int(_rate_one())
     if index:
         op.create_index(op.f(f'ix_{table}_currency_id'), table, ['currency_id'], unique=False)
-    if sqlite:
-        return
-    op.alter_column(table, 'currency_id', server_default=None)
-    if rate:
-        op.alter_column(table, 'currency_rate', server_default=None)
-    op.create_foreign_key(op.f(f'fk_{table}_currency_id_currencies'), table, 'currencies',
-                          ['currency_id'], ['id'])
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    op.get_bind().execute(sa.text(f"UPDATE {table} SET {assignments}"), values)
+
+
+def _restore_client_search() -> None:
+    """What a SQLite rebuild of clients drops: the substring search's triggers (its FTS5 table and
+    rowids stay) and the prefix search's expression indexes, which batch mode cannot reflect."""
+    from models import Client
+    from models.substring_index import INDEXES
+
+    index = INDEXES[Client]
+    for event in ('insert', 'delete', 'update'):
+        op.execute(f"DROP TRIGGER IF EXISTS {index.fts}_{event}")
+    for statement in index.sqlite_ddl()[1:]:  # the triggers; the virtual table is still there
+        op.execute(statement)
+    for declared in Client.__table__.indexes:
+        if declared.name.endswith('_lower'):
+            declared.create(op.get_bind(), checkfirst=True)
 
 
 def upgrade():
@@ -136,9 +151,14 @@ def downgrade():
             op.drop_index(op.f('ix_clients_currency_id'), table_name='clients')
         else:
             op.drop_column(table, 'currency_rate')
-        if not sqlite:
+        if sqlite:  # DROP COLUMN refuses a column with a foreign key: rebuild (loses no data)
+            with op.batch_alter_table(table, schema=None) as batch_op:
+                batch_op.drop_column('currency_id')
+            if table == 'clients':
+                _restore_client_search()
+        else:
             op.drop_constraint(op.f(f'fk_{table}_currency_id_currencies'), table, type_='foreignkey')
-        op.drop_column(table, 'currency_id')  # SQLite 3.35+: DROP COLUMN, no rebuild
+            op.drop_column(table, 'currency_id')
     with op.batch_alter_table('currencies', schema=None) as batch_op:
         batch_op.drop_index('uq_currencies_one_default')
     op.drop_table('currencies')
