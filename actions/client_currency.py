@@ -18,7 +18,7 @@ def change_client_currency(session: Session, client: Client, currency_id) -> Non
     currency = session.get(Currency, currency_id) if isinstance(currency_id, int) else None
     if currency is None:
         raise TransitionError(ErrorCode.NOT_FOUND, "Choose one of the configured currencies.")
-    if currency.id == client.currency_id:
+    if client.currency is currency:  # the relationship: currency_id follows it only at the flush
         return
     if client.id is not None and session.scalar(
             select(Invoice.id).where(Invoice.client_id == client.id).limit(1)) is not None:

@@ -167,7 +167,7 @@ class Promotion(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     amounts: Mapped[list["PromotionAmount"]] = relationship(
-        cascade="all, delete-orphan", order_by="PromotionAmount.id")
+        back_populates="promotion", cascade="all, delete-orphan", order_by="PromotionAmount.id")
 
     def __str__(self) -> str:
         return self.code
@@ -188,6 +188,7 @@ class PromotionAmount(Base):
     currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"))
     value: Mapped[Decimal] = mapped_column(Money())
 
+    promotion: Mapped[Promotion] = relationship(back_populates="amounts")
     currency: Mapped[Currency] = relationship()
 
 
