@@ -4,7 +4,7 @@ from iso3166 import countries_by_alpha2
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Email, ValidationError
+from wtforms.validators import AnyOf, Email, Optional, ValidationError
 
 from actions.client_currency import change_client_currency
 from actions.errors import TransitionError
@@ -38,7 +38,8 @@ class ClientView(CustomFieldAnswersMixin, GridToolsMixin, SecureModelView):
     # Custom field answers change through their own form on the client page (actions/edit_custom_fields).
     # The currency changes through actions.client_currency (refused once there is an invoice).
     form_excluded_columns = ("created_at", "custom_field_values", "currency")
-    form_extra_fields = {"currency_choice": SelectField("Currency", coerce=int)}
+    # Left out of a post: the default currency for a new client, unchanged for an edited one.
+    form_extra_fields = {"currency_choice": SelectField("Currency", coerce=int, validators=[Optional()])}
     form_overrides = {"status": SelectField, "country": SelectField}
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},
@@ -65,6 +66,8 @@ class ClientView(CustomFieldAnswersMixin, GridToolsMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         model.email = model.email.strip()
+        if form.currency_choice.data is None:
+            return
         try:
             change_client_currency(db.session, model, form.currency_choice.data)
         except TransitionError as exc:

@@ -133,6 +133,9 @@ def _transaction(t) -> dict:
         "paymentmethod": string("Gateway."),
         "notes": string("Notes."),
         "ccgateway": boolean("Always false."),
+        "currencycode": string("The invoice's currency, e.g. EUR (its client's)."),
+        "currencyprefix": string("e.g. €"),
+        "currencysuffix": string("e.g. EUR"),
         "items": collection_schema("Invoice lines.", "item", ITEM_FIELDS),
         "transactions": collection_schema("Payments and refunds.", "transaction", TRANSACTION_FIELDS),
     },
@@ -169,6 +172,9 @@ def get_invoice(call: Call) -> dict:
         "paymentmethod": invoice.payment_method,
         "notes": invoice.notes,
         "ccgateway": False,
+        "currencycode": invoice.currency.code,
+        "currencyprefix": invoice.currency.prefix,
+        "currencysuffix": invoice.currency.suffix,
         "items": collection(
             "item",
             [

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from actions.actor import Actor
 from actions.cart import Cart, CartProduct
 from actions.place import place_order
-from models import Addon, AddonPrice, BillingCycle, ServiceAddon, ServiceStatus, SideEffect
+from extensions import db
+from models import Addon, AddonPrice, BillingCycle, ServiceAddon, ServiceStatus, SideEffect, default_currency
 from tests import factories
 from tests.test_order_page import PAGE, page, post
 
@@ -25,7 +26,8 @@ def web(admin_client, session):
 def _addon_form(product_id: int, **overrides) -> dict:
     data = {"name": "Nightly Backups", "description": "Kept 30 days", "products": str(product_id),
             "module": "manual", "auto_setup": "on_accept", "welcome_email": "", "show_on_order_form": "y",
-            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "1.00"}
+            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "1.00",
+            "prices-0-currency": str(default_currency(db.session).id)}
     data.update(overrides)
     return data
 

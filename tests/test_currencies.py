@@ -25,11 +25,13 @@ from models import (
     DailyRevenue,
     Invoice,
     Order,
+    Permission,
     PromotionAmount,
     TldPrice,
     default_currency,
 )
 from tests import factories
+from tests.api_support import INVOICE_API_PERMISSIONS, Api, ensure_gateway, make_credential
 from tests.test_place_emails import by_subject, text
 
 MONTHLY = BillingCycle.MONTHLY
@@ -200,3 +202,27 @@ def test_existing_rows_and_new_clients_default_to_the_default_currency(session):
     db.session.flush()
     usd = default_currency(session)
     assert client.currency_id == usd.id and {p.currency_id for p in product.prices} == {usd.id}
+
+
+def test_api_add_order_prices_in_the_clients_currency_and_reports_it(app_ctx, session, eur, eur_client):
+    ensure_gateway()
+    product = starter(eur)
+    credential, secret = make_credential([*INVOICE_API_PERMISSIONS, Permission.LIST_INVOICES])
+    session.commit()
+    api = Api(app_ctx.test_client(), credential.identifier, secret)
+    body = api.ok("AddOrder", [("pid[0]", str(product.id)), ("billingcycle[0]", "monthly")],
+                  clientid=eur_client.id, paymentmethod="mailin")
+    order = session.get(Order, body["orderid"])
+    assert (order.amount, order.currency.code) == (Decimal("13.00"), "EUR")
+    (listed,) = api.ok("GetOrders", id=order.id)["orders"]["order"]
+    assert (listed["amount"], listed["currencycode"], listed["currencyprefix"]) == ("13.00", "EUR", "€")
+    invoice = api.ok("GetInvoice", invoiceid=body["invoiceid"])
+    assert (invoice["total"], invoice["currencycode"], invoice["currencysuffix"]) == ("13.00", "EUR", " EUR")
+    client = api.ok("GetClientsDetails", clientid=eur_client.id)
+    assert (client["client"]["currency"], client["client"]["currency_code"]) == (eur.id, "EUR")
+
+    usd_only = factories.make_product(name="Legacy")
+    session.commit()
+    message = api.error("AddOrder", [("pid[0]", str(usd_only.id))], clientid=eur_client.id,
+                        paymentmethod="mailin")
+    assert "Legacy has no EUR pricing" in message
