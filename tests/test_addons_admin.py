@@ -43,7 +43,7 @@ def test_the_catalog_form_creates_an_addon_with_its_prices_and_products(web, ses
     assert [(p.cycle, p.price, p.setup_fee) for p in addon.prices] == [("Monthly", Decimal("4.00"),
                                                                          Decimal("1.00"))]
     listing = web.get("/admin/addons/").get_data(as_text=True)
-    assert "Nightly Backups" in listing and "Monthly: 4.00 + 1.00 setup" in listing
+    assert "Nightly Backups" in listing and "Monthly: USD 4.00 + 1.00 setup" in listing
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

@@ -221,6 +221,12 @@ def test_api_add_order_prices_in_the_clients_currency_and_reports_it(app_ctx, se
     client = api.ok("GetClientsDetails", clientid=eur_client.id)
     assert (client["client"]["currency"], client["client"]["currency_code"]) == (eur.id, "EUR")
 
+    address = dict(firstname="Ada", lastname="Lovelace", address1="1 St", city="London", state="LDN",
+                   postcode="N1", country="GB", phonenumber="+44.2079460000")
+    added = api.ok("AddClient", email="ada@example.com", currency=eur.id, **address)
+    assert session.get(Client, added["clientid"]).currency.code == "EUR"
+    assert api.error("AddClient", email="bob@example.com", currency=99999, **address) == "Invalid currency"
+
     usd_only = factories.make_product(name="Legacy")
     session.commit()
     message = api.error("AddOrder", [("pid[0]", str(usd_only.id))], clientid=eur_client.id,
