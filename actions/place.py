@@ -46,7 +46,6 @@ from models import (
     Promotion,
     Service,
     Setting,
-    default_currency,
     utcnow,
 )
 from models.billing_dates import add_months
@@ -97,7 +96,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
         lines += addon_invoice_lines([(row.id, item, label) for row, item, label in addons], promotion)
         order.invoice = Invoice(
-            **invoice_fields(order, today, order_days_grace(session), lines),
+            **invoice_fields(fields, today, order_days_grace(session), lines),
             items=[InvoiceItem(**line) for line in lines],
         )
         session.add(order.invoice)
@@ -155,8 +154,7 @@ def _check(
         if promotion is None:
             header["promo_code"] = [f"Promotion code {code} does not exist."]
 
-    currency = client.currency if client is not None else default_currency(session)
-    catalog = load_catalog(session, cart, currency)
+    catalog = load_catalog(session, cart, client.currency if client is not None else None)
     usable_promotion = promotion if promotion is not None and client is not None else None
     quote = price_cart(cart, catalog, None)
     if usable_promotion is not None and not quote.errors:
@@ -337,21 +335,15 @@ def invoice_lines(
     return lines
 
 
-def invoice_fields(
-    order: dict | Order, today: date, days_grace: int, lines: list[dict]
-) -> dict:
-    """The columns of the order's first invoice (in the order's currency, at its rate), its total
-    the sum of `lines`."""
-    get = order.get if isinstance(order, dict) else lambda name: getattr(order, name)
+def invoice_fields(order: dict, today: date, days_grace: int, lines: list[dict]) -> dict:
+    """The columns of the first invoice of the order with these columns (order_fields): its client,
+    currency, rate and payment method; its total the sum of `lines`."""
     total = sum((line["amount"] for line in lines), ZERO)
     return dict(
-        client_id=get("client_id"),
-        currency_id=get("currency_id"),
-        currency_rate=get("currency_rate"),
+        **{name: order[name] for name in ("client_id", "currency_id", "currency_rate", "payment_method")},
         date=today,
         due_date=today + timedelta(days=days_grace),
         status=InvoiceStatus.UNPAID,
-        payment_method=get("payment_method"),
         subtotal=total,
         total=total,
     )

@@ -28,7 +28,18 @@ from actions.config_options import (
     price_config_options,
 )
 from actions.promotions import applies_to_domain, applies_to_product, discounts, promotion_value
-from models import ZERO, Addon, BillingCycle, Currency, DomainOrderType, Product, Promotion, Tld, TldPrice
+from models import (
+    ZERO,
+    Addon,
+    BillingCycle,
+    Currency,
+    DomainOrderType,
+    Product,
+    Promotion,
+    Tld,
+    TldPrice,
+    default_currency,
+)
 from models.bounds import MAX_MONEY, MAX_QUANTITY
 from models.currency import ONE
 
@@ -139,9 +150,10 @@ def find_tld(session: Session, name: str) -> Tld | None:
     return tld_of(name, {t.extension: t for t in tlds})
 
 
-def load_catalog(session: Session, cart: Cart, currency: Currency) -> Catalog:
+def load_catalog(session: Session, cart: Cart, currency: Currency | None) -> Catalog:
     """Only the products and TLDs this cart mentions, with their prices (two queries), priced in
-    `currency` (the client's)."""
+    `currency` (the client's; None: the default currency, for a cart without a client yet)."""
+    currency = currency or default_currency(session)
     ids = {line.product_id for line in cart.products if isinstance(line.product_id, int)}
     products = session.scalars(
         select(Product).where(Product.id.in_(ids)).options(selectinload(Product.prices))
