@@ -5,7 +5,7 @@ convert to the default currency with the rate each invoice or order recorded."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,14 +19,18 @@ from actions.daily_stats import rebuild_daily_stats
 from actions.errors import TransitionError
 from actions.place import place_order
 from extensions import db
+from jobs.daily import run_daily
 from models import (
     BillingCycle,
     Client,
     DailyRevenue,
     Invoice,
     Order,
+    OrderStatus,
     Permission,
     PromotionAmount,
+    Service,
+    ServiceStatus,
     TldPrice,
     default_currency,
 )
@@ -232,3 +236,17 @@ def test_api_add_order_prices_in_the_clients_currency_and_reports_it(app_ctx, se
     message = api.error("AddOrder", [("pid[0]", str(usd_only.id))], clientid=eur_client.id,
                         paymentmethod="mailin")
     assert "Legacy has no EUR pricing" in message
+
+
+def test_a_renewal_invoice_is_in_the_clients_currency_at_the_days_rate(session, eur, eur_client):
+    order = factories.make_order(client=eur_client, status=OrderStatus.ACTIVE,
+                                 services=(ServiceStatus.ACTIVE,), invoice_status="Paid", paid=True)
+    service = session.scalar(select(Service).where(Service.order_id == order.id))
+    today = date(2026, 12, 1)
+    service.next_invoice_date = service.next_due_date = today
+    eur.rate = Decimal("0.950000")
+    session.commit()
+    run_daily(session, today)
+    renewal = session.scalar(select(Invoice).where(Invoice.client_id == eur_client.id,
+                                                   Invoice.id != order.invoice_id))
+    assert (renewal.currency.code, renewal.currency_rate) == ("EUR", Decimal("0.950000"))
