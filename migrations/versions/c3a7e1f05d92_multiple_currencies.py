@@ -48,24 +48,30 @@ def _default_currency_id() -> int:
 def _add_currency(table: str, default_id: int, rate: bool = False, index: bool = False) -> None:
     """currency_id (every existing row in the default currency) and, for orders and invoices, the rate.
 
-    Nullable columns (the models always write them): on SQLite that is a plain ADD COLUMN, instant
-    at a million orders, where NOT NULL with a default would need a batch rebuild, and a rebuild
-    drops the clients' search triggers and expression indexes."""
+    Nullable columns (the models always write them), so neither database rebuilds the table:
+    SQLite's batch rebuild would drop the clients' search triggers and expression indexes.
+    PostgreSQL: a constant default fills existing rows without rewriting them, then it is dropped.
+    SQLite refuses a REFERENCES column with a non-null default while foreign keys are on: a plain
+    ADD COLUMN, then one UPDATE."""
     fk = f'fk_{table}_currency_id_currencies'
     if op.get_bind().dialect.name == 'sqlite':
         op.execute(f"ALTER TABLE {table} ADD COLUMN currency_id INTEGER "
                    f"CONSTRAINT {fk} REFERENCES currencies (id)")
+        assignments = f"currency_id = {default_id}"
+        if rate:
+            op.add_column(table, sa.Column('currency_rate', sa.Numeric(precision=18, scale=6), nullable=True))
+            assignments += f", currency_rate = {_rate_one()}"
+        op.execute(f"UPDATE {table} SET {assignments}")
     else:
-        op.add_column(table, sa.Column('currency_id', sa.Integer(), nullable=True))
+        op.add_column(table, sa.Column('currency_id', sa.Integer(), nullable=True, server_default=str(default_id)))
+        op.alter_column(table, 'currency_id', server_default=None)
         op.create_foreign_key(op.f(fk), table, 'currencies', ['currency_id'], ['id'])
-    values = {'currency_id': default_id}
-    if rate:
-        op.add_column(table, sa.Column('currency_rate', sa.Numeric(precision=18, scale=6), nullable=True))
-        values['currency_rate'] = int(_rate_one())
+        if rate:
+            op.add_column(table, sa.Column('currency_rate', sa.Numeric(precision=18, scale=6), nullable=True,
+                                           server_default=_rate_one()))
+            op.alter_column(table, 'currency_rate', server_default=None)
     if index:
         op.create_index(op.f(f'ix_{table}_currency_id'), table, ['currency_id'], unique=False)
-    assignments = ", ".join(f"{name} = :{name}" for name in values)
-    op.get_bind().execute(sa.text(f"UPDATE {table} SET {assignments}"), values)
 
 
 def _restore_client_search() -> None:
