@@ -46,17 +46,17 @@ def load_addons(session: Session, cart: Cart) -> dict[int, Addon]:
     return {a.id: a for a in rows}
 
 
-def addon_cycle(addon: Addon, service_cycle: str) -> str | None:
-    cycles = {p.cycle for p in addon.prices}
+def addon_cycle(addon: Addon, service_cycle: str, currency_id: int | None) -> str | None:
+    cycles = {p.cycle for p in addon.prices if p.currency_id == currency_id}
     if service_cycle in cycles:
         return service_cycle
     return BillingCycle.ONE_TIME if BillingCycle.ONE_TIME in cycles else None
 
 
 def price_addons(
-    addon_ids: list, product: Product, cycle: str, addons: dict[int, Addon]
+    addon_ids: list, product: Product, cycle: str, addons: dict[int, Addon], currency_id: int | None
 ) -> tuple[tuple[AddonQuote, ...], list[str]]:
-    """The quotes for one service of the line, or the problems (then no quotes)."""
+    """The quotes for one service of the line in its currency, or the problems (then no quotes)."""
     problems: list[str] = []
     if len(addon_ids) > MAX_ADDONS_PER_LINE:
         return (), [f"At most {MAX_ADDONS_PER_LINE} addons per product."]
@@ -74,11 +74,13 @@ def price_addons(
         if product.id not in {p.id for p in addon.products}:
             problems.append(f"{addon.name} is not available for {product.name}.")
             continue
-        chosen = addon_cycle(addon, cycle)
+        chosen = addon_cycle(addon, cycle, currency_id)
         if chosen is None:
-            problems.append(f"{addon.name} is not offered with the {cycle} billing cycle.")
+            priced_elsewhere = addon.prices and not any(p.currency_id == currency_id for p in addon.prices)
+            problems.append(f"{addon.name} has no pricing in this client's currency." if priced_elsewhere
+                            else f"{addon.name} is not offered with the {cycle} billing cycle.")
             continue
-        row = next(p for p in addon.prices if p.cycle == chosen)
+        row = next(p for p in addon.prices if p.cycle == chosen and p.currency_id == currency_id)
         recurring = ZERO if chosen == BillingCycle.ONE_TIME else row.price
         quotes.append(AddonQuote(addon, chosen, row.price, row.setup_fee, recurring))
     return (() if problems else tuple(quotes)), problems
@@ -88,10 +90,11 @@ def addon_field(index: int) -> str:
     return product_field(index, "addon_ids")
 
 
-def promote_addon(promotion: Promotion, item: AddonQuote) -> AddonQuote | None:
-    """The addon with the promotion's discount, or None when the promotion is not for it."""
+def promote_addon(promotion: Promotion, value: Decimal, item: AddonQuote) -> AddonQuote | None:
+    """The addon with the promotion's discount (`value` in the order's currency), or None when the
+    promotion is not for it."""
     if not applies_to_addon(promotion, item.addon.id, item.cycle):
         return None
-    first, _ = discounts(promotion, item.price, item.setup_fee)
-    _, renewal = discounts(promotion, item.recurring_amount, ZERO)
+    first, _ = discounts(promotion, item.price, item.setup_fee, value)
+    _, renewal = discounts(promotion, item.recurring_amount, ZERO, value)
     return replace(item, discount=first, recurring_amount=item.recurring_amount - renewal, promoted=True)

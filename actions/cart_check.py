@@ -67,7 +67,7 @@ def check_cart(
         if promotion is None:
             header["promo_code"] = [f"Promotion code {code} does not exist."]
 
-    catalog = load_catalog(session, cart)
+    catalog = load_catalog(session, cart, client.currency if client is not None else None)
     usable_promotion = promotion if promotion is not None and client is not None else None
     quote = price_cart(cart, catalog, None)
     kept_code = amending is not None and code.lower() == (amending.promo_code or "").lower()

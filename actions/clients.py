@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.client_currency import change_client_currency
 from actions.custom_fields import client_answer_problems, set_answers
+from actions.errors import TransitionError
 from models import Client, ClientStatus
 
 EMAIL_TAKEN = "A user already exists with that email address"
@@ -31,6 +33,7 @@ class ClientDetails:
     phone: str = ""
     notes: str = ""
     custom_fields: dict[int, str] = field(default_factory=dict)  # client custom field id -> answer
+    currency_id: int | None = None  # None: the default currency
 
 
 def add_client(session: Session, details: ClientDetails) -> Client:
@@ -57,6 +60,11 @@ def add_client(session: Session, details: ClientDetails) -> Client:
         notes=details.notes,
         status=ClientStatus.ACTIVE,
     )
+    if details.currency_id is not None:
+        try:
+            change_client_currency(session, client, details.currency_id)
+        except TransitionError:
+            raise ClientError("Invalid currency") from None
     try:
         with session.begin_nested():  # a client added with the same email at the same moment
             session.add(client)

@@ -99,9 +99,10 @@ def load_config_options(session: Session, cart: Cart) -> OptionCatalog:
 
 
 def price_config_options(
-    index: int, values, product: Product, cycle: str, catalog: OptionCatalog
+    index: int, values, product: Product, cycle: str, catalog: OptionCatalog, currency_id: int | None
 ) -> tuple[tuple[OptionQuote, ...], list[tuple[str, str]]]:
-    """The priced values of one service of line `index`, or the problems as (field, message)."""
+    """The priced values of one service of line `index` in its currency, or the problems as
+    (field, message). A choice priced on the cycle in other currencies only is refused, not free."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
@@ -130,7 +131,12 @@ def price_config_options(
         except InvalidInput as exc:
             problems.append((option_field(index, option.id), str(exc)))
             continue
-        row = next((p for p in choice.prices if p.cycle == cycle), None)
+        on_cycle = [p for p in choice.prices if p.cycle == cycle]
+        row = next((p for p in on_cycle if p.currency_id == currency_id), None)
+        if row is None and on_cycle:
+            problems.append((option_field(index, option.id),
+                             f"{option.name}: {choice.name} has no pricing in this client's currency."))
+            continue
         price, setup_fee = (row.price, row.setup_fee) if row else (ZERO, ZERO)
         quotes.append(OptionQuote(option, choice, quantity, price * quantity, setup_fee * quantity))
     return (() if problems else tuple(quotes)), problems
@@ -164,11 +170,12 @@ def options_price(options: tuple[OptionQuote, ...]) -> tuple[Decimal, Decimal]:
     return sum((o.price for o in options), ZERO), sum((o.setup_fee for o in options), ZERO)
 
 
-def stored_price(rows, cycle: str) -> Decimal:
+def stored_price(rows, cycle: str, currency_id: int) -> Decimal:
     """What a service's stored values cost per period on `cycle` at today's catalog prices."""
     total = ZERO
     for row in rows:
-        price = next((p.price for p in row.choice.prices if p.cycle == cycle), ZERO)
+        price = next((p.price for p in row.choice.prices
+                      if p.cycle == cycle and p.currency_id == currency_id), ZERO)
         total += price * row.quantity
     return total
 

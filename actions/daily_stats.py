@@ -10,17 +10,22 @@ change moves one from the old status to the new, a deleted order takes one away;
 refund adds to its day's money. Changes made by set-based SQL (bulk status changes) move their
 counts with two INSERT ... SELECT ... ON CONFLICT statements of their own (order_count_moves),
 so the bulk stays a fixed number of statements. Days are UTC days.
+
+Money is in the default currency: each payment or refund converted, to the cent, with the rate its
+invoice recorded (models/currency.py to_default), so a day's figure never moves when a rate is
+updated later.
 """
 
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import Date, cast, delete, event, func, inspect, literal, select, true
+from sqlalchemy import Date, cast, delete, event, func, inspect, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from models import ZERO, DailyOrderCount, DailyRevenue, Order, Transaction
+from models import ZERO, DailyOrderCount, DailyRevenue, Invoice, Order, Transaction, to_default
+from models.currency import ONE
 
 
 def _insert(session: Session, model):
@@ -60,6 +65,19 @@ def _day(value) -> date:
     return value.date() if hasattr(value, "date") else value
 
 
+def _add_money(money: dict, day: date, paid, refunded, rate) -> None:
+    """A payment or refund of `day`, converted to the default currency with its invoice's rate."""
+    rate = rate or ONE
+    before_paid, before_refunded = money.get(day, (ZERO, ZERO))
+    money[day] = (before_paid + to_default(paid or ZERO, rate),
+                  before_refunded + to_default(refunded or ZERO, rate))
+
+
+def _invoice_rate(row: Transaction):
+    invoice = row.invoice  # from the identity map: the payment action has loaded it
+    return invoice.currency_rate if invoice is not None else ONE
+
+
 def _after_flush(session: Session, flush_context) -> None:
     counts: Counter = Counter()
     money: dict[date, tuple] = {}
@@ -67,8 +85,7 @@ def _after_flush(session: Session, flush_context) -> None:
         if isinstance(row, Order):
             counts[_day(row.date), row.status] += 1
         elif isinstance(row, Transaction) and (row.amount_in or row.amount_out):
-            paid, refunded = money.get(_day(row.date), (ZERO, ZERO))
-            money[_day(row.date)] = (paid + (row.amount_in or ZERO), refunded + (row.amount_out or ZERO))
+            _add_money(money, _day(row.date), row.amount_in, row.amount_out, _invoice_rate(row))
     for row in session.deleted:
         if isinstance(row, Order):
             state = inspect(row)
@@ -117,9 +134,21 @@ def rebuild_daily_stats(session: Session) -> None:
     day = day_of(session, Order.date).label("day")
     session.execute(_insert(session, DailyOrderCount).from_select(
         ["day", "status", "orders"], select(day, Order.status, func.count()).group_by(day, Order.status)))
+    # Payments at rate 1 (the default currency's) summed in SQL, exactly; the others converted one
+    # by one as the listener does, then added to their day.
     paid_day = day_of(session, Transaction.date).label("day")
+    at_par = or_(Invoice.currency_rate.is_(None), Invoice.currency_rate == ONE)
     session.execute(_insert(session, DailyRevenue).from_select(
         ["day", "paid_in", "refunded"],
         select(paid_day, func.coalesce(func.sum(Transaction.amount_in), 0),
-               func.coalesce(func.sum(Transaction.amount_out), 0)).group_by(paid_day)))
+               func.coalesce(func.sum(Transaction.amount_out), 0))
+        .outerjoin(Invoice, Invoice.id == Transaction.invoice_id).where(at_par).group_by(paid_day)))
+    money: dict[date, tuple] = {}
+    converted = session.execute(
+        select(paid_day, Transaction.amount_in, Transaction.amount_out, Invoice.currency_rate)
+        .join(Invoice, Invoice.id == Transaction.invoice_id).where(~at_par),
+        execution_options={"yield_per": 1000})
+    for day, paid, refunded, rate in converted:
+        _add_money(money, day if isinstance(day, date) else date.fromisoformat(day), paid, refunded, rate)
+    _upsert_revenue(session, money)
     session.flush()

@@ -44,7 +44,7 @@ def edit_config_options(
     catalog = load_config_options(session, Cart(None, products=[CartProduct(service.product_id)]))
     before = {row.option_id: row for row in service.config_options}
     new, problems = price_config_options(0, {**stored_values(service), **values}, service.product,
-                                         service.billing_cycle, catalog)
+                                         service.billing_cycle, catalog, order.currency_id)
     if problems:
         raise TransitionError(ErrorCode.INVALID_OPTION, " ".join(message for _, message in problems))
     changes = {}
@@ -57,7 +57,8 @@ def edit_config_options(
         return {}
     recurring = service.recurring_amount
     if service.billing_cycle != BillingCycle.ONE_TIME:
-        recurring += options_price(new)[0] - stored_price(service.config_options, service.billing_cycle)
+        recurring += options_price(new)[0] - stored_price(service.config_options, service.billing_cycle,
+                                                             order.currency_id)
     if not 0 <= recurring <= MAX_MONEY:  # checked before anything changes
         raise TransitionError(ErrorCode.INVALID_OPTION, f"The recurring amount would be {recurring}: "
                               f"below zero or beyond {MAX_MONEY:,}")

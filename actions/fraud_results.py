@@ -60,7 +60,6 @@ def fraud_params(
     session: Session, settings: FraudModuleSettings, client: Client, amount: Decimal, ip_address: str,
     order_id: int = 0,
 ) -> FraudParams:
-    currency = session.get(Setting, "currency")
     return FraudParams(
         order_id=order_id,
         client=ClientInfo(id=client.id, name=f"{client.first_name} {client.last_name}".strip(),
@@ -68,7 +67,7 @@ def fraud_params(
                           country=client.country or ""),
         ip_address=ip_address,
         amount=amount,
-        currency=currency.value if currency is not None else "USD",
+        currency=client.currency.code,  # the order's amount is in the client's currency
         threshold=settings.threshold,
         settings=module_settings(settings),
     )

@@ -85,7 +85,7 @@ def place_order(session: Session, cart: Cart, actor: Actor, options: PlaceOption
         lines = invoice_lines(quote, cart, promotion, [s.id for s in services], [d.id for d in domains])
         lines += addon_invoice_lines([(row.id, item, label) for row, item, label in addons], promotion)
         order.invoice = Invoice(
-            **invoice_fields(order.client_id, order.payment_method, today, order_days_grace(session), lines),
+            **invoice_fields(fields, today, order_days_grace(session), lines),
             items=[InvoiceItem(**line) for line in lines],
         )
         session.add(order.invoice)
@@ -123,9 +123,11 @@ def order_fields(cart: Cart, options: PlaceOptions, quote: Quote, promotion: Pro
         source=options.source,
         placed_by_admin_id=options.placed_by_admin_id,
         amount=quote.total,
+        currency_id=quote.currency_id,
+        currency_rate=quote.currency_rate,
     )
     if promotion is not None:
-        fields.update(promo_code=promotion.code, promo_type=promotion.type, promo_value=promotion.value)
+        fields.update(promo_code=promotion.code, promo_type=promotion.type, promo_value=quote.promo_value)
     return fields
 
 
@@ -222,17 +224,15 @@ def invoice_lines(
     return lines
 
 
-def invoice_fields(
-    client_id: int, payment_method: str, today: date, days_grace: int, lines: list[dict]
-) -> dict:
-    """The columns of the order's first invoice, its total the sum of `lines`."""
+def invoice_fields(order: dict, today: date, days_grace: int, lines: list[dict]) -> dict:
+    """The columns of the first invoice of the order with these columns (order_fields): its client,
+    currency, rate and payment method; its total the sum of `lines`."""
     total = sum((line["amount"] for line in lines), ZERO)
     return dict(
-        client_id=client_id,
+        **{name: order[name] for name in ("client_id", "currency_id", "currency_rate", "payment_method")},
         date=today,
         due_date=today + timedelta(days=days_grace),
         status=InvoiceStatus.UNPAID,
-        payment_method=payment_method,
         subtotal=total,
         total=total,
     )

@@ -27,9 +27,21 @@ from actions.config_options import (
     options_price,
     price_config_options,
 )
-from actions.promotions import applies_to_domain, applies_to_product, discounts
-from models import ZERO, Addon, BillingCycle, DomainOrderType, Product, Promotion, Tld, TldPrice
+from actions.promotions import applies_to_domain, applies_to_product, discounts, promotion_value
+from models import (
+    ZERO,
+    Addon,
+    BillingCycle,
+    Currency,
+    DomainOrderType,
+    Product,
+    Promotion,
+    Tld,
+    TldPrice,
+    default_currency,
+)
 from models.bounds import MAX_MONEY, MAX_QUANTITY
+from models.currency import ONE
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,9 @@ class Quote:
     services: list[ServiceQuote] = field(default_factory=list)
     domains: list[DomainQuote] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    currency_id: int | None = None  # the catalog's, and its rate today (the order records both)
+    currency_rate: Decimal = ONE
+    promo_value: Decimal | None = None  # the promotion's value in that currency, when one applied
 
     def add_error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -107,6 +122,16 @@ class Catalog:
     tlds: dict[str, Tld]  # ".co.uk" -> Tld
     addons: dict[int, Addon] = field(default_factory=dict)
     options: OptionCatalog = field(default_factory=lambda: OptionCatalog({}, {}))
+    # The client's currency: only price rows in it count (models/currency.py).
+    currency_id: int | None = None
+    currency_code: str = ""
+    currency_rate: Decimal = ONE
+    default_currency: bool = True  # TLD addon prices (DNS management...) are in the default one only
+
+
+def in_currency(rows, currency_id: int | None) -> list:
+    """The price rows of one currency."""
+    return [row for row in rows if row.currency_id == currency_id]
 
 
 def _suffixes(name: str) -> list[str]:
@@ -125,8 +150,10 @@ def find_tld(session: Session, name: str) -> Tld | None:
     return tld_of(name, {t.extension: t for t in tlds})
 
 
-def load_catalog(session: Session, cart: Cart) -> Catalog:
-    """Only the products and TLDs this cart mentions, with their prices (two queries)."""
+def load_catalog(session: Session, cart: Cart, currency: Currency | None) -> Catalog:
+    """Only the products and TLDs this cart mentions, with their prices (two queries), priced in
+    `currency` (the client's; None: the default currency, for a cart without a client yet)."""
+    currency = currency or default_currency(session)
     ids = {line.product_id for line in cart.products if isinstance(line.product_id, int)}
     products = session.scalars(
         select(Product).where(Product.id.in_(ids)).options(selectinload(Product.prices))
@@ -138,24 +165,34 @@ def load_catalog(session: Session, cart: Cart) -> Catalog:
         tlds={t.extension: t for t in tlds},
         addons=load_addons(session, cart),
         options=load_config_options(session, cart),
+        currency_id=currency.id,
+        currency_code=currency.code,
+        currency_rate=currency.rate,
+        default_currency=currency.is_default,
     )
 
 
-def shortest_cycle(product: Product) -> str | None:
+def shortest_cycle(product: Product, currency_id: int | None) -> str | None:
     """WHMCS: with no cycle and no override, "the pricing from the shortest configured billing
     cycle". One Time counts only when it is the sole cycle."""
-    cycles = [BillingCycle(p.cycle) for p in product.prices]
+    cycles = [BillingCycle(p.cycle) for p in in_currency(product.prices, currency_id)]
     return min(cycles, key=lambda c: (c.months == 0, c.months), default=None)
 
 
 def price_cart(cart: Cart, catalog: Catalog, promotion: Promotion | None = None) -> Quote:
-    quote = Quote()
+    quote = Quote(currency_id=catalog.currency_id, currency_rate=catalog.currency_rate)
     for index, line in enumerate(cart.products):
         _price_product(quote, index, line, catalog)
     for index, line in enumerate(cart.domains):
         _price_domain(quote, index, line, catalog)
     if promotion is not None and not quote.errors:
-        _apply_promotion(quote, promotion)
+        value = promotion_value(promotion, catalog.currency_id, catalog.default_currency)
+        if value is None:
+            quote.add_error("promo_code", f"Promotion code {promotion.code} has no amount in "
+                            f"{catalog.currency_code}.")
+        else:
+            quote.promo_value = value
+            _apply_promotion(quote, promotion, value)
     if not quote.errors and quote.subtotal > MAX_MONEY:  # each line fits, their sum must too
         quote.add_error(product_field(0, "quantity") if cart.products else domain_field(0, "name"),
                         f"The order total would be more than {MAX_MONEY:,}; split it into several orders.")
@@ -192,21 +229,25 @@ def _price_product(quote: Quote, index: int, line, catalog: Catalog) -> None:
     elif product.requires_domain:
         quote.add_error(product_field(index, "domain"), f"{product.name} needs a domain name.")
         ok = False
-    cycle = line.billing_cycle or shortest_cycle(product)
-    price_row = next((p for p in product.prices if p.cycle == cycle), None)
+    prices = in_currency(product.prices, catalog.currency_id)
+    cycle = line.billing_cycle or shortest_cycle(product, catalog.currency_id)
+    price_row = next((p for p in prices if p.cycle == cycle), None)
     if price_row is None:
-        message = (
-            f"{product.name} is not offered with the {cycle} billing cycle."
-            if cycle
-            else f"{product.name} has no pricing configured."
-        )
+        if product.prices and not prices:
+            message = (f"{product.name} has no {catalog.currency_code} pricing: it cannot be ordered "
+                       f"for a client who pays in {catalog.currency_code}.")
+        elif cycle:
+            message = f"{product.name} is not offered with the {cycle} billing cycle."
+        else:
+            message = f"{product.name} has no pricing configured."
         quote.add_error(product_field(index, "billing_cycle"), message)
         ok = False
-    addons, problems = price_addons(line.addon_ids, product, cycle, catalog.addons) if price_row else ((), [])
+    addons, problems = (price_addons(line.addon_ids, product, cycle, catalog.addons, catalog.currency_id)
+                        if price_row else ((), []))
     for problem in problems:
         quote.add_error(addon_field(index), problem)
     options, option_problems = (
-        price_config_options(index, line.config_options, product, cycle, catalog.options)
+        price_config_options(index, line.config_options, product, cycle, catalog.options, catalog.currency_id)
         if price_row
         else ((), [])
     )
@@ -252,7 +293,8 @@ def _price_domain(quote: Quote, index: int, line, catalog: Catalog) -> None:
         )
         return
     years = line.period_years
-    row: TldPrice | None = next((p for p in tld.prices if p.years == years), None)
+    row: TldPrice | None = next(
+        (p for p in in_currency(tld.prices, catalog.currency_id) if p.years == years), None)
     price = None
     if row is not None:
         price = row.register_price if line.type == DomainOrderType.REGISTER else row.transfer_price
@@ -276,6 +318,10 @@ def _price_domain(quote: Quote, index: int, line, catalog: Catalog) -> None:
         ),
         ZERO,
     )
+    if addons and not catalog.default_currency:  # their prices are in the default currency only
+        quote.add_error(domain_field(index, "name"), f"DNS management, email forwarding and ID "
+                        f"protection for {tld.extension} are not priced in {catalog.currency_code}.")
+        return
     renewal = row.renew_price if row.renew_price is not None else price
     # Overrides (the API's domainpriceoverride / domainrenewoverride) replace the TLD's prices.
     if line.price_override is not None:
@@ -296,19 +342,19 @@ def _price_domain(quote: Quote, index: int, line, catalog: Catalog) -> None:
     )
 
 
-def _apply_promotion(quote: Quote, promotion: Promotion) -> None:
+def _apply_promotion(quote: Quote, promotion: Promotion, value: Decimal) -> None:
     applied = False
     for i, item in enumerate(quote.services):
         if (applied and promotion.apply_once) or not applies_to_product(
             promotion, item.product.id, item.cycle
         ):
             continue
-        quote.services[i] = _promoted(promotion, item, item.price, item.setup_fee)
+        quote.services[i] = _promoted(promotion, value, item, item.price, item.setup_fee)
         applied = True
     for i, item in enumerate(quote.services):
         addons = list(item.addons)
         for j, addon in enumerate(addons):
-            promoted = None if applied and promotion.apply_once else promote_addon(promotion, addon)
+            promoted = None if applied and promotion.apply_once else promote_addon(promotion, value, addon)
             if promoted is not None:
                 addons[j], applied = promoted, True
         quote.services[i] = replace(quote.services[i], addons=tuple(addons))
@@ -317,7 +363,7 @@ def _apply_promotion(quote: Quote, promotion: Promotion) -> None:
             promotion, item.tld.extension, item.period_years
         ):
             continue
-        quote.domains[i] = _promoted(promotion, item, item.price + item.addons, ZERO)
+        quote.domains[i] = _promoted(promotion, value, item, item.price + item.addons, ZERO)
         applied = True
     if not applied:
         quote.add_error(
@@ -325,7 +371,7 @@ def _apply_promotion(quote: Quote, promotion: Promotion) -> None:
         )
 
 
-def _promoted(promotion: Promotion, item, price: Decimal, setup_fee: Decimal):
-    first, _ = discounts(promotion, price, setup_fee)
-    _, renewal = discounts(promotion, item.recurring_amount, ZERO)  # renewals have their own price
+def _promoted(promotion: Promotion, value: Decimal, item, price: Decimal, setup_fee: Decimal):
+    first, _ = discounts(promotion, price, setup_fee, value)
+    _, renewal = discounts(promotion, item.recurring_amount, ZERO, value)  # renewals have their own price
     return replace(item, discount=first, recurring_amount=item.recurring_amount - renewal, promoted=True)

@@ -149,14 +149,24 @@ def lists_items(promotion: Promotion) -> bool:
     return bool(promotion.applies_to_products or promotion.applies_to_tlds or promotion.applies_to_addons)
 
 
-def discounts(promotion: Promotion, price: Decimal, setup_fee: Decimal) -> tuple[Decimal, Decimal]:
+def promotion_value(promotion: Promotion, currency_id: int | None, is_default: bool) -> Decimal | None:
+    """The promotion's value in a currency: a percentage everywhere; a Fixed Amount or Price
+    Override in the default currency is `value`, in another its PromotionAmount (None: none)."""
+    if is_default or promotion.type not in (PromotionType.FIXED_AMOUNT, PromotionType.PRICE_OVERRIDE):
+        return promotion.value
+    return next((a.value for a in promotion.amounts if a.currency_id == currency_id), None)
+
+
+def discounts(promotion: Promotion, price: Decimal, setup_fee: Decimal,
+              value: Decimal | None = None) -> tuple[Decimal, Decimal]:
     """(off the first payment, off each renewal) for one item; never more than the item costs.
+    `value` is the promotion's value in the item's currency (promotion_value); default its own.
 
     Percentage and Fixed Amount come off price + setup fee; Price Override makes the price `value`
     (the setup fee stays); Free Setup removes the setup fee. Renewals are discounted only for a
     recurring promotion (recur-for is counted by the renewal run, from the item's promotion_id).
     """
-    value = promotion.value
+    value = promotion.value if value is None else value
     if promotion.type == PromotionType.PERCENTAGE:
         first, renewal = cents((price + setup_fee) * value / 100), cents(price * value / 100)
     elif promotion.type == PromotionType.FIXED_AMOUNT:

@@ -7,6 +7,7 @@ from models import (
     BUILTIN_ROLES,
     CORE_ORDER_STATUSES,
     DEFAULT_SETTINGS,
+    Currency,
     EmailTemplate,
     Gateway,
     OrderStatusDefinition,
@@ -18,6 +19,16 @@ from models.email_defaults import DEFAULT_EMAIL_TEMPLATES
 DEFAULT_GATEWAYS = [
     dict(name="banktransfer", display_name="Bank Transfer", module="banktransfer", sort_order=1),
 ]
+
+
+def default_currency_from_settings(session: Session) -> Currency:
+    """The first currency, from the settings one currency used to be (as the migration does)."""
+    session.flush()  # the default settings just added
+    values = dict(session.execute(select(Setting.key, Setting.value).where(
+        Setting.key.in_(("currency", "currency_prefix", "currency_suffix")))).all())
+    code = (values.get("currency") or "USD").strip().upper()[:3]
+    return Currency(code=code, prefix=values.get("currency_prefix", "")[:10],
+                    suffix=values.get("currency_suffix", "")[:10], is_default=True)
 
 
 def ensure_reference_data(session: Session) -> None:
@@ -38,6 +49,9 @@ def ensure_reference_data(session: Session) -> None:
     for key, value in DEFAULT_SETTINGS.items():
         if key not in keys:
             session.add(Setting(key=key, value=value))
+
+    if session.scalar(select(Currency.id).where(Currency.is_default)) is None:
+        session.add(default_currency_from_settings(session))
 
     templates = set(session.scalars(select(EmailTemplate.name)))
     for row in DEFAULT_EMAIL_TEMPLATES:

@@ -37,6 +37,8 @@ from actions.pricing import tld_of
 from models import (
     ZERO,
     BillingCycle,
+    Client,
+    Currency,
     Domain,
     DomainStatus,
     Invoice,
@@ -68,7 +70,7 @@ class _Due:
     start: date
     amount: Decimal
     promotion: Promotion | None = None
-    price_key: tuple | None = None  # services: (product id, cycle), where the catalog price is
+    price_key: tuple | None = None  # services: (product id, cycle, currency id): its catalog price
     full_price: Decimal | None = None  # the catalog price, read only under a recurring promotion
     renewals_so_far: int = 0
 
@@ -162,18 +164,24 @@ def _due_services(session: Session, client_ids: list[int], horizon: date) -> lis
         due.append(_Due("service", r.id, r.client_id, r.order_id, f"{label} ({r.billing_cycle})", months,
                         r.next_invoice_date, r.recurring_amount, promotion=promotions.get(r.promotion_id),
                         price_key=(r.product_id, r.billing_cycle)))
-    _service_full_prices(session, due)
+    _service_full_prices(session, due, client_ids)
     return due
 
 
-def _service_full_prices(session: Session, due: list[_Due]) -> None:
+def _client_currencies(session: Session, client_ids) -> dict[int, int]:
+    """Each client's currency: what their items are priced and invoiced in."""
+    return dict(session.execute(select(Client.id, Client.currency_id).where(Client.id.in_(client_ids))).all())
+
+
+def _service_full_prices(session: Session, due: list[_Due], client_ids: list[int]) -> None:
     wanted = [item for item in due if _recurs(item.promotion)]
     if not wanted:
         return
-    prices = {(p.product_id, p.cycle): p.price for p in session.scalars(
+    currencies = _client_currencies(session, client_ids)
+    prices = {(p.product_id, p.cycle, p.currency_id): p.price for p in session.scalars(
         select(ProductPrice).where(ProductPrice.product_id.in_({i.price_key[0] for i in wanted})))}
     for item in wanted:
-        item.full_price = prices.get(item.price_key, item.amount)
+        item.full_price = prices.get((*item.price_key, currencies[item.client_id]), item.amount)
 
 
 def _due_domains(session: Session, client_ids: list[int], horizon: date) -> list[_Due]:
@@ -185,6 +193,7 @@ def _due_domains(session: Session, client_ids: list[int], horizon: date) -> list
         .with_for_update(skip_locked=True)
     ).all()
     promotions = _promotions(session, {d.promotion_id for d in domains})
+    currencies = _client_currencies(session, {d.client_id for d in domains})
     tlds = None
     due = []
     for d in domains:
@@ -195,15 +204,16 @@ def _due_domains(session: Session, client_ids: list[int], horizon: date) -> list
             if tlds is None:
                 catalog = session.scalars(select(Tld).options(selectinload(Tld.prices)))
                 tlds = {t.extension: t for t in catalog}
-            item.full_price = _domain_price(d, tlds) or item.amount
+            item.full_price = _domain_price(d, tlds, currencies[d.client_id]) or item.amount
         due.append(item)
     return due
 
 
-def _domain_price(domain: Domain, tlds: dict[str, Tld]) -> Decimal | None:
-    """The catalog's renewal price for this domain's period, its addons included."""
+def _domain_price(domain: Domain, tlds: dict[str, Tld], currency_id: int) -> Decimal | None:
+    """The catalog's renewal price for this domain's period in its client's currency, addons included."""
     tld = tld_of(domain.name, tlds)
-    row = next((p for p in tld.prices if p.years == domain.period_years), None) if tld else None
+    row = next((p for p in tld.prices if p.years == domain.period_years and p.currency_id == currency_id),
+               None) if tld else None
     if row is None:
         return None
     price = row.renew_price if row.renew_price is not None else row.register_price
@@ -287,12 +297,18 @@ def _write_invoices(session, groups, orders, today: date, actor: Actor, batch: R
     if not keys:
         return
     created = utcnow()
+    # In each client's currency (their items' amounts are in it), at today's rate.
+    currencies = {client_id: (currency_id, rate) for client_id, currency_id, rate in session.execute(
+        select(Client.id, Currency.id, Currency.rate).join(Currency, Client.currency_id == Currency.id)
+        .where(Client.id.in_({key[0] for key in keys})))}
     rows = []
     for key in keys:
         client_id, due_date, method = key
         total = sum((line["amount"] for _, lines in groups[key] for line in lines), ZERO)
+        currency_id, rate = currencies[client_id]
         rows.append(dict(client_id=client_id, date=today, due_date=due_date, status=InvoiceStatus.UNPAID,
-                         payment_method=method, subtotal=total, total=total, created_at=created))
+                         payment_method=method, subtotal=total, total=total, created_at=created,
+                         currency_id=currency_id, currency_rate=rate))
     # Each invoice is found again by its key (unique in a batch), not by the order RETURNING gives
     # rows back in: asking for that order makes SQLite insert one row per statement.
     returned = session.execute(insert(Invoice).returning(

@@ -16,13 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import Session
 
 from actions.cart import Cart, CartProduct
-from actions.config_options import OptionQuote
+from actions.config_options import OptionQuote, stored_values
 from actions.errors import ErrorCode, TransitionError
 from actions.pricing import load_catalog, price_cart
 from models import ZERO, BillingCycle, Product, Service, ServiceStatus
 from models.billing_dates import add_months
 from models.bounds import is_id, parse_id
-from models.config_options import COUNTED_TYPES
 
 CENT = Decimal("0.01")
 CYCLES = frozenset(c.value for c in BillingCycle if c.months)  # One Time has no period to prorate
@@ -83,12 +82,6 @@ def _refuse(message: str, code: str = ErrorCode.NOT_ALLOWED) -> TransitionError:
     return TransitionError(code, message)
 
 
-def stored_values(service: Service) -> dict[int, int]:
-    """The service's option values by option id: a quantity for counted options, else the choice."""
-    return {row.option_id: (row.quantity if row.option.type in COUNTED_TYPES else row.choice_id)
-            for row in service.config_options}
-
-
 def _by_id(values: dict) -> dict:
     """Posted keys ("12") as option ids (12), so they replace the stored values they name; a key
     that is no id stays as it is, for pricing to refuse by name."""
@@ -123,7 +116,7 @@ def quote_upgrade(session: Session, service: Service, product_id: int, cycle: st
                       ErrorCode.INVALID_OPTION)
     line = CartProduct(product_id, cycle, domain=service.domain)
     cart = Cart(service.client_id, products=[line])
-    catalog = load_catalog(session, cart)
+    catalog = load_catalog(session, cart, service.client.currency)
     product = catalog.products.get(product_id)
     if product is None:
         raise _refuse(f"There is no product {product_id}.", ErrorCode.NOT_FOUND)

@@ -104,16 +104,20 @@ def order_upgrade(session: Session, service_id: int, product_id: int, cycle: str
         raise TransitionError(ErrorCode.NOT_ALLOWED, f"Order #{pending.order.order_number} already "
                               "upgrades or downgrades this service: pay, accept or cancel it first.")
     proration = quote.proration
+    currency = service.client.currency  # the service's prices are in it (fixed once invoiced)
     order = Order(order_number=new_order_number(session), date=placed_at, client_id=service.client_id,
                   status=OrderStatus.PENDING, kind=OrderKind.UPGRADE, amount=proration.charge,
                   payment_method=_payment_method(session, service), source="admin",
+                  currency_id=currency.id, currency_rate=currency.rate,
                   placed_by_admin_id=actor.id if actor.type == ActorType.ADMIN else None)
     session.add(order)
     session.flush()
     lines = [dict(type=InvoiceItemType.UPGRADE, related_id=service.id, description=describe_upgrade(quote),
                   amount=proration.charge)]
     grace = order_days_grace(session)
-    invoice = Invoice(**invoice_fields(order.client_id, order.payment_method, today, grace, lines),
+    columns = dict(client_id=order.client_id, currency_id=order.currency_id,
+                   currency_rate=order.currency_rate, payment_method=order.payment_method)
+    invoice = Invoice(**invoice_fields(columns, today, grace, lines),
                       items=[InvoiceItem(**line) for line in lines])
     if not proration.charge:  # nothing is owed: the change waits for the order's accept only
         invoice.status, invoice.date_paid = InvoiceStatus.PAID, placed_at

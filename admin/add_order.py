@@ -21,6 +21,7 @@ from admin.base import SecureBaseView
 from admin.config_options import catalog_options, posted_option_values
 from admin.custom_fields import order_form_fields, row_answers
 from admin.filters import order_statuses
+from admin.presentation import currency
 from extensions import db
 from models import (
     BillingCycle,
@@ -252,7 +253,8 @@ class AddOrderView(SecureBaseView):
         return jsonify(complete=complete, seq=int(seq) if is_id(seq) else None, lines=lines, errors=errors,
                        subtotal=str(quote.subtotal) if complete else None,
                        discount=str(quote.discount) if complete else None,
-                       total=str(quote.total) if complete else None)
+                       total=str(quote.total) if complete else None,
+                       currency=currency(quote.currency_id).code)
 
     @expose("/clients/")
     def client_search(self):

@@ -63,7 +63,7 @@ class AddonView(SecureModelView):
     form_ajax_refs = {"products": {"fields": ("name", "group_name"), "page_size": 10}}
     inline_models = (MoneyInlineForm(
         AddonPrice,
-        form_columns=("id", "cycle", "price", "setup_fee"),
+        form_columns=("id", "currency", "cycle", "price", "setup_fee"),
         form_args={"cycle": {"validators": [
             AnyOf(CYCLES, message="Billing cycle must be one of: %(values)s.")]}},
     ),)

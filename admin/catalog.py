@@ -14,6 +14,7 @@ from models import (
     Product,
     ProductPrice,
     ProductType,
+    PromotionAmount,
     PromotionType,
     Tld,
     TldPrice,
@@ -60,7 +61,7 @@ class ProductView(SecureModelView):
     number_limits = {"stock_quantity": (0, MAX_STOCK)}
     inline_models = (MoneyInlineForm(
         ProductPrice,
-        form_columns=("id", "cycle", "price", "setup_fee"),
+        form_columns=("id", "currency", "cycle", "price", "setup_fee"),
         form_args={"cycle": {"validators": [
             AnyOf(CYCLES, message="Billing cycle must be one of: %(values)s.")]}},
     ),)
@@ -93,6 +94,9 @@ class PromotionView(SecureModelView):
                  "value": {"validators": [lambda form, field: _percentage_at_most_100(form, field)]}}
     unique_messages = {"code": "A promotion with code {value} already exists."}
     number_limits = {"max_uses": (0, MAX_PROMOTION_USES), "recur_for": (0, 1000)}
+    # Fixed Amount and Price Override: `value` is in the default currency, these in the others.
+    inline_models = (MoneyInlineForm(PromotionAmount, form_columns=("id", "currency", "value"),
+                                     form_label="Amount in another currency"),)
 
 
 class TldView(SecureModelView):
@@ -110,7 +114,8 @@ class TldView(SecureModelView):
     form_args = {"auto_registrar": {"label": "Auto registration", "choices": registrar_choices}}
     unique_messages = {"extension": "The TLD {value} already exists."}
     inline_models = (MoneyInlineForm(
-        TldPrice, form_columns=("id", "years", "register_price", "transfer_price", "renew_price"),
+        TldPrice,
+        form_columns=("id", "currency", "years", "register_price", "transfer_price", "renew_price"),
         number_limits={"years": REGISTRATION_YEARS},
     ),)
 

@@ -97,7 +97,7 @@ class ConfigOptionChoiceView(SecureModelView):
     number_limits = {"sort_order": (0, MAX_SORT_ORDER)}
     inline_models = (MoneyInlineForm(
         ConfigOptionPrice,
-        form_columns=("id", "cycle", "price", "setup_fee"),
+        form_columns=("id", "currency", "cycle", "price", "setup_fee"),
         form_args={"cycle": {"validators": [
             AnyOf(CYCLES, message="Billing cycle must be one of: %(values)s.")]}},
     ),)

@@ -31,7 +31,6 @@ from admin.presentation import admin_zone, currency, format_datetime, gateway_na
 from extensions import db
 from models import Client, Invoice, Order
 from models.clients import client_label
-from models.currency import Currency
 from models.orders import payment_status_for
 
 NO_STATUS_COLOR = "#888888"
@@ -75,7 +74,8 @@ LEAN_CELLS = {
                                            f'{escape(values.client)}</a>'),
     "payment_method": lambda page, order, values: page.once(
         ("gateway", order.payment_method), lambda: escape(gateway_name(order.payment_method))),
-    "amount": lambda page, order, values: escape(page.currency.format(order.amount)),
+    # In the order's own currency (admin.presentation: every currency read once per request).
+    "amount": lambda page, order, values: escape(currency(order.currency_id).format_amount(order.amount)),
     "payment_status": lambda page, order, values: page.once(
         ("payment", values.payment_status), lambda: escape(values.payment_status)),
     "status": lambda page, order, values: page.once(("status", order.status), lambda: _badge(order)),
@@ -103,7 +103,6 @@ class GridPage:
     hidden: str  # the row form's hidden fields after the order's own: CSRF and the way back
     checkbox: str | None  # the bulk actions' checkbox after its value; None: no bulk actions
     zone: ZoneInfo
-    currency: Currency
     cells: dict = field(default_factory=dict)  # (kind, value) -> a cell built once per page
     # Status -> its refusals of the actions without checks of their own (those depend on the status
     # and its definition only): worked out for the first row of each status.
@@ -196,5 +195,4 @@ class LeanGridMixin:
                     f'<input type="hidden" name="url" value="{escape(return_url)}">'),
             checkbox=f' title="{escape(gettext("Select record"))}" />' if with_checkbox else None,
             zone=admin_zone(),
-            currency=currency(),
         )

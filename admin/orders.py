@@ -28,8 +28,9 @@ from admin.order_bulk import OrderBulkMixin
 from admin.order_page import OrderPageMixin
 from admin.review_queue import ReviewQueueMixin
 from extensions import db
-from models import Client, Invoice, Order, OrderStatus, Permission
+from models import Client, Currency, Invoice, Order, OrderStatus, Permission, to_default
 from models.clients import client_label
+from models.currency import ONE
 from models.orders import payment_status_for
 
 # The badge counts pending orders up to this many, then shows "999+": the COUNT on every page
@@ -58,6 +59,12 @@ class PendingOrdersLabel(str):
 
 _client = aliased(Client, name="export_client")
 _invoice = aliased(Invoice, name="export_invoice")
+_currency = aliased(Currency, name="export_currency")
+
+
+def _in_default_currency(amount, rate):
+    """The order's total in the default currency, at the rate recorded when it was placed."""
+    return to_default(amount, rate or ONE)
 
 
 class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin, OrderBulkMixin,
@@ -71,7 +78,10 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     order_list_template = "admin/order_list.html"
     column_list = ("id", "order_number", "date", "client", "payment_method", "amount",
                    "payment_status", "status")
-    column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address"}
+    column_labels = {"id": "ID", "order_number": "Order #", "amount": "Total", "ip_address": "IP address",
+                     "currency": "Currency", "amount_in_default": "Total in the default currency"}
+    # The export adds each order's currency and its total converted with the rate of its day.
+    column_export_list = (*column_list, "currency", "amount_in_default")
     # The grid renders these columns itself, links and badges included (admin/lean_grid.py); the
     # export writes plain values.
     column_formatters_export: dict = {}
@@ -81,6 +91,8 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
                               _client, _client.id == Order.client_id),
         "payment_status": ExportValue((_invoice.status,), payment_status_for, _invoice,
                                       _invoice.id == Order.invoice_id),
+        "currency": ExportValue((_currency.code,), str, _currency, _currency.id == Order.currency_id),
+        "amount_in_default": ExportValue((Order.amount, Order.currency_rate), _in_default_currency),
     }
     column_default_sort = ("id", True)
     column_sortable_list = ("id", "order_number", "date", "amount", "status")

@@ -2,7 +2,8 @@
 the Jinja filters (`money`, `datetime`, `date`, `gateway`, registered once in init_admin) and by
 every list's column formatters, so a grid, a page and a summary all say it the same way.
 
-- money: the default currency (models/currency.py), read once per request;
+- money: in the currency of the order, invoice or client it belongs to (models/currency.py; the
+  default currency when none is named), the currencies read once per request;
 - datetime: one format, "2026-12-01 14:05:09 CET", no fractions of a second, in the signed-in admin's
   time zone (their profile setting; times are stored UTC);
 - gateway: a payment method's display name ("Bank Transfer", not "banktransfer"), from one query
@@ -21,8 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
-from models import Gateway
-from models.currency import Currency, default_currency
+from models import Client, Gateway
+from models.currency import Currency
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
 DATE_FORMAT = "%Y-%m-%d"
@@ -38,12 +39,43 @@ def per_request(key: str, load):
     return request.environ[cache_key]
 
 
-def currency() -> Currency:
-    return per_request("currency", lambda: default_currency(db.session))
+def currencies() -> dict[int | None, Currency]:
+    """Every currency by id (a handful of rows), and the default one under None."""
+    def load():
+        rows = {c.id: c for c in db.session.scalars(select(Currency))}
+        rows[None] = next(c for c in rows.values() if c.is_default)
+        return rows
+    return per_request("currencies", load)
 
 
-def format_money(amount: Decimal | int | None) -> str:
-    return currency().format(amount)
+def currency(currency_id: int | None = None) -> Currency:
+    """A currency by id; the default one for None (or an id no longer there)."""
+    known = currencies()
+    return known.get(currency_id, known[None])
+
+
+def format_money(amount: Decimal | int | None, currency_id: int | None = None) -> str:
+    """An amount in the currency `currency_id` names (the default one when None)."""
+    return currency(currency_id).format_amount(amount)
+
+
+def _client_currencies() -> dict[int, int]:
+    return per_request("client_currencies", dict)
+
+
+def currency_id_of(model) -> int | None:
+    """The currency a row's amounts are in: its own (orders, invoices, clients), else its client's
+    (services, domains, addons), looked up once per client per request; None: the default."""
+    own = getattr(model, "currency_id", None)
+    if own is not None or len(currencies()) <= 2:  # one currency: nothing to look up
+        return own
+    client_id = getattr(model, "client_id", None)
+    if client_id is None:
+        return None
+    known = _client_currencies()
+    if client_id not in known:
+        known[client_id] = db.session.scalar(select(Client.currency_id).where(Client.id == client_id))
+    return known[client_id]
 
 
 def admin_zone() -> ZoneInfo:
@@ -98,7 +130,7 @@ def date_type_formatter(view, value, name) -> str:
 
 
 def money_column(view, context, model, name) -> str:
-    return format_money(getattr(model, name))
+    return format_money(getattr(model, name), currency_id_of(model))
 
 
 def gateway_column(view, context, model, name) -> str:
@@ -107,13 +139,14 @@ def gateway_column(view, context, model, name) -> str:
 
 
 
-def format_promotion_value(promo_type: str | None, value: Decimal | None) -> str:
+def format_promotion_value(promo_type: str | None, value: Decimal | None,
+                           currency_id: int | None = None) -> str:
     """A promotion's value: "10%" for a percentage, an amount of money otherwise."""
     if value is None:
         return ""
     if promo_type == "Percentage":
         return f"{value.normalize():f}%"
-    return format_money(value)
+    return format_money(value, currency_id)
 
 
 def promotion_value_column(view, context, model, name) -> str:

@@ -12,6 +12,7 @@ def register_views(admin: Admin) -> None:
     from admin.catalog import ProductView, PromotionView, TldView
     from admin.client_summary import ClientSummaryView
     from admin.clients import ClientView
+    from admin.currencies import CurrencyView
     from admin.items import DomainView, ServiceView
     from admin.orders import OrderView, orders_menu
     from admin.settings import EmailLogView, EmailTemplateView, GatewayView, ServerView, SettingView
@@ -22,6 +23,7 @@ def register_views(admin: Admin) -> None:
         ApiCredential,
         ApiLogEntry,
         Client,
+        Currency,
         Domain,
         EmailLog,
         EmailTemplate,
@@ -108,6 +110,7 @@ def register_views(admin: Admin) -> None:
         (ServerView, Server, "Servers", "servers"),
         (GatewayView, Gateway, "Payment Gateways", "gateways"),
         (SettingView, Setting, "General Settings", "settings"),
+        (CurrencyView, Currency, "Currencies", "currencies"),
         (EmailTemplateView, EmailTemplate, "Email Templates", "email_templates"),
         (AdminUserView, AdminUser, "Administrators", "admin_users"),
         (RoleView, Role, "Admin Roles", "roles"),

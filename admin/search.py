@@ -21,11 +21,12 @@ def _suggestions(results) -> list[dict]:
         rows.append(("Client", f"{c.full_name} <{c.email}>",
                      url_for("client_summary.summary", client_id=c.id)))
     for o in results.orders:
-        rows.append(("Order", f"Order #{o.order_number} · {o.client.full_name} · {format_money(o.amount)} · "
-                     f"{o.status}", url_for("orders.details_view", id=o.id)))
+        rows.append(("Order", f"Order #{o.order_number} · {o.client.full_name} · "
+                     f"{format_money(o.amount, o.currency_id)} · {o.status}",
+                     url_for("orders.details_view", id=o.id)))
     for i in results.invoices:
-        rows.append(("Invoice", f"Invoice #{i.id} · {i.client.full_name} · {format_money(i.total)} · "
-                     f"{i.status}",
+        rows.append(("Invoice", f"Invoice #{i.id} · {i.client.full_name} · "
+                     f"{format_money(i.total, i.currency_id)} · {i.status}",
                      url_for("invoices.details_view", id=i.id)))
     for s in results.services:
         rows.append(("Service", f"{s.product.name} {s.domain or s.username} · {s.client.full_name}",

@@ -30,7 +30,8 @@ def _placed(d: dict) -> str:
         if count:
             items.append(f"{count} {noun}{'s' if count != 1 else ''}")
     what = " and ".join(items) or "no items"
-    total = f", total {format_money(d['amount'])}" if d.get("amount") is not None else ""
+    amount = d.get("amount")
+    total = f", total {format_money(amount, d.get('currency_id'))}" if amount is not None else ""
     source = f" ({d['source']})" if d.get("source") else ""
     promo = f", promotion {d['promo_code']}" if d.get("promo_code") else ""
     upgrade = d.get("upgrade")
@@ -160,8 +161,10 @@ def _changes(event: OrderEvent, d: dict) -> list[str]:
     return lines
 
 
-def describe(event: OrderEvent) -> TimelineEntry:
+def describe(event: OrderEvent, currency_id: int | None = None) -> TimelineEntry:
+    """The event as a sentence; amounts in the order's currency (`currency_id`)."""
     details = event.details if isinstance(event.details, dict) else {}
+    details = {"currency_id": currency_id, **details}
     sentence = _SENTENCES.get(event.verb)
     text = sentence(details) if sentence else f"{str(event.verb).replace('_', ' ').capitalize()}."
     return TimelineEntry(text, _changes(event, details))

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from actions.actor import Actor
+from actions.config_options import stored_values
 from actions.errors import TransitionError
-from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for, stored_values
+from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for
 from actions.upgrade_service import order_upgrade
 from admin.base import SecureBaseView, has_permission
 from admin.config_options import posted_option_values, product_options

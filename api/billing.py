@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
-from api.formats import ZERO_RATE, collection, currency, day, moment, money
+from api.formats import ZERO_RATE, collection, currencies, day, moment, money
 from api.listing import ordering, page_of
 from api.registry import (
     INT,
@@ -133,6 +133,9 @@ def _transaction(t) -> dict:
         "paymentmethod": string("Gateway."),
         "notes": string("Notes."),
         "ccgateway": boolean("Always false."),
+        "currencycode": string("The invoice's currency, e.g. EUR (its client's)."),
+        "currencyprefix": string("e.g. €"),
+        "currencysuffix": string("e.g. EUR"),
         "items": collection_schema("Invoice lines.", "item", ITEM_FIELDS),
         "transactions": collection_schema("Payments and refunds.", "transaction", TRANSACTION_FIELDS),
     },
@@ -169,6 +172,9 @@ def get_invoice(call: Call) -> dict:
         "paymentmethod": invoice.payment_method,
         "notes": invoice.notes,
         "ccgateway": False,
+        "currencycode": invoice.currency.code,
+        "currencyprefix": invoice.currency.prefix,
+        "currencysuffix": invoice.currency.suffix,
         "items": collection(
             "item",
             [
@@ -241,8 +247,8 @@ def get_invoices(call: Call) -> dict:
         if start < total
         else []
     )
-    cur = currency(session)
-    rows = [_invoice_row(invoice, invoice.client, cur) for invoice in invoices]
+    cur = currencies(session)
+    rows = [_invoice_row(invoice, invoice.client, cur[invoice.currency_id]) for invoice in invoices]
     return {
         "totalresults": total,
         "startnumber": start,

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
-from api.formats import collection, currency, day, money
+from api.formats import collection, currencies, day, money
 from api.params import item_int
 from api.registry import INT, STRING, Call, Param, api_action, integer, obj, string
 from api.registry import collection as collection_schema
@@ -97,14 +97,19 @@ PROMOTION_FIELDS = {
 
 
 def _pricing(product: Product, cur: dict) -> dict:
-    prices = {"prefix": cur["prefix"], "suffix": cur["suffix"]}
-    for price_key, setup_key in PRICE_KEYS.values():
-        prices[price_key], prices[setup_key] = DISABLED, DISABLED
-    for row in product.prices:
-        cycle = BillingCycle(row.cycle)
-        price_key, setup_key = PRICE_KEYS.get(cycle, ("monthly", "msetupfee"))
-        prices[price_key], prices[setup_key] = money(row.price), money(row.setup_fee)
-    return {cur["code"]: prices}
+    """WHMCS's pricing: one entry per currency the product is priced in (the default one always)."""
+    pricing = {}
+    for currency_id in [None, *sorted({row.currency_id for row in product.prices} - {cur[None]["id"]})]:
+        prices = {"prefix": cur[currency_id]["prefix"], "suffix": cur[currency_id]["suffix"]}
+        for price_key, setup_key in PRICE_KEYS.values():
+            prices[price_key], prices[setup_key] = DISABLED, DISABLED
+        wanted = cur[currency_id]["id"]
+        for row in (r for r in product.prices if r.currency_id == wanted):
+            cycle = BillingCycle(row.cycle)
+            price_key, setup_key = PRICE_KEYS.get(cycle, ("monthly", "msetupfee"))
+            prices[price_key], prices[setup_key] = money(row.price), money(row.setup_fee)
+        pricing[cur[currency_id]["code"]] = prices
+    return pricing
 
 
 WHMCS_OPTION_TYPE = {"Dropdown": 1, "Radio": 2, "Yes/No": 3, "Quantity": 4}
@@ -164,7 +169,7 @@ def get_products(call: Call) -> dict:
     module = p.text("module", max_length=50)
     if module:
         query = query.where(Product.module == module)
-    cur = currency(call.session)
+    cur = currencies(call.session)
     products = call.session.scalars(query).all()
     fields = _order_form_fields(call.session, [product.id for product in products])
     rows = []

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from api.custom_fields import client_fields_out
 from api.errors import ApiError
-from api.formats import currency, money
+from api.formats import currencies, money
 from api.registry import BOOL, INT, STRING, Call, Param, api_action, boolean, integer, obj, string
 from models import (
     Client,
@@ -53,8 +53,8 @@ def client_details(client: Client) -> dict:
         "notes": client.notes,
         "status": client.status,
         "groupid": 0,
-        "currency": 1,
-        "currency_code": "",
+        "currency": client.currency_id,
+        "currency_code": client.currency.code,
         "defaultgateway": "",
         "credit": "0.00",
         "language": "",
@@ -168,5 +168,5 @@ def get_clients_details(call: Call) -> dict:
         "isAffiliate": False,
     }
     if p.flag("stats", False):
-        result["stats"] = client_stats(call, client, currency(session))
+        result["stats"] = client_stats(call, client, currencies(session)[client.currency_id])
     return result

@@ -72,11 +72,13 @@ ADD_CLIENT_PARAMS = (
     Param("noemail", BOOL, "No signup email: Orderdesk sends none anyway."),
     Param("skipvalidation", BOOL, "Address, city, state, postcode and phone become optional."),
     Param("owner_user_id", INT, "Attach to an existing user: refused (each client is its own user)."),
+    Param("currency", INT, "The id of the currency the client pays in (Setup > Currencies); default: "
+          "the default currency."),
     Param("customfields", STRING, "base64 PHP-serialized {client custom field id: value}; checked like the "
           "client page's (required, type, pattern)."),
     *(
         Param(name, kind, "Refused when given.", unsupported=_NO_FIELD)
-        for name, kind in (("tax_id", STRING), ("currency", INT), ("groupid", INT), ("language", STRING))
+        for name, kind in (("tax_id", STRING), ("groupid", INT), ("language", STRING))
     ),
     Param("marketingoptin", BOOL, "Refused when true.", unsupported="Orderdesk sends no marketing email"),
     *(
@@ -124,6 +126,7 @@ def _details(call: Call) -> ClientDetails:
         address2=p.text("address2", max_length=255),
         notes=p.text("notes", max_length=10_000, single_line=False),
         custom_fields=custom_fields,
+        currency_id=p.id("currency"),
     )
 
 

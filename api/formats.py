@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import BillingCycle, Setting
+from models import BillingCycle, Currency
 
 NEVER_DATE = "0000-00-00"
 NEVER_DATETIME = "0000-00-00 00:00:00"
@@ -24,18 +24,6 @@ CYCLE_BY_SYSTEM_NAME = {
     "triennially": BillingCycle.TRIENNIALLY,
 }
 SYSTEM_NAME_BY_CYCLE = {cycle: name for name, cycle in CYCLE_BY_SYSTEM_NAME.items()}
-
-_CURRENCY_PREFIX = {
-    "USD": "$",
-    "CAD": "$",
-    "AUD": "$",
-    "NZD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "JPY": "¥",
-    "INR": "₹",
-}
-
 
 def money(amount: Decimal | None) -> str:
     return f"{amount or Decimal('0.00'):.2f}"
@@ -56,6 +44,11 @@ def collection(item: str, rows: list, empty_string: bool = True):
     return {item: rows}
 
 
-def currency(session: Session) -> dict:
-    code = session.scalar(select(Setting.value).where(Setting.key == "currency")) or "USD"
-    return {"code": code, "prefix": _CURRENCY_PREFIX.get(code, ""), "suffix": f" {code}"}
+def currencies(session: Session) -> dict:
+    """Each currency's WHMCS fields by id ({id, code, prefix, suffix}); the default one under None."""
+    rows = {}
+    for c in session.scalars(select(Currency)):
+        rows[c.id] = {"id": c.id, "code": c.code, "prefix": c.prefix, "suffix": c.suffix}
+        if c.is_default:
+            rows[None] = rows[c.id]
+    return rows

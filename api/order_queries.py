@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from api.errors import ApiError
-from api.formats import collection, currency, moment, money
+from api.formats import collection, currencies, moment, money
 from api.listing import page_of
 from api.registry import INT, PAGE_FIELDS, PAGE_PARAMS, STRING, Call, Param, api_action, integer, obj, string
 from api.registry import collection as collection_schema
@@ -74,6 +74,7 @@ ORDER_FIELDS = {
     "name": string("Client name."),
     "currencyprefix": string("e.g. $"),
     "currencysuffix": string("e.g. USD"),
+    "currencycode": string("The order's currency, e.g. EUR (the client's when it was placed)."),
     "frauddata": string("Always empty."),
     "validationdata": string("Always empty."),
     "lineitems": collection_schema("The order's services and domains.", "lineitem", LINE_ITEM_FIELDS),
@@ -153,6 +154,7 @@ def _order_row(order: Order, gateways: dict[str, str], cur: dict) -> dict:
         "name": order.client.full_name,
         "currencyprefix": cur["prefix"],
         "currencysuffix": cur["suffix"],
+        "currencycode": cur["code"],
         "frauddata": "",
         "validationdata": "",
         "lineitems": collection("lineitem", _line_items(order)),
@@ -213,8 +215,8 @@ def get_orders(call: Call) -> dict:
         else []
     )
     gateways = dict(session.execute(select(Gateway.name, Gateway.display_name)).all()) if orders else {}
-    cur = currency(session)
-    rows = [_order_row(order, gateways, cur) for order in orders]
+    cur = currencies(session)
+    rows = [_order_row(order, gateways, cur[order.currency_id]) for order in orders]
     return {
         "totalresults": total,
         "startnumber": start,

@@ -46,12 +46,12 @@ def ensure_addons(session: Session) -> None:
     session.flush()
 
 
-def draw_addons(addons: list[Addon], k: int, product: Product, cycle: str) -> list[int]:
+def draw_addons(addons: list[Addon], k: int, product: Product, cycle: str, currency_id: int) -> list[int]:
     """The addons of order k's product line (every one offered on its product and cycle)."""
     rng = random.Random(f"demo-addons-{k}")
     chances = {name: chance for name, *_, chance in ADDONS}
     return [a.id for a in addons
-            if product.id in {p.id for p in a.products} and addon_cycle(a, cycle) is not None
+            if product.id in {p.id for p in a.products} and addon_cycle(a, cycle, currency_id) is not None
             and rng.random() < chances[a.name]]
 
 

@@ -32,6 +32,7 @@ from models import (
     Server,
     Tld,
     TldPrice,
+    default_currency,
 )
 
 SERVER = dict(name="Manual Provisioning", hostname="provisioning.example.net", module="manual")
@@ -203,7 +204,8 @@ def _load(session: Session) -> DemoCatalog:
         promotions=list(promotions),
         addons=list(addons),
         pricing=Catalog(products={p.id: p for p in products}, tlds={t.extension: t for t in tlds},
-                        addons={a.id: a for a in addons}, options=options),
+                        addons={a.id: a for a in addons}, options=options,
+                        currency_id=default_currency(session).id),  # the demo sells in the default one
         days_grace=days_grace,
         custom_fields=load_custom_fields(session),
     )

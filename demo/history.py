@@ -164,7 +164,7 @@ class _Order:
         lines = invoice_lines(quote, plan.cart, promotion, [s["id"] for s in self.services],
                               [d["id"] for d in self.domains]) + addon_lines
         self.invoice = self._add(Invoice.__table__, created_at=at, **invoice_fields(
-            client_id, plan.cart.payment_method, today, self.writer.catalog.days_grace, lines))
+            self.order, today, self.writer.catalog.days_grace, lines))
         for line in lines:
             self._add(InvoiceItem.__table__, invoice_id=self.invoice["id"], **line)
         # The order is written, then linked to its invoice: its second version.

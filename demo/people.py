@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from demo.bulk import Ids, Rows
-from models import Affiliate, Client, ClientStatus
+from models import Affiliate, Client, ClientStatus, default_currency
 
 BATCH = 10_000
 CLIENT_SEED = 1_000_000_000_000
@@ -62,11 +62,13 @@ def top_up_clients(session: Session, target: int, start: datetime, end: datetime
     start, end = window(start, latest, end)
     table = Client.__table__
     ids = Ids(conn, [table])
+    currency_id = default_currency(session).id  # demo clients pay in the default currency
     count = target - have
     for first in range(have + 1, target + 1, BATCH):
         rows = Rows(table)
         for k in range(first, min(first + BATCH, target + 1)):
-            rows.add(**_client(k, ids.take(table), spread(k - have - 1, count, start, end)))
+            rows.add(**_client(k, ids.take(table), spread(k - have - 1, count, start, end)),
+                     currency_id=currency_id)
         emails = [r["email"] for r in rows.rows]
         taken = set(conn.scalars(select(table.c.email).where(table.c.email.in_(emails))))
         for row in rows.rows:

@@ -266,7 +266,8 @@ class Planner:
             cycle = self.cycle_odds[product.id].draw(rng)
             hostname = label + tld.extension if kind in ("hosting", "other") else f"srv{k}.{label}.net"
             products.append(CartProduct(product.id, billing_cycle=cycle, domain=hostname,
-                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle),
+                                        addon_ids=draw_addons(self.catalog.addons, k, product, cycle,
+                                                                    self.catalog.pricing.currency_id),
                                         config_options=draw_config_options(self.catalog.pricing.options, k,
                                                                            product),
                                         custom_fields=draw_answers(self.catalog.custom_fields, product, k,
@@ -307,9 +308,9 @@ class Planner:
                                             for p in cart.products],
                             domains=[replace(d, name="example" + _extension(d.name)) for d in cart.domains])
             quote = self._quotes[key] = price_cart(shape, self.catalog.pricing, promotion)
-        return Quote(services=[_named(s, "domain", cart.products[s.line].domain) for s in quote.services],
-                     domains=[_named(d, "name", cart.domains[d.line].name) for d in quote.domains],
-                     errors=quote.errors)
+        return replace(quote,  # the catalog's currency and rate kept
+                       services=[_named(s, "domain", cart.products[s.line].domain) for s in quote.services],
+                       domains=[_named(d, "name", cart.domains[d.line].name) for d in quote.domains])
 
     def _affiliate(self, chance: float, which: float, client_id: int) -> int | None:
         if chance >= 0.08 or not self.affiliates:

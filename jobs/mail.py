@@ -34,6 +34,7 @@ from models import (
     Setting,
     SideEffect,
     SideEffectKind,
+    default_currency,
 )
 from models.email_defaults import OTHER_WELCOME, PRODUCT_WELCOME, WELCOME_BY_PRODUCT_TYPE
 from modules.base import EmailMessage, ModuleResult
@@ -174,7 +175,6 @@ def active_admin_emails(session: Session) -> list[str]:
 def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:
     """WHMCS merge field names ({$client_name} is {{ client_name }} here) for this message."""
     settings = {row.key: row.value for row in session.scalars(select(Setting))}
-    currency = settings.get("currency", "")
     fields: dict[str, Any] = {
         "company_name": settings.get("company_name", ""),
         "signature": settings.get("company_name", ""),
@@ -195,6 +195,10 @@ def merge_fields(session: Session, effect: SideEffect) -> dict[str, Any]:
         client = client or (row.client if row is not None else None)
     if client is not None:
         fields.update(_client_fields(client))
+    # Amounts in the invoice's or order's currency (the client's when it was made), else the client's.
+    money_row = next((row for row in (invoice, order, client) if row is not None), None)
+    currency = money_row.currency.code if money_row is not None else default_currency(session).code
+    fields["currency_code"] = currency
     if order is not None:
         fields.update(_order_fields(order, currency))
     if service is not None:

@@ -308,11 +308,10 @@ def payment_params(session: Session, invoice: Invoice, effect: SideEffect) -> tu
     gateway = session.scalar(select(Gateway).where(Gateway.name == gateway_name))
     if gateway is None:
         raise NotRunnable(f"No payment gateway named {gateway_name!r}")
-    currency = _setting(session, "currency") or "USD"
     params = PaymentParams(
         invoice_id=invoice.id,
         amount=Decimal(str(payload.get("amount") or invoice.balance)),
-        currency=currency,
+        currency=invoice.currency.code,  # the gateway charges in the invoice's currency
         gateway_settings=_parse_json(gateway.settings),
         transaction_id=payload.get("gateway_transaction_id") or (payment.transaction_id if payment else ""),
         client=client_info(invoice.client),

@@ -14,7 +14,16 @@ from models.admin_users import AdminUser, ApiCredential, Role, hash_secret, veri
 from models.api_log import ApiLogEntry
 from models.base import ZERO, Base, utcnow
 from models.billing import Invoice, InvoiceItem, Transaction
-from models.catalog import Gateway, Product, ProductPrice, Promotion, Server, Tld, TldPrice
+from models.catalog import (
+    Gateway,
+    Product,
+    ProductPrice,
+    Promotion,
+    PromotionAmount,
+    Server,
+    Tld,
+    TldPrice,
+)
 from models.clients import Affiliate, Client
 from models.config_options import (
     ConfigOption,
@@ -25,6 +34,7 @@ from models.config_options import (
     ServiceConfigOption,
     config_option_group_products,
 )
+from models.currency import Currency, CurrencyFormat, default_currency, to_default
 from models.custom_fields import CustomField, CustomFieldOwner, CustomFieldType, CustomFieldValue
 from models.events import OrderEvent
 from models.fraud import FraudCheck, FraudModuleSettings, FraudService, FraudVerdict
@@ -75,6 +85,7 @@ __all__ = [
     "ConfigOption", "ConfigOptionChoice", "ConfigOptionGroup", "ConfigOptionPrice", "ConfigOptionType",
     "ServiceConfigOption", "config_option_group_products",
     "CustomField", "CustomFieldOwner", "CustomFieldType", "CustomFieldValue",
+    "Currency", "CurrencyFormat", "PromotionAmount", "default_currency", "to_default",
     "ZERO", "ActorType", "AdminSession", "AdminUser", "Affiliate", "ApiCredential", "ApiLogEntry",
     "AutoSetup", "BUILTIN_ROLES", "Base", "BillingCycle", "CORE_ORDER_STATUSES", "Client", "ClientStatus",
     "DEFAULT_SETTINGS", "DailyOrderCount", "DailyRevenue", "FraudCheck", "FraudModuleSettings",

@@ -26,8 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from models.base import Base, Money, UTCDateTime, utcnow
-from models.catalog import Product
+from models.catalog import Product, price_label
 from models.clients import Client
+from models.currency import Currency, default_currency_id
 from models.orders import Order, Service, payment_status_of
 from models.vocab import AutoSetup, InvoiceItemType, ServiceStatus
 
@@ -67,20 +68,22 @@ class AddonPrice(Base):
 
     __tablename__ = "addon_prices"
     __table_args__ = (
-        UniqueConstraint("addon_id", "cycle", name="uq_addon_prices_addon_cycle"),
+        UniqueConstraint("addon_id", "cycle", "currency_id", name="uq_addon_prices_addon_cycle_currency"),
         CheckConstraint("price >= 0 AND setup_fee >= 0", name="price_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     addon_id: Mapped[int] = mapped_column(ForeignKey("addons.id", ondelete="CASCADE"))
     cycle: Mapped[str] = mapped_column(String(20))
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
     price: Mapped[Decimal] = mapped_column(Money())
     setup_fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
     addon: Mapped[Addon] = relationship(back_populates="prices")
+    currency: Mapped[Currency] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.cycle}: {self.price} + {self.setup_fee} setup"
+        return price_label(self)
 
 
 class ServiceAddon(Base):

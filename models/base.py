@@ -123,6 +123,37 @@ class _SqliteCents(Numeric):
         return None
 
 
+class Rate(TypeDecorator):
+    """An exchange rate: an exact Decimal with six places (1 of the default currency = rate of
+    another). PostgreSQL stores NUMERIC(18,6); SQLite, as with Money, whole millionths in an INTEGER."""
+
+    impl = Numeric(18, 6, asdecimal=True)
+    cache_ok = True
+    PLACES = Decimal("0.000001")
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return _SqliteCents(18, 6)
+        return dialect.type_descriptor(Numeric(18, 6, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        rate = _exact(value).quantize(self.PLACES, rounding=ROUND_HALF_UP)
+        return int(rate.scaleb(6)) if dialect.name == "sqlite" else rate
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return _exact(value).scaleb(-6).quantize(self.PLACES)
+        return _exact(value).quantize(self.PLACES)
+
+    @property
+    def python_type(self):
+        return Decimal
+
+
 def _exact(value) -> Decimal:
     if isinstance(value, Decimal):
         return value

@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Money, UTCDateTime, utcnow
+from models.base import Base, Money, Rate, UTCDateTime, utcnow
 from models.clients import Client
+from models.currency import ONE, Currency, default_currency_id
 from models.vocab import InvoiceStatus
 
 # Every invoice status but Paid: what an order's payment status "Unpaid" means for its invoice.
@@ -39,6 +40,11 @@ class Invoice(Base):
     credit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # The client's currency when the invoice was made, and that day's rate (as on orders).
+    # Nullable only so the migration adds them without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id())
+    currency_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=True, default=ONE)
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     # Why the last Attempt Capture failed ("" once one succeeds): shown on the invoice and order pages.
@@ -49,6 +55,7 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship()
+    currency: Mapped[Currency] = relationship()
     items: Mapped[list["InvoiceItem"]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceItem.id"
     )

@@ -39,6 +39,8 @@ MAX_STOCK = 1_000_000
 MAX_OPTION_QUANTITY = 10_000  # units of one quantity-type configurable option on one service
 MIN_REGISTRATION_YEARS, MAX_REGISTRATION_YEARS = 1, 10
 MAX_PERCENTAGE = Decimal(100)
+# Exchange rates (models/currency.py): six places, positive, and within what NUMERIC(18,6) holds.
+MAX_RATE = Decimal("999999.999999")
 MAX_LIST_PAGE = 10_000  # deepest list page (0-based) a generic admin list serves
 MAX_PROMOTION_USES = 1_000_000_000
 MAX_SORT_ORDER = 1_000_000
@@ -133,6 +135,22 @@ def parse_percentage(value, what: str = "The percentage") -> Decimal:
     if amount > MAX_PERCENTAGE:
         raise InvalidInput(f"{what} must be between 0 and 100.")
     return amount
+
+
+def parse_rate(value, what: str = "The exchange rate") -> Decimal:
+    """A positive exchange rate with at most six decimal places (1 default = rate of this one)."""
+    text = _text(value)
+    try:
+        rate = Decimal(text) if len(text) <= 40 else None
+    except InvalidOperation:
+        rate = None
+    if rate is None or not rate.is_finite():
+        raise InvalidInput(f"{what} must be a number like 0.92.")
+    if rate.as_tuple().exponent < -6:
+        raise InvalidInput(f"{what} can have at most six decimal places.")
+    if not 0 < rate <= MAX_RATE:
+        raise InvalidInput(f"{what} must be more than 0 and at most {MAX_RATE:,}.")
+    return rate
 
 
 def parse_date(value, what: str = "The date") -> date:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, EncryptedText, Money, UTCDateTime, utcnow
+from models.currency import Currency, default_currency_id
 from models.vocab import AutoSetup, ProductType
 
 
@@ -69,20 +70,29 @@ class ProductPrice(Base):
 
     __tablename__ = "product_prices"
     __table_args__ = (
-        UniqueConstraint("product_id", "cycle", name="uq_product_prices_product_cycle"),
+        UniqueConstraint("product_id", "cycle", "currency_id",
+                         name="uq_product_prices_product_cycle_currency"),
         CheckConstraint("price >= 0 AND setup_fee >= 0", name="price_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     cycle: Mapped[str] = mapped_column(String(20))
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
     price: Mapped[Decimal] = mapped_column(Money())
     setup_fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
     product: Mapped[Product] = relationship(back_populates="prices")
+    currency: Mapped[Currency] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.cycle}: {self.price} + {self.setup_fee} setup"
+        return price_label(self)
+
+
+def price_label(row) -> str:
+    """A price row as the catalog lists show it: "Monthly: EUR 5.00 + 0.00 setup"."""
+    code = row.currency.code if row.currency else ""
+    return f"{row.cycle}: {code} {row.price} + {row.setup_fee} setup"
 
 
 class Tld(Base):
@@ -107,18 +117,20 @@ class Tld(Base):
 class TldPrice(Base):
     __tablename__ = "tld_prices"
     __table_args__ = (
-        UniqueConstraint("tld_id", "years", name="uq_tld_prices_tld_years"),
+        UniqueConstraint("tld_id", "years", "currency_id", name="uq_tld_prices_tld_years_currency"),
         CheckConstraint("years BETWEEN 1 AND 10", name="years_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tld_id: Mapped[int] = mapped_column(ForeignKey("tlds.id", ondelete="CASCADE"))
     years: Mapped[int] = mapped_column(Integer)
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
     register_price: Mapped[Decimal | None] = mapped_column(Money())  # None = not offered
     transfer_price: Mapped[Decimal | None] = mapped_column(Money())
     renew_price: Mapped[Decimal | None] = mapped_column(Money())
 
     tld: Mapped[Tld] = relationship(back_populates="prices")
+    currency: Mapped[Currency] = relationship()
 
 
 class Promotion(Base):
@@ -154,8 +166,30 @@ class Promotion(Base):
     upgrades: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
 
+    amounts: Mapped[list["PromotionAmount"]] = relationship(
+        back_populates="promotion", cascade="all, delete-orphan", order_by="PromotionAmount.id")
+
     def __str__(self) -> str:
         return self.code
+
+
+class PromotionAmount(Base):
+    """A Fixed Amount or Price Override promotion's value in a currency other than the default
+    (whose value is Promotion.value). Without a row, the promotion does not apply in that currency."""
+
+    __tablename__ = "promotion_amounts"
+    __table_args__ = (
+        UniqueConstraint("promotion_id", "currency_id", name="uq_promotion_amounts_promotion_currency"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"))
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"))
+    value: Mapped[Decimal] = mapped_column(Money())
+
+    promotion: Mapped[Promotion] = relationship(back_populates="amounts")
+    currency: Mapped[Currency] = relationship()
 
 
 class Gateway(Base):

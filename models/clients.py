@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Money, UTCDateTime, prefix_search_index, utcnow
+from models.currency import Currency, default_currency_id
 from models.vocab import ClientStatus
 
 
@@ -35,7 +36,13 @@ class Client(Base):
     # Money owed back to the client, kept for later invoices (a downgrade's prorated credit).
     credit_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
                                                     server_default=text("0"))
+    # Orders and invoices are in it; fixed once the client has an invoice (actions/clients.py).
+    # Nullable only so the migration adds it without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    currency: Mapped[Currency] = relationship()
 
     @property
     def full_name(self) -> str:

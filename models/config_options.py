@@ -25,7 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from models.base import Base, Money
-from models.catalog import Product
+from models.catalog import Product, price_label
+from models.currency import Currency, default_currency_id
 from models.orders import Service
 
 
@@ -117,20 +118,23 @@ class ConfigOptionChoice(Base):
 class ConfigOptionPrice(Base):
     __tablename__ = "config_option_prices"
     __table_args__ = (
-        UniqueConstraint("choice_id", "cycle", name="uq_config_option_prices_choice_cycle"),
+        UniqueConstraint("choice_id", "cycle", "currency_id",
+                         name="uq_config_option_prices_choice_cycle_currency"),
         CheckConstraint("price >= 0 AND setup_fee >= 0", name="price_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     choice_id: Mapped[int] = mapped_column(ForeignKey("config_option_choices.id", ondelete="CASCADE"))
     cycle: Mapped[str] = mapped_column(String(20))
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), default=default_currency_id())
     price: Mapped[Decimal] = mapped_column(Money())
     setup_fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
     choice: Mapped[ConfigOptionChoice] = relationship(back_populates="prices")
+    currency: Mapped[Currency] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.cycle}: {self.price} + {self.setup_fee} setup"
+        return price_label(self)
 
 
 class ServiceConfigOption(Base):

@@ -21,10 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, EncryptedText, Money, UTCDateTime, prefix_search_index, utcnow
+from models.base import Base, EncryptedText, Money, Rate, UTCDateTime, prefix_search_index, utcnow
 from models.billing import Invoice
 from models.catalog import Product, Server
 from models.clients import Affiliate, Client
+from models.currency import ONE, Currency, default_currency_id
 from models.vocab import (
     DomainOrderType,
     DomainStatus,
@@ -95,6 +96,12 @@ class Order(Base):
     promo_type: Mapped[str] = mapped_column(String(20), default="")
     promo_value: Mapped[Decimal | None] = mapped_column(Money())
     amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # The client's currency and its rate on the day of placement: the dashboard and exports
+    # convert the amount to the default currency with this rate, whatever the rate is today.
+    # Nullable only so the migration adds them without rebuilding the table; always written.
+    currency_id: Mapped[int] = mapped_column(ForeignKey("currencies.id"), nullable=True,
+                                             default=default_currency_id())
+    currency_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=True, default=ONE)
     payment_method: Mapped[str] = mapped_column(String(100), default="")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     ip_address: Mapped[str] = mapped_column(String(45), default="", index=True)
@@ -116,6 +123,7 @@ class Order(Base):
     __mapper_args__ = {"version_id_col": version}
 
     client: Mapped[Client] = relationship()
+    currency: Mapped[Currency] = relationship()
     invoice: Mapped[Invoice | None] = relationship()
     affiliate: Mapped[Affiliate | None] = relationship()
     status_definition: Mapped[OrderStatusDefinition] = relationship(viewonly=True)

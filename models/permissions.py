@@ -58,6 +58,7 @@ class Permission(StrEnum):
     # Product and client custom fields (WHMCS: "Configure Custom Client Fields" and the product's).
     CONFIGURE_CUSTOM_FIELDS = "Configure Custom Fields"
     CONFIGURE_GENERAL_SETTINGS = "Configure General Settings"
+    CONFIGURE_CURRENCIES = "Configure Currencies"  # Setup > Currencies: codes, formats, rates
     MANAGE_EMAIL_TEMPLATES = "Email Template Management"
     VIEW_EMAIL_LOG = "View Email Message Log"
     CONFIGURE_ADMINISTRATORS = "Configure Administrators"

@@ -14,8 +14,10 @@ DEFAULT_SETTINGS = {
     "company_name": "Orderdesk Demo Hosting",  # email merge fields
     "order_days_grace": "0",  # days from placement to the first invoice's due date
     "show_notes_on_checkout": "1",  # the order page shows the client's notes ("0": hidden)
-    "currency": "USD",  # the default currency's ISO code: gateways, email amounts (models/currency.py)
-    "currency_prefix": "$",  # how the admin writes amounts: "$1,234.50 USD"
+    # The first default currency is made from these three (ensure_reference_data, the currencies
+    # migration); from then on currencies are rows edited under Setup > Currencies (models/currency.py).
+    "currency": "USD",
+    "currency_prefix": "$",
     "currency_suffix": " USD",
     "fraud_module": "none",  # the one active fraud module (Setup > Fraud Protection)
     # The daily automation (actions/renewals.py, actions/auto_cancel.py, jobs/daily.py).

@@ -80,5 +80,5 @@ def shown_money(amount) -> str:
     from models.currency import Currency
     from models.settings import DEFAULT_SETTINGS
 
-    return Currency(DEFAULT_SETTINGS["currency"], DEFAULT_SETTINGS["currency_prefix"],
-                    DEFAULT_SETTINGS["currency_suffix"]).format(amount)
+    return Currency(code=DEFAULT_SETTINGS["currency"], prefix=DEFAULT_SETTINGS["currency_prefix"],
+                    suffix=DEFAULT_SETTINGS["currency_suffix"], format=2).format_amount(amount)

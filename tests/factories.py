@@ -181,7 +181,27 @@ def make_promotion(code: str | None = None, type: str = "Percentage", value: str
     return promotion
 
 
-__all__ = ["PASSWORD", "add_ordered_addon", "make_addon", "make_admin", "next_number",
+def make_currency(code: str = "EUR", rate: str = "0.920000", prefix: str = "€", suffix: str = " EUR"):
+    """A currency besides the default one (1 of the default buys `rate` of it)."""
+    from models import Currency
+
+    currency = Currency(code=code, prefix=prefix, suffix=suffix, format=2, rate=Decimal(rate))
+    db.session.add(currency)
+    db.session.flush()
+    return currency
+
+
+def add_prices(item, currency, prices: dict) -> None:
+    """Price rows in `currency` for a product, addon or option choice: {cycle: (price, setup)}."""
+    row_class = type(item).prices.property.mapper.class_
+    for cycle, (price, setup) in prices.items():
+        item.prices.append(row_class(cycle=cycle, currency_id=currency.id, price=Decimal(price),
+                                     setup_fee=Decimal(setup)))
+    db.session.flush()
+
+
+__all__ = ["PASSWORD", "add_prices", "make_currency",
+           "add_ordered_addon", "make_addon", "make_admin", "next_number",
            "make_client", "make_order", "make_product",
            "make_promotion", "make_tld", "DomainStatus"]
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from actions.actor import Actor
 from actions.cart import Cart, CartProduct
 from actions.place import place_order
-from models import Addon, AddonPrice, BillingCycle, ServiceAddon, ServiceStatus, SideEffect
+from extensions import db
+from models import Addon, AddonPrice, BillingCycle, ServiceAddon, ServiceStatus, SideEffect, default_currency
 from tests import factories
 from tests.test_order_page import PAGE, page, post
 
@@ -25,7 +26,8 @@ def web(admin_client, session):
 def _addon_form(product_id: int, **overrides) -> dict:
     data = {"name": "Nightly Backups", "description": "Kept 30 days", "products": str(product_id),
             "module": "manual", "auto_setup": "on_accept", "welcome_email": "", "show_on_order_form": "y",
-            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "1.00"}
+            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "1.00",
+            "prices-0-currency": str(default_currency(db.session).id)}
     data.update(overrides)
     return data
 
@@ -41,7 +43,7 @@ def test_the_catalog_form_creates_an_addon_with_its_prices_and_products(web, ses
     assert [(p.cycle, p.price, p.setup_fee) for p in addon.prices] == [("Monthly", Decimal("4.00"),
                                                                          Decimal("1.00"))]
     listing = web.get("/admin/addons/").get_data(as_text=True)
-    assert "Nightly Backups" in listing and "Monthly: 4.00 + 1.00 setup" in listing
+    assert "Nightly Backups" in listing and "Monthly: USD 4.00 + 1.00 setup" in listing
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

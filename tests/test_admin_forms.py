@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from extensions import db
 from models import (
     AdminUser,
     ApiCredential,
@@ -16,6 +17,7 @@ from models import (
     ProductPrice,
     Promotion,
     Server,
+    default_currency,
     verify_secret,
 )
 from tests import factories
@@ -40,7 +42,8 @@ def _text(response) -> str:
 def _product_form(**prices) -> dict:
     data = {"name": "Starter", "group_name": "Shared Hosting", "type": "Shared Hosting", "module": "manual",
             "auto_setup": "on_accept", "stock_quantity": "0", "prices-0-cycle": "Monthly",
-            "prices-0-price": "10.00", "prices-0-setup_fee": "0.00"}
+            "prices-0-price": "10.00", "prices-0-setup_fee": "0.00",
+            "prices-0-currency": str(default_currency(db.session).id)}
     data.update({f"prices-0-{key}": value for key, value in prices.items()})
     return data
 

@@ -6,7 +6,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import ConfigOption, ConfigOptionChoice, ConfigOptionGroup, ConfigOptionPrice, ConfigOptionType
+from models import (
+    ConfigOption,
+    ConfigOptionChoice,
+    ConfigOptionGroup,
+    ConfigOptionPrice,
+    ConfigOptionType,
+    default_currency,
+)
 from tests import factories
 
 
@@ -66,19 +73,24 @@ def _option(session):
     return group.options[0]
 
 
+def _usd(session) -> str:
+    return str(default_currency(session).id)
+
+
 def test_the_choice_form_prices_a_choice_per_cycle(web, session):
     option = _option(session)
     response = web.post("/admin/config-option-choices/new/", data={
         "option": str(option.id), "name": "4 GB", "sort_order": "1",
         "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "2.00",
-        "prices-1-cycle": "Annually", "prices-1-price": "40.00", "prices-1-setup_fee": "0.00"})
+        "prices-1-cycle": "Annually", "prices-1-price": "40.00", "prices-1-setup_fee": "0.00",
+        "prices-0-currency": _usd(session), "prices-1-currency": _usd(session)})
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()
     choice = session.scalar(select(ConfigOptionChoice))
     assert choice.option_id == option.id and choice.name == "4 GB"
     assert [(p.cycle, p.price, p.setup_fee) for p in choice.prices] == [
         ("Monthly", Decimal("4.00"), Decimal("2.00")), ("Annually", Decimal("40.00"), Decimal("0.00"))]
-    assert "Monthly: 4.00 + 2.00 setup" in web.get("/admin/config-option-choices/").get_data(as_text=True)
+    assert "Monthly: USD 4.00 + 2.00 setup" in web.get("/admin/config-option-choices/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -91,7 +103,8 @@ def test_the_choice_form_prices_a_choice_per_cycle(web, session):
 def test_bad_choice_input_is_refused_and_writes_nothing(web, session, field, value, message):
     option = _option(session)
     data = {"option": str(option.id), "name": "4 GB", "sort_order": "0",
-            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "0.00"}
+            "prices-0-cycle": "Monthly", "prices-0-price": "4.00", "prices-0-setup_fee": "0.00",
+            "prices-0-currency": _usd(session)}
     response = web.post("/admin/config-option-choices/new/", data={**data, field: value})
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert _count(session, ConfigOptionChoice) == 0 and _count(session, ConfigOptionPrice) == 0

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from actions.transitions import TRANSITIONS
 from extensions import db
-from models import AdminUser, InvoiceStatus, Order, OrderStatus, Setting
-from models.currency import Currency
+from models import AdminUser, InvoiceStatus, Order, OrderStatus, default_currency
+from models.currency import Currency, CurrencyFormat
 from tests import factories
 
 LIST = "/admin/orders/"
@@ -31,12 +31,18 @@ def order_page(client, order) -> str:
 
 
 def test_currency_formats_code_prefix_and_suffix():
-    usd = Currency("USD", "$", " USD")
-    assert usd.format(Decimal("1234.5")) == "$1,234.50 USD"
-    assert usd.format(Decimal("-10")) == "-$10.00 USD"
-    assert usd.format(None) == ""
-    assert Currency("EUR").format(Decimal("0.5")) == "0.50 EUR"  # no prefix or suffix: the code
-    assert Currency("GBP", "£").format(Decimal("99999999999999.99")) == "£99,999,999,999,999.99"
+    usd = Currency(code="USD", prefix="$", suffix=" USD", format=CurrencyFormat.COMMAS)
+    assert usd.format_amount(Decimal("1234.5")) == "$1,234.50 USD"
+    assert usd.format_amount(Decimal("-10")) == "-$10.00 USD"
+    assert usd.format_amount(None) == ""
+    # no prefix or suffix: the code
+    assert Currency(code="EUR", prefix="", suffix="", format=2).format_amount(Decimal("0.5")) == "0.50 EUR"
+    assert Currency(code="GBP", prefix="£", suffix="", format=2).format_amount(
+        Decimal("99999999999999.99")) == "£99,999,999,999,999.99"
+    # WHMCS's four formats: 1234.56, 1,234.56, 1.234,56, 1,234
+    shown = [Currency(code="EUR", prefix="", suffix=" €", format=f).format_amount(Decimal("1234.56"))
+             for f in CurrencyFormat]
+    assert shown == ["1234.56 €", "1,234.56 €", "1.234,56 €", "1,235 €"]
 
 
 def test_money_shows_the_default_currency_in_the_grid_and_on_the_page(admin_client, session):
@@ -48,9 +54,9 @@ def test_money_shows_the_default_currency_in_the_grid_and_on_the_page(admin_clie
     assert "<th>Total</th><td>$15.00 USD</td>" in summary
     assert re.search(r'id="service-\d+".*?\$15\.00 USD', html, re.S)
 
-    # The setting is the one source: a euro business writes its amounts its way.
-    for key, value in {"currency": "EUR", "currency_prefix": "", "currency_suffix": " €"}.items():
-        db.session.get(Setting, key).value = value
+    # The currency row is the one source: a euro business writes its amounts its way.
+    default = default_currency(session)
+    default.code, default.prefix, default.suffix = "EUR", "", " €"
     session.commit()
     assert "15.00 €" in page(admin_client, LIST) and "$15.00" not in page(admin_client, LIST)
     invoice_html = page(admin_client, f"/admin/invoices/details/?id={order.invoice_id}")

@@ -11,7 +11,18 @@ from sqlalchemy import func, select
 
 from admin.redirects import flask_admin_modules_with_redirect_checks, redirect_target, safe_redirect_target
 from extensions import db
-from models import AdminSession, AdminUser, Client, Order, OrderStatus, Product, Promotion, Role, Tld
+from models import (
+    AdminSession,
+    AdminUser,
+    Client,
+    Order,
+    OrderStatus,
+    Product,
+    Promotion,
+    Role,
+    Tld,
+    default_currency,
+)
 from models.bounds import MAX_ID, MAX_MONEY
 from tests import factories
 from tests.conftest import make_test_app
@@ -163,7 +174,8 @@ def test_all_matching_confirmation_restates_count_and_filters(admin_client, sess
 def _product_form(**changes) -> dict:
     data = {"name": "Starter", "group_name": "Shared Hosting", "type": "Shared Hosting", "module": "manual",
             "auto_setup": "on_accept", "stock_quantity": "0", "prices-0-cycle": "Monthly",
-            "prices-0-price": "10.00", "prices-0-setup_fee": "0.00"}
+            "prices-0-price": "10.00", "prices-0-setup_fee": "0.00",
+            "prices-0-currency": str(default_currency(db.session).id)}
     data.update(changes)
     return data
 
