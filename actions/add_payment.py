@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.errors import ErrorCode, TransitionError
 from actions.invoice_access import lock_invoice, order_id_of, refuse, touch
@@ -65,7 +65,7 @@ def record_payment(
     session.add(payment)
     session.flush()
     touch(invoice)
-    events.invoice_payment_added(session, order_id_of(session, invoice.id), actor, invoice, payment)
+    invoice_events.invoice_payment_added(session, order_id_of(session, invoice.id), actor, invoice, payment)
     if invoice.balance <= ZERO and invoice.status in OPEN:
         mark_invoice_paid(session, invoice, actor, paid_at, confirmation_email=confirmation_email)
     session.flush()

@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import SYSTEM, Actor
 from actions.add_payment import record_payment
 from actions.errors import ErrorCode, TransitionError
@@ -73,7 +73,7 @@ def attempt_capture(
                                     "amount": str(invoice.balance), "gateway": invoice.payment_method,
                                     "customer_id": client.gateway_customer_id,
                                     "payment_method_id": client.gateway_payment_method_id})
-    events.invoice_capture_requested(session, order_id, actor, invoice.id, effect)
+    invoice_events.invoice_capture_requested(session, order_id, actor, invoice.id, effect)
     session.flush()
     return effect
 

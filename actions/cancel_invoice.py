@@ -11,7 +11,7 @@ order's own action). Flushes, never commits.
 
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.attempt_capture import capture_under_way
 from actions.errors import ErrorCode, TransitionError
@@ -34,6 +34,7 @@ def cancel_invoice(
     invoice.status = InvoiceStatus.CANCELLED
     invoice.date_cancelled = utcnow()
     touch(invoice)
-    events.invoice_cancelled(session, order_id_of(session, invoice.id), actor, invoice.id, from_status)
+    order_id = order_id_of(session, invoice.id)
+    invoice_events.invoice_cancelled(session, order_id, actor, invoice.id, from_status)
     session.flush()
     return invoice

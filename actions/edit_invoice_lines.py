@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.errors import ErrorCode, TransitionError
 from actions.invoice_access import lock_invoice, order_id_of, refuse, touch
@@ -88,7 +88,8 @@ def edit_invoice_lines(
     touch(invoice)
     totals = {"from": totals_before, "to": {"subtotal": invoice.subtotal, "tax": invoice.tax,
                                             "total": invoice.total}}
-    events.invoice_lines_edited(session, order_id_of(session, invoice.id), actor, invoice, report, totals)
+    order_id = order_id_of(session, invoice.id)
+    invoice_events.invoice_lines_edited(session, order_id, actor, invoice, report, totals)
     if paid_net > ZERO and invoice.balance <= ZERO:  # what was paid now covers the invoice
         mark_invoice_paid(session, invoice, actor, utcnow())
     session.flush()

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.invoice_access import order_id_of, touch
 from actions.paid_setup import after_invoice_paid
@@ -32,7 +32,7 @@ def mark_invoice_paid(
     invoice.date_paid = paid_at
     invoice.date_cancelled = None
     touch(invoice)
-    events.invoice_paid(session, order_id_of(session, invoice.id), actor, invoice, from_status)
+    invoice_events.invoice_paid(session, order_id_of(session, invoice.id), actor, invoice, from_status)
     # set-up, auto-accept, the payment confirmation
     after_invoice_paid(session, invoice, actor, confirmation_email=confirmation_email)
     session.flush()

@@ -9,7 +9,7 @@ writes invoice_marked_unpaid on the order's timeline. Flushes, never commits.
 
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.invoice_access import lock_invoice, order_id_of, refuse, touch
 from models import Invoice, InvoiceStatus
@@ -25,6 +25,7 @@ def mark_invoice_unpaid(
     invoice.status = InvoiceStatus.UNPAID
     invoice.date_paid = invoice.date_cancelled = invoice.date_refunded = None
     touch(invoice)
-    events.invoice_marked_unpaid(session, order_id_of(session, invoice.id), actor, invoice.id, from_status)
+    order_id = order_id_of(session, invoice.id)
+    invoice_events.invoice_marked_unpaid(session, order_id, actor, invoice.id, from_status)
     session.flush()
     return invoice

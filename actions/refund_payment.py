@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import events
+from actions import invoice_events
 from actions.actor import Actor
 from actions.errors import ErrorCode, TransitionError
 from actions.invoice_access import lock_invoice, order_id_of, refuse, touch
@@ -108,7 +108,7 @@ def refund_payment(
                                         "payment_id": payment.id, "amount": str(amount),
                                         "gateway": payment.gateway,
                                         "gateway_transaction_id": payment.transaction_id})
-        events.invoice_refund_requested(session, order_id, actor, invoice.id, effect)
+        invoice_events.invoice_refund_requested(session, order_id, actor, invoice.id, effect)
         session.flush()
         return effect
     refund = Transaction(client_id=invoice.client_id, invoice=invoice, gateway=payment.gateway,
@@ -116,7 +116,7 @@ def refund_payment(
                          amount_out=amount, refund_of_id=payment.id)
     session.add(refund)
     session.flush()
-    events.invoice_refund_recorded(session, order_id, actor, invoice, refund)
+    invoice_events.invoice_refund_recorded(session, order_id, actor, invoice, refund)
     mark_refunded_if_settled(invoice)
     session.flush()
     return refund

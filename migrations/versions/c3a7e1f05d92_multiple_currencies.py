@@ -3,7 +3,7 @@ a currency on clients, price rows, orders and invoices (with the rate of the day
 invoices), and fixed promotion amounts per currency (promotion_amounts)
 
 Revision ID: c3a7e1f05d92
-Revises: ee96828bc7f4
+Revises: fb2e61c00136
 Create Date: 2026-12-01 18:55:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a7e1f05d92'
-down_revision = 'ee96828bc7f4'
+down_revision = 'fb2e61c00136'
 branch_labels = None
 depends_on = None
 

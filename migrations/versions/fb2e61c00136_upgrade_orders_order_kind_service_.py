@@ -2,7 +2,7 @@
 clients.credit_balance (a downgrade's credit)
 
 Revision ID: fb2e61c00136
-Revises: ee96828bc7f4
+Revises: 5c2e7d9a41b3
 Create Date: 2026-12-01 18:44:28.631506
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fb2e61c00136'
-down_revision = 'ee96828bc7f4'
+down_revision = '5c2e7d9a41b3'
 branch_labels = None
 depends_on = None
 
