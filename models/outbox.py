@@ -14,6 +14,9 @@ class SideEffect(Base):
     __table_args__ = (
         Index("ix_side_effects_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_side_effects_order_id_id", "order_id", "id"),
+        # A target's own effects (an invoice's captures and refunds, a service's terminate): the
+        # invoice page and the actions look them up by target, which the outbox outgrows fast.
+        Index("ix_side_effects_target_type_target_id_id", "target_type", "target_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
