@@ -24,15 +24,20 @@ QUEUE_KEYS = {"accept": "a", "cancel": "c", "set_fraud": "f"}
 
 def next_pending_id(after: int | None = None) -> int | None:
     """The oldest pending-like order after `after` (by id), wrapping round to the oldest: one
-    statement of two index lookups, whichever answers first."""
-    pending = select(Order.id).where(Order.status.in_(status_group_titles("pending"))).order_by(Order.id)
-    oldest = pending.limit(1).subquery()
-    if after is None:
-        return db.session.scalar(select(oldest.c.id))
-    following = pending.where(Order.id > after).limit(1).subquery()
-    both = union_all(select(literal(0).label("rank"), following.c.id),
-                     select(literal(1).label("rank"), oldest.c.id)).subquery()
-    return db.session.scalar(select(both.c.id).order_by(both.c.rank).limit(1))
+    statement of two index lookups per pending-like status, each stopped at its first row. (One
+    `status IN (...) ORDER BY id` cannot be read in id order from the (status, id) index: SQLite
+    sorted every pending order, PostgreSQL walked every order by id.)"""
+    firsts = []
+    for title in status_group_titles("pending"):
+        of_status = select(Order.id).where(Order.status == title).order_by(Order.id)
+        if after is not None:
+            following = of_status.where(Order.id > after).limit(1).subquery()
+            firsts.append(select(literal(0).label("rank"), following.c.id))
+        firsts.append(select(literal(1).label("rank"), of_status.limit(1).subquery().c.id))
+    if not firsts:
+        return None
+    found = union_all(*firsts).subquery()
+    return db.session.scalar(select(found.c.id).order_by(found.c.rank, found.c.id).limit(1))
 
 
 class ReviewQueueMixin:

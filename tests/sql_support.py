@@ -38,3 +38,28 @@ def sqlite_step_is_indexed(step: str) -> bool:
     return step.startswith(("SEARCH", "LIST SUBQUERY", "CO-ROUTINE", "COMPOUND QUERY", "LEFT-MOST SUBQUERY",
                             "UNION ALL")) or bool(
         re.fullmatch(r"SCAN \w+ VIRTUAL TABLE INDEX \d+:\S*M\S*|SCAN anon_\d+", step))
+
+
+# The tables that grow with the orders: a page reading one of them in full grows with the data.
+BIG_TABLES = ("orders", "services", "domains", "invoices", "invoice_items", "side_effects", "order_events",
+              "transactions")
+
+
+def full_reads(connection, statement: str, parameters, tables=BIG_TABLES) -> list[str]:
+    """The steps of the statement's plan that read one of `tables` in full, not by an index range:
+    SQLite's SCAN of the table (through an index or not); PostgreSQL's Seq Scan, or an index walked
+    without an Index Cond. On PostgreSQL price sequential and plain index scans out first (a small
+    test table is cheapest read in full): what is asked is whether an index could answer."""
+    if connection.dialect.name == "sqlite":
+        return [step for step in query_plan(connection, statement, parameters)
+                if re.match(rf"SCAN ({'|'.join(tables)})\b", step)]
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+    found, nodes = [], [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        kind, table = node["Node Type"], node.get("Relation Name")
+        walked = kind.startswith("Index") and "Index Cond" not in node
+        if table in tables and (kind == "Seq Scan" or walked):
+            found.append(f"{kind} on {table} {node.get('Index Name', '')}".strip())
+    return found
