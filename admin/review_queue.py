@@ -5,7 +5,7 @@ when the admin skipped some), with what a reviewer needs (client, items, total, 
 score, notes) and the table's actions for it — Accept, Cancel, Set as Fraud, Skip — each with a key.
 Every action posts to the same /order/<action>/ endpoint as the order page (permission, CSRF,
 version check, confirmation) and comes back here, to the next order. The order page links to the
-next pending order too. Each step is one lookup on the (status, id) index.
+next pending order too. Each step is one statement of lookups on the (status, id) index.
 """
 
 from flask import abort, request, url_for
