@@ -26,7 +26,7 @@ def next_pending_id(after: int | None = None) -> int | None:
     """The oldest pending-like order after `after` (by id), wrapping round to the oldest: one
     statement of two index lookups per pending-like status, each stopped at its first row. (One
     `status IN (...) ORDER BY id` cannot be read in id order from the (status, id) index: SQLite
-    sorted every pending order, PostgreSQL walked every order by id.)"""
+    walked the orders by id until one matched, all of them when none is pending.)"""
     firsts = []
     for title in status_group_titles("pending"):
         of_status = select(Order.id).where(Order.status == title).order_by(Order.id)
