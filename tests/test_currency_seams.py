@@ -1,0 +1,118 @@
+"""Where multiple currencies meet amending and upgrading: a EUR client's pending order amended (a
+cycle changed, a product added) is re-priced from EUR prices and its invoice stays in EUR; a EUR
+service's upgrade order and invoice are in EUR, prorated from EUR prices; the amend and upgrade
+pages write amounts in the order's / service's currency, not the default one."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from actions.actor import Actor
+from actions.amend_cart import current_amendment
+from actions.amend_order import amend_order
+from actions.cart import Cart, CartProduct
+from actions.client_currency import change_client_currency
+from actions.place import place_order
+from actions.upgrade_service import order_upgrade
+from extensions import db
+from models import BillingCycle, Order, OrderStatus, ServiceStatus, utcnow
+from tests import factories
+
+D = Decimal
+M, A = BillingCycle.MONTHLY, BillingCycle.ANNUALLY
+ADMIN = Actor.system("Test admin")
+
+
+@pytest.fixture
+def eur(session):
+    return factories.make_currency("EUR", rate="0.920000", prefix="€", suffix=" EUR")
+
+
+@pytest.fixture
+def eur_client(session, eur):
+    client = factories.make_client(first_name="Émilie", last_name="Du Châtelet")
+    change_client_currency(session, client, eur.id)
+    session.flush()
+    return client
+
+
+@pytest.fixture
+def group(eur):
+    """USD: Small 10.00 + 5.00 (100.00 a year), Large 25.00 + 5.00; EUR: 9.00 + 4.00 (90.00 a
+    year) and 22.00 + 3.00. Both in one group (Shared Hosting)."""
+    small = factories.make_product(name="Small", prices={M: ("10.00", "5.00"), A: ("100.00", "5.00")})
+    large = factories.make_product(name="Large", prices={M: ("25.00", "5.00")})
+    factories.add_prices(small, eur, {M: ("9.00", "4.00"), A: ("90.00", "4.00")})
+    factories.add_prices(large, eur, {M: ("22.00", "3.00")})
+    return small, large
+
+
+@pytest.fixture
+def eur_order(session, eur_client, group, full_admin):
+    small, _ = group
+    cart = Cart(client_id=eur_client.id, payment_method="banktransfer", ip_address="198.51.100.7",
+                products=[CartProduct(small.id, M, domain="emilie.example")])
+    order = place_order(session, cart, Actor.admin(full_admin))
+    session.commit()
+    assert order.amount == D("13.00") and order.currency.code == "EUR"
+    return order
+
+
+def test_a_eur_order_reads_back_at_its_eur_prices_without_an_override(session, eur_order):
+    # EUR 9.00 is the catalog's price in the order's currency: no override (not "9.00 != USD 10.00").
+    amendment = current_amendment(session, eur_order)
+    assert [line.price_override for line in amendment.products] == [None]
+
+
+def test_amending_a_eur_order_reprices_in_eur_and_the_invoice_stays_in_eur(session, eur_order, group):
+    small, large = group
+    amendment = current_amendment(session, eur_order)
+    amendment.products[0].billing_cycle = A
+    amendment.products.append(CartProduct(large.id, M, domain="second.example"))
+    amendment.service_ids.append(None)
+    amend_order(session, eur_order, amendment, ADMIN)
+    session.commit()
+    order = session.get(Order, eur_order.id)
+    # Small yearly 90.00 + 4.00 setup, Large 22.00 + 3.00 setup: all EUR.
+    assert order.amount == order.invoice.total == D("119.00")
+    assert (order.currency.code, order.invoice.currency.code) == ("EUR", "EUR")
+    assert sorted(i.amount for i in order.invoice.items) == [D("3.00"), D("4.00"), D("22.00"), D("90.00")]
+
+
+def eur_service(eur_client, small, eur, due: date):
+    order = factories.make_order(status=OrderStatus.ACTIVE, services=(ServiceStatus.ACTIVE,),
+                                 client=eur_client, product=small, currency_id=eur.id)
+    service = order.services[0]
+    service.next_due_date = service.next_invoice_date = due
+    service.recurring_amount = D("9.00")
+    db.session.commit()
+    return service
+
+
+def test_a_eur_services_upgrade_is_ordered_and_invoiced_in_eur(session, admin_client, eur, eur_client, group):
+    small, large = group
+    service = eur_service(eur_client, small, eur, date(2026, 4, 15))
+    order = order_upgrade(session, service.id, large.id, M, {}, ADMIN, today=date(2026, 4, 5))
+    session.commit()
+    # (22.00 - 9.00) x 10/31 = 4.1935.. -> 4.19 EUR (USD prices would give 4.84).
+    assert order.invoice.total == order.amount == D("4.19")
+    assert (order.currency.code, order.currency_rate) == ("EUR", D("0.920000"))
+    assert (order.invoice.currency.code, order.invoice.currency_rate) == ("EUR", D("0.920000"))
+    page = admin_client.get(f"/admin/orders/details/?id={order.id}").get_data(as_text=True)
+    row = page.split('id="order-upgrade"')[1].split("</tr>")[0]
+    assert "(Monthly, €9.00 EUR)" in row and "(Monthly, €22.00 EUR)" in row and "charge €4.19 EUR" in row
+
+
+def test_the_upgrade_and_amend_pages_write_eur(session, admin_client, eur, eur_client, group, eur_order):
+    small, large = group
+    amend = admin_client.get(f"/admin/amend-order/{eur_order.id}/")
+    assert amend.status_code == 200
+    assert "total €13.00 EUR" in amend.get_data(as_text=True)
+
+    service = eur_service(eur_client, small, eur, utcnow().date() + timedelta(days=15))
+    page = admin_client.get("/admin/service-upgrade/", query_string={
+        "id": service.id, "product_id": large.id, "cycle": M}).get_data(as_text=True)
+    assert "recurring €9.00 EUR" in page
+    assert 'id="quote-new-price">€22.00 EUR<' in page and "(now €9.00 EUR)" in page
+    assert 'id="quote-charge">€' in page and "$" not in page.split('id="upgrade-quote"')[1]
