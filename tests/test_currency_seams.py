@@ -11,12 +11,12 @@ import pytest
 from actions.actor import Actor
 from actions.amend_cart import current_amendment
 from actions.amend_order import amend_order
-from actions.cart import Cart, CartProduct
+from actions.cart import Cart, CartDomain, CartProduct
 from actions.client_currency import change_client_currency
 from actions.place import place_order
 from actions.upgrade_service import order_upgrade
 from extensions import db
-from models import BillingCycle, Order, OrderStatus, ServiceStatus, utcnow
+from models import BillingCycle, Order, OrderStatus, ServiceStatus, TldPrice, utcnow
 from tests import factories
 
 D = Decimal
@@ -50,12 +50,16 @@ def group(eur):
 
 @pytest.fixture
 def eur_order(session, eur_client, group, full_admin):
+    """Small monthly (9.00 + 4.00) and chatelet.com for a year (EUR 11.00, USD 12.00): 24.00 EUR."""
     small, _ = group
+    tld = factories.make_tld(".com", register="12.00")
+    tld.prices.append(TldPrice(years=1, currency_id=eur_client.currency_id, register_price=D("11.00")))
     cart = Cart(client_id=eur_client.id, payment_method="banktransfer", ip_address="198.51.100.7",
-                products=[CartProduct(small.id, M, domain="emilie.example")])
+                products=[CartProduct(small.id, M, domain="emilie.example")],
+                domains=[CartDomain("Register", "chatelet.com", 1)])
     order = place_order(session, cart, Actor.admin(full_admin))
     session.commit()
-    assert order.amount == D("13.00") and order.currency.code == "EUR"
+    assert order.amount == D("24.00") and order.currency.code == "EUR"
     return order
 
 
@@ -63,6 +67,7 @@ def test_a_eur_order_reads_back_at_its_eur_prices_without_an_override(session, e
     # EUR 9.00 is the catalog's price in the order's currency: no override (not "9.00 != USD 10.00").
     amendment = current_amendment(session, eur_order)
     assert [line.price_override for line in amendment.products] == [None]
+    assert [(d.price_override, d.renewal_override) for d in amendment.domains] == [(None, None)]
 
 
 def test_amending_a_eur_order_reprices_in_eur_and_the_invoice_stays_in_eur(session, eur_order, group):
@@ -74,10 +79,11 @@ def test_amending_a_eur_order_reprices_in_eur_and_the_invoice_stays_in_eur(sessi
     amend_order(session, eur_order, amendment, ADMIN)
     session.commit()
     order = session.get(Order, eur_order.id)
-    # Small yearly 90.00 + 4.00 setup, Large 22.00 + 3.00 setup: all EUR.
-    assert order.amount == order.invoice.total == D("119.00")
+    # Small yearly 90.00 + 4.00 setup, Large 22.00 + 3.00 setup, the domain 11.00: all EUR.
+    assert order.amount == order.invoice.total == D("130.00")
     assert (order.currency.code, order.invoice.currency.code) == ("EUR", "EUR")
-    assert sorted(i.amount for i in order.invoice.items) == [D("3.00"), D("4.00"), D("22.00"), D("90.00")]
+    assert sorted(i.amount for i in order.invoice.items) == [
+        D("3.00"), D("4.00"), D("11.00"), D("22.00"), D("90.00")]
 
 
 def eur_service(eur_client, small, eur, due: date):
@@ -108,7 +114,7 @@ def test_the_upgrade_and_amend_pages_write_eur(session, admin_client, eur, eur_c
     small, large = group
     amend = admin_client.get(f"/admin/amend-order/{eur_order.id}/")
     assert amend.status_code == 200
-    assert "total €13.00 EUR" in amend.get_data(as_text=True)
+    assert "total €24.00 EUR" in amend.get_data(as_text=True)
 
     service = eur_service(eur_client, small, eur, utcnow().date() + timedelta(days=15))
     page = admin_client.get("/admin/service-upgrade/", query_string={
@@ -116,3 +122,17 @@ def test_the_upgrade_and_amend_pages_write_eur(session, admin_client, eur, eur_c
     assert "recurring €9.00 EUR" in page
     assert 'id="quote-new-price">€22.00 EUR<' in page and "(now €9.00 EUR)" in page
     assert 'id="quote-charge">€' in page and "$" not in page.split('id="upgrade-quote"')[1]
+
+
+def test_upgrading_a_eur_service_to_a_product_without_eur_prices_is_refused(session, admin_client, eur,
+                                                                            eur_client, group):
+    small, _ = group
+    usd_only = factories.make_product(name="Huge", prices={M: ("99.00", "0.00")})
+    service = eur_service(eur_client, small, eur, utcnow().date() + timedelta(days=15))
+    orders = session.query(Order).count()
+    query = {"id": service.id, "product_id": usd_only.id, "cycle": M}
+    preview = admin_client.get("/admin/service-upgrade/", query_string=query)
+    assert preview.status_code == 400 and "Huge has no EUR pricing" in preview.get_data(as_text=True)
+    placed = admin_client.post("/admin/service-upgrade/order/", data={**query, "expected_amount": "0.00"})
+    assert placed.status_code == 400 and "Huge has no EUR pricing" in placed.get_data(as_text=True)
+    assert session.query(Order).count() == orders
