@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from actions.actor import Actor
 from actions.amend_cart import current_amendment
@@ -15,8 +16,9 @@ from actions.cart import Cart, CartDomain, CartProduct
 from actions.client_currency import change_client_currency
 from actions.place import place_order
 from actions.upgrade_service import order_upgrade
+from admin.timeline import describe
 from extensions import db
-from models import BillingCycle, Order, OrderStatus, ServiceStatus, TldPrice, utcnow
+from models import BillingCycle, Order, OrderEvent, OrderStatus, ServiceStatus, TldPrice, utcnow
 from tests import factories
 
 D = Decimal
@@ -84,6 +86,11 @@ def test_amending_a_eur_order_reprices_in_eur_and_the_invoice_stays_in_eur(sessi
     assert (order.currency.code, order.invoice.currency.code) == ("EUR", "EUR")
     assert sorted(i.amount for i in order.invoice.items) == [
         D("3.00"), D("4.00"), D("11.00"), D("22.00"), D("90.00")]
+    event = session.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                                    OrderEvent.verb == "order_amended"))
+    changes = describe(event, order.currency_id).changes
+    assert "Total: €24.00 EUR → €130.00 EUR" in changes
+    assert "Added: Shared Hosting - Small - emilie.example (Annually) €90.00 EUR" in changes
 
 
 def eur_service(eur_client, small, eur, due: date):
