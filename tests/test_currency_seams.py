@@ -143,3 +143,16 @@ def test_upgrading_a_eur_service_to_a_product_without_eur_prices_is_refused(sess
     placed = admin_client.post("/admin/service-upgrade/order/", data={**query, "expected_amount": "0.00"})
     assert placed.status_code == 400 and "Huge has no EUR pricing" in placed.get_data(as_text=True)
     assert session.query(Order).count() == orders
+
+
+def test_the_upgrade_messages_name_the_services_currency(session, admin_client, eur, eur_client, group):
+    small, large = group
+    service = eur_service(eur_client, small, eur, utcnow().date() + timedelta(days=15))
+    query = {"id": service.id, "product_id": large.id, "cycle": M}
+    stale = admin_client.post("/admin/service-upgrade/order/", data={**query, "expected_amount": "1.00"})
+    assert stale.status_code == 400 and "(€1.00 EUR then, €" in stale.get_data(as_text=True)
+    preview = admin_client.get("/admin/service-upgrade/", query_string=query).get_data(as_text=True)
+    amount = preview.split('name="expected_amount" value="')[1].split('"')[0]
+    placed = admin_client.post("/admin/service-upgrade/order/", data={**query, "expected_amount": amount},
+                               follow_redirects=True)
+    assert f"placed for €{amount} EUR: its invoice is" in placed.get_data(as_text=True)
