@@ -2,8 +2,8 @@
 
 The default currency has rate 1; every other rate says what 1 of the default buys. Making another
 currency the default divides every rate by its rate (so the old default gets 1 / that rate), which
-keeps what each rate means; the rates recorded on orders and invoices stay as they were (their
-conversions were made at placement). Rates are typed by hand: nothing is fetched from elsewhere.
+keeps what each rate means. Once an order or invoice exists the default no longer changes: their
+recorded rates are against it. Rates are typed by hand: nothing is fetched from elsewhere.
 A currency that clients, prices, orders or invoices use cannot be deleted.
 """
 
@@ -51,9 +51,20 @@ def check_currency(session: Session, currency: Currency) -> None:
         if was_default and not currency.is_default:
             raise CurrencyError("There must be a default currency: make another one the default instead.")
         if currency.is_default and current is not None:
+            _refuse_switch_once_sold(session, current)
             _take_over_as_default(session, currency, current)
         elif currency.is_default and currency.rate != ONE:
             raise CurrencyError("The default currency's rate is 1.")
+
+
+def _refuse_switch_once_sold(session: Session, current: Currency) -> None:
+    """Orders and invoices record their rate against the current default, and the dashboard and
+    exports divide by it: under another default their figures would be labelled in the wrong
+    currency. So the default is chosen before the first order or invoice, not after."""
+    for model in (Order, Invoice):
+        if session.scalar(select(model.id).limit(1)) is not None:
+            raise CurrencyError(f"Orders and invoices record their rates against {current.code}: the default "
+                                "currency can no longer change (their conversions would be mislabelled).")
 
 
 def _take_over_as_default(session: Session, new: Currency, old: Currency) -> None:

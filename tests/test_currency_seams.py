@@ -18,7 +18,7 @@ from actions.place import place_order
 from actions.upgrade_service import order_upgrade
 from admin.timeline import describe
 from extensions import db
-from models import BillingCycle, Order, OrderEvent, OrderStatus, ServiceStatus, TldPrice, utcnow
+from models import BillingCycle, Currency, Order, OrderEvent, OrderStatus, ServiceStatus, TldPrice, utcnow
 from tests import factories
 
 D = Decimal
@@ -156,3 +156,16 @@ def test_the_upgrade_messages_name_the_services_currency(session, admin_client, 
     placed = admin_client.post("/admin/service-upgrade/order/", data={**query, "expected_amount": amount},
                                follow_redirects=True)
     assert f"placed for €{amount} EUR: its invoice is" in placed.get_data(as_text=True)
+
+
+def test_the_default_currency_no_longer_changes_once_orders_record_rates(session, admin_client, eur,
+                                                                         eur_order):
+    # The EUR order recorded 0.92 against USD: under EUR its export "in the default currency" would
+    # divide 24.00 EUR by 0.92 and call the result (26.09, dollars) euros.
+    before = {c.code: (c.rate, c.is_default) for c in session.scalars(select(Currency))}
+    response = admin_client.post(f"/admin/currencies/edit/?id={eur.id}", data={
+        "code": "EUR", "prefix": "€", "suffix": " EUR", "format": "2", "rate": "0.92", "is_default": "y"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "the default currency can no longer change" in text
+    db.session.expire_all()
+    assert {c.code: (c.rate, c.is_default) for c in db.session.scalars(select(Currency))} == before
