@@ -43,6 +43,11 @@ def check_currency(session: Session, currency: Currency) -> None:
             taken = taken.where(Currency.id != currency.id)
         if session.scalar(taken) is not None:
             raise CurrencyError(f"A currency with code {currency.code} already exists.")
+        was_code = inspect(currency).attrs.code.history.deleted
+        if currency.id is not None and was_code and was_code[0] != currency.code:
+            used_by = _used_by(session, currency.id)
+            if used_by:  # an invoice in EUR stays in EUR: its emails and gateways say so
+                raise CurrencyError(f"{was_code[0]} is used by {used_by}: its code can no longer change.")
         others = select(Currency).where(Currency.is_default)
         if currency.id is not None:
             others = others.where(Currency.id != currency.id)
@@ -84,10 +89,17 @@ def delete_currency(session: Session, currency: Currency) -> None:
     """Delete a currency nothing uses; CurrencyError otherwise."""
     if currency.is_default:
         raise CurrencyError(f"{currency.code} is the default currency and cannot be deleted.")
+    used_by = _used_by(session, currency.id)
+    if used_by:
+        raise CurrencyError(f"{currency.code} is used by {used_by} and cannot be deleted.")
+    session.delete(currency)
+
+
+def _used_by(session: Session, currency_id: int) -> str | None:
+    """The first kind of row in the currency ("clients", "product prices"...), None when unused."""
     for model in USERS:
         if session.scalar(select(func.count()).select_from(
-                select(model.id).where(model.currency_id == currency.id).limit(1).subquery())):
-            raise CurrencyError(f"{currency.code} is used by {model.__tablename__.replace('_', ' ')} "
-                                "and cannot be deleted.")
-    session.delete(currency)
+                select(model.id).where(model.currency_id == currency_id).limit(1).subquery())):
+            return model.__tablename__.replace("_", " ")
+    return None
 

@@ -169,3 +169,18 @@ def test_the_default_currency_no_longer_changes_once_orders_record_rates(session
     assert response.status_code == 200 and "the default currency can no longer change" in text
     db.session.expire_all()
     assert {c.code: (c.rate, c.is_default) for c in db.session.scalars(select(Currency))} == before
+
+
+def test_a_used_currencys_code_no_longer_changes(session, admin_client, eur, eur_order):
+    form = {"code": "GBP", "prefix": "€", "suffix": " EUR", "format": "2", "rate": "0.92"}
+    text = admin_client.post(f"/admin/currencies/edit/?id={eur.id}", data=form).get_data(as_text=True)
+    assert "EUR is used by clients: its code can no longer change." in text
+    db.session.expire_all()
+    assert db.session.get(Currency, eur.id).code == "EUR"
+    unused = factories.make_currency("CHF", rate="0.880000", prefix="", suffix="")
+    session.commit()
+    response = admin_client.post(f"/admin/currencies/edit/?id={unused.id}",
+                                 data={**form, "code": "SEK", "prefix": "", "suffix": ""})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Currency, unused.id).code == "SEK"
