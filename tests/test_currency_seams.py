@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from actions.actor import Actor
-from actions.amend_cart import current_amendment
+from actions.amend_cart import Amendment, current_amendment
 from actions.amend_order import amend_order
 from actions.cart import Cart, CartDomain, CartProduct
 from actions.client_currency import change_client_currency
+from actions.errors import TransitionError
 from actions.place import place_order
 from actions.upgrade_service import order_upgrade
 from admin.timeline import describe
@@ -184,3 +185,20 @@ def test_a_used_currencys_code_no_longer_changes(session, admin_client, eur, eur
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Currency, unused.id).code == "SEK"
+
+
+def test_an_upgrade_order_is_not_amended(session, admin_client, eur, eur_client, group):
+    small, large = group
+    service = eur_service(eur_client, small, eur, date(2026, 4, 15))
+    order = order_upgrade(session, service.id, large.id, M, {}, ADMIN, today=date(2026, 4, 5))
+    session.commit()
+    lines = [(i.type, i.amount) for i in order.invoice.items]
+    page = admin_client.get(f"/admin/orders/details/?id={order.id}").get_data(as_text=True)
+    assert 'id="amend-order"' not in page
+    refused = admin_client.get(f"/admin/amend-order/{order.id}/", follow_redirects=True)
+    assert "An upgrade order cannot be amended" in refused.get_data(as_text=True)
+    with pytest.raises(TransitionError, match="An upgrade order cannot be amended"):
+        amend_order(session, order.id, Amendment(products=[CartProduct(small.id, M)], service_ids=[None]),
+                    ADMIN)
+    session.rollback()
+    assert [(i.type, i.amount) for i in session.get(Order, order.id).invoice.items] == lines
