@@ -44,10 +44,12 @@ def _invoiced(order: Order, types, related_id: int) -> Decimal | None:
 def _service_override(order: Order, service) -> Decimal | None:
     """The invoiced price when it is not the catalog's (the price override given at placement)."""
     invoiced = _invoiced(order, (InvoiceItemType.HOSTING,), service.id)
-    row = next((p for p in service.product.prices if p.cycle == service.billing_cycle), None)
+    # The catalog in the order's currency: another currency's price is no comparison.
+    row = next((p for p in service.product.prices
+                if p.cycle == service.billing_cycle and p.currency_id == order.currency_id), None)
     if invoiced is None or row is None:
         return invoiced
-    catalog = row.price + stored_price(service.config_options, service.billing_cycle)
+    catalog = row.price + stored_price(service.config_options, service.billing_cycle, order.currency_id)
     return None if invoiced == catalog else invoiced
 
 
@@ -64,7 +66,8 @@ def _domain_overrides(order: Order, domain, tld) -> tuple[Decimal | None, Decima
     """(price override, renewal override) read back from the invoice line and the renewal amount."""
     addons = _domain_addons(domain, tld)
     invoiced = _invoiced(order, _DOMAIN_LINES, domain.id)
-    row = next((p for p in tld.prices if p.years == domain.period_years), None) if tld else None
+    row = next((p for p in tld.prices if p.years == domain.period_years
+                and p.currency_id == order.currency_id), None) if tld else None
     if row is None:
         return (invoiced - addons if invoiced is not None else None), None
     price = row.register_price if domain.type == DomainOrderType.REGISTER else row.transfer_price

@@ -96,9 +96,10 @@ def order_upgrade(session: Session, service_id: int, product_id: int, cycle: str
     today = today or placed_at.date()
     quote = quote_upgrade(session, service, product_id, cycle, option_values, today)
     if expected_amount is not None and quote.proration.amount != expected_amount:
-        now = quote.proration.amount
-        raise TransitionError(ErrorCode.STALE, f"The price changed since the preview ({expected_amount} "
-                              f"then, {now} now): check the new preview and place it again.")
+        money = service.client.currency.format_amount  # the quote's currency
+        raise TransitionError(ErrorCode.STALE, f"The price changed since the preview "
+                              f"({money(expected_amount)} then, {money(quote.proration.amount)} now): "
+                              "check the new preview and place it again.")
     pending = open_upgrade(session, service.id)
     if pending is not None:
         raise TransitionError(ErrorCode.NOT_ALLOWED, f"Order #{pending.order.order_number} already "

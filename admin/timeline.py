@@ -2,6 +2,7 @@
 lines; the event's JSON stays one click away (folded on the page). Reads only the event row."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from admin.presentation import format_money, gateway_name
 from models import OrderEvent
@@ -106,10 +107,21 @@ def _item_changes(noun: str, rows) -> list[str]:
     return lines
 
 
+def _money(value, d: dict) -> str:
+    """A stored amount ("10.00") in the order's currency; anything else as stored."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        return _shown(value)
+    return format_money(amount, d.get("currency_id"))
+
+
 def _amended(d: dict) -> list[str]:
     """The amendment's total and promotion before -> after, then each invoice line it took out or put in."""
     before, after = (d.get(k) if isinstance(d.get(k), dict) else {} for k in ("before", "after"))
-    lines = [f"Total: {_shown(before.get('total'))} {ARROW} {_shown(after.get('total'))}"]
+    lines = [f"Total: {_money(before.get('total'), d)} {ARROW} {_money(after.get('total'), d)}"]
     if before.get("promo_code") != after.get("promo_code"):
         promo = (_shown(before.get("promo_code")), _shown(after.get("promo_code")))
         lines.append(f"Promotion: {promo[0]} {ARROW} {promo[1]}")
@@ -117,7 +129,7 @@ def _amended(d: dict) -> list[str]:
         for line in d.get(key) if isinstance(d.get(key), list) else []:
             if isinstance(line, dict):
                 text = str(line.get("description", "")).replace("\n", ", ")
-                lines.append(f"{word}: {text} {_shown(line.get('amount'))}")
+                lines.append(f"{word}: {text} {_money(line.get('amount'), d)}")
     return lines
 
 
@@ -156,8 +168,10 @@ def _changes(event: OrderEvent, d: dict) -> list[str]:
     elif verb in ("record_edited", "service_upgraded") and isinstance(d.get("changes"), dict):
         for name, change in d["changes"].items():
             if isinstance(change, dict):
-                lines.append(f"{name.replace('_', ' ').capitalize()}: {_shown(change.get('from'))} {ARROW} "
-                             f"{_shown(change.get('to'))}")
+                money = verb == "service_upgraded" and name == "recurring_amount"
+                shown = (lambda value: _money(value, d)) if money else _shown
+                was, now = shown(change.get("from")), shown(change.get("to"))
+                lines.append(f"{name.replace('_', ' ').capitalize()}: {was} {ARROW} {now}")
     return lines
 
 

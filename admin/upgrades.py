@@ -20,6 +20,7 @@ from actions.upgrade_quote import CYCLE_NAMES, quote_upgrade, refusal_for
 from actions.upgrade_service import order_upgrade
 from admin.base import SecureBaseView, has_permission
 from admin.config_options import posted_option_values, product_options
+from admin.presentation import format_money
 from extensions import db
 from models import ConfigOptionGroup, Permission, Product, Service, utcnow
 from models.bounds import MAX_ID, InvalidInput, is_id, parse_id, parse_money, whole_number
@@ -105,7 +106,8 @@ class ServiceUpgradeView(SecureBaseView):
             return self._page(db.session.get(Service, service.id), raw_product, cycle, values, False,
                               error=exc.message, status=400)
         db.session.commit()
-        flash(f"Upgrade order #{order.order_number} placed for {order.invoice.total}: its invoice is "
+        flash(f"Upgrade order #{order.order_number} placed for "
+              f"{format_money(order.invoice.total, order.currency_id)}: its invoice is "
               f"#{order.invoice_id}.", "success")
         if has_permission(Permission.VIEW_ORDER_DETAILS):
             return redirect(url_for("orders.details_view", id=order.id))

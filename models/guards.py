@@ -23,6 +23,7 @@ from models.outbox import SideEffect
 from models.vocab import (
     DomainStatus,
     InvoiceStatus,
+    OrderKind,
     OrderStatus,
     ServiceStatus,
     SideEffectKind,
@@ -165,6 +166,9 @@ def amend_refusal(order: Order, side_effects) -> Refusal | None:
     payment, refund or credit on it, every item Pending and no set-up command run (`side_effects`:
     the order's, e.g. set_up_commands; other kinds are ignored). Reads the services' addons (the
     order page has them loaded)."""
+    if order.kind == OrderKind.UPGRADE:  # its invoice bills a proration, not catalog lines to re-price
+        return Refusal(RefusalCode.NOT_ALLOWED, "An upgrade order cannot be amended: cancel it and order "
+                       "the upgrade again")
     if not is_pending_like(order):
         return Refusal(RefusalCode.NOT_ALLOWED,
                        f"Only pending orders can be amended; this order is {order.status}")

@@ -76,7 +76,7 @@ def test_amend_through_the_page_with_csrf(app_ctx, database_url, placed, full_ad
 
         timeline = admin.get(f"/admin/orders/details/?id={order_id}").get_data(as_text=True)
         assert "Order amended: 1 invoice line(s) removed, 2 added." in timeline
-        assert "Total: 15.00 → 125.00" in timeline
+        assert "Total: $15.00 USD → $125.00 USD" in timeline
         db.session.remove()
 
 

@@ -156,9 +156,9 @@ def test_the_diff_event(session, order, shop, full_admin):
         "Domain Register - example.com - 1 Year(s) + DNS Management"]
     entry = describe(event)
     assert entry.sentence == "Order amended: 2 invoice line(s) removed, 2 added."
-    assert "Total: 27.00 → 117.00" in entry.changes
-    assert "Removed: Shared Hosting - Starter - site.example (Monthly) 10.00" in entry.changes
-    assert "Added: Shared Hosting - Starter - site.example (Annually) 100.00" in entry.changes
+    assert "Total: $27.00 USD → $117.00 USD" in entry.changes
+    assert "Removed: Shared Hosting - Starter - site.example (Monthly) $10.00 USD" in entry.changes
+    assert "Added: Shared Hosting - Starter - site.example (Annually) $100.00 USD" in entry.changes
 
 
 # --- refusals: nothing changed --------------------------------------------------------------------

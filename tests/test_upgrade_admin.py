@@ -57,7 +57,7 @@ def test_the_service_page_links_to_the_page_and_an_upgrade_order_is_placed(admin
     assert page.status_code == 200 and 'id="upgrade-quote"' not in page.get_data(as_text=True)
     preview = admin_client.get(PAGE, query_string={"id": service.id, "product_id": large.id, "cycle": M,
                                                    f"option-{ips.id}": "2"}).get_data(as_text=True)
-    assert 'id="quote-new-price">29.00<' in preview and 'id="upgrade-order-form"' in preview
+    assert 'id="quote-new-price">$29.00 USD<' in preview and 'id="upgrade-order-form"' in preview
     placed = admin_client.post(f"{PAGE}order/", data={"id": service.id, "product_id": large.id, "cycle": M,
                                                      f"option-{ips.id}": "2"})
     assert placed.status_code == 302 and "/admin/orders/details/" in placed.headers["Location"]

@@ -96,7 +96,7 @@ def test_paying_the_upgrade_invoice_applies_the_change_once(session):
     applied = db.session.scalar(select(OrderEvent).where(OrderEvent.verb == Verb.SERVICE_UPGRADED))
     entry = describe(applied)
     assert entry.sentence == f"Upgrade applied to service #{service.id}."
-    assert "Recurring amount: 10.00 → 25.00" in entry.changes
+    assert "Recurring amount: $10.00 USD → $25.00 USD" in entry.changes
 
 
 def test_a_free_downgrade_waits_for_accept_then_credits_the_client(session):
