@@ -8,6 +8,8 @@ Create Date: 2026-12-01 18:55:00.000000
 
 """
 from alembic import op
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 
@@ -72,6 +74,27 @@ def _add_currency(table: str, default_id: int, rate: bool = False, index: bool =
             op.alter_column(table, 'currency_rate', server_default=None)
     if index:
         op.create_index(op.f(f'ix_{table}_currency_id'), table, ['currency_id'], unique=False)
+
+
+@contextmanager
+def _foreign_keys_off():
+    """A SQLite rebuild drops and recreates a table other tables' rows point at: with foreign keys
+    enforced the DROP TABLE fails on them. SQLite's own recipe: commit, keys off (a pragma that is
+    ignored inside a transaction), rebuild and commit, keys on, then check every key."""
+    bind = op.get_bind()
+    bind.commit()
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        bind.commit()
+    except BaseException:
+        bind.rollback()
+        raise
+    finally:
+        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"The rebuild left rows pointing at nothing: {broken[:5]}")
 
 
 def _restore_client_search() -> None:
@@ -158,7 +181,7 @@ def downgrade():
         else:
             op.drop_column(table, 'currency_rate')
         if sqlite:  # DROP COLUMN refuses a column with a foreign key: rebuild (loses no data)
-            with op.batch_alter_table(table, schema=None) as batch_op:
+            with _foreign_keys_off(), op.batch_alter_table(table, schema=None) as batch_op:
                 batch_op.drop_column('currency_id')
             if table == 'clients':
                 _restore_client_search()
