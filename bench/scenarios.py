@@ -19,8 +19,8 @@ rounds of small then large; prints the median ms at each size and the ratio larg
 for 10,000, under 5 s for 100,000). Pages go through the Flask test client as a Full Administrator.
 
 --memory then starts a fresh process on the large database alone that serves every chosen
-scenario --repeats times (a bulk scenario once) and reports its resident memory (psutil) and peak (ru_maxrss): the issue's
-target is under 200 MB.
+scenario --repeats times (a bulk scenario once) and reports its resident memory (psutil) and peak
+(ru_maxrss): the issue's target is under 200 MB.
 """
 
 from __future__ import annotations
