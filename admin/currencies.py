@@ -5,8 +5,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
 from actions.currencies import CurrencyError, check_currency, delete_currency
-from admin.base import SecureModelView
-from extensions import db
+from admin.guarded_views import ActionCheckedView
 from models import Permission
 from models.bounds import InvalidInput, parse_rate
 from models.currency import FORMAT_LABELS
@@ -19,7 +18,9 @@ def _rate(form, field) -> None:
         raise ValidationError(str(exc)) from None
 
 
-class CurrencyView(SecureModelView):
+class CurrencyView(ActionCheckedView):
+    check, delete = staticmethod(check_currency), staticmethod(delete_currency)
+    refusal = CurrencyError
     permission = create_permission = edit_permission = delete_permission = Permission.CONFIGURE_CURRENCIES
 
     column_list = ("code", "prefix", "suffix", "format", "rate", "is_default")
@@ -39,20 +40,3 @@ class CurrencyView(SecureModelView):
         "is_default": {"description": "Making another currency the default re-expresses every rate "
                                       "against it."},
     }
-
-    def on_model_change(self, form, model, is_created):
-        try:
-            check_currency(db.session, model)
-        except CurrencyError as exc:
-            raise ValidationError(str(exc)) from None
-
-    def delete_model(self, model):
-        try:
-            delete_currency(db.session, model)
-        except CurrencyError as exc:
-            db.session.rollback()
-            self.handle_view_exception(ValidationError(str(exc)))
-            return False
-        db.session.commit()
-        self.after_model_delete(model)
-        return True

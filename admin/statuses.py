@@ -1,11 +1,9 @@
 """Order statuses: core ones keep their titles; custom ones come and go (actions/order_statuses)."""
 
 from markupsafe import Markup
-from wtforms.validators import ValidationError
 
 from actions.order_statuses import OrderStatusError, check_order_status, delete_order_status
-from admin.base import SecureModelView
-from extensions import db
+from admin.guarded_views import ActionCheckedView
 from models import Permission
 from models.bounds import MAX_SORT_ORDER
 
@@ -14,7 +12,9 @@ def _swatch(view, context, model, name):
     return Markup('<span class="badge" style="background:{0};color:#fff">{0}</span>').format(model.color)
 
 
-class OrderStatusView(SecureModelView):
+class OrderStatusView(ActionCheckedView):
+    check, delete = staticmethod(check_order_status), staticmethod(delete_order_status)
+    refusal = OrderStatusError
     permission = create_permission = edit_permission = delete_permission = (
         Permission.CONFIGURE_ORDER_STATUSES)
 
@@ -28,20 +28,3 @@ class OrderStatusView(SecureModelView):
     form_args = {"color": {"label": "Colour", "description": "Six-digit hex colour, e.g. #cc0000."}}
     unique_messages = {"title": "An order status named {value} already exists"}
     number_limits = {"sort_order": (0, MAX_SORT_ORDER)}
-
-    def on_model_change(self, form, model, is_created):
-        try:
-            check_order_status(db.session, model)
-        except OrderStatusError as exc:
-            raise ValidationError(str(exc)) from None
-
-    def delete_model(self, model):
-        try:
-            delete_order_status(db.session, model)
-        except OrderStatusError as exc:
-            db.session.rollback()
-            self.handle_view_exception(ValidationError(str(exc)))
-            return False
-        db.session.commit()
-        self.after_model_delete(model)
-        return True
