@@ -32,7 +32,7 @@ from admin.grid import FriendlyListMixin
 from admin.keyset import KeysetPagingMixin
 from admin.list_input import ListFilters, money_filters, parse_list_filters, primary_key_value
 from admin.presentation import date_type_formatter, datetime_type_formatter, gateway_column, money_column
-from extensions import db
+from extensions import db, read_columns
 from models.base import Money
 from models.bounds import InvalidInput, check_money, integer_range, whole_number
 
@@ -77,7 +77,7 @@ def capped_count(key: str, rows: Select, cap: int) -> int:
     cache_key = f"orderdesk.count.{key}"
     if cache_key not in request.environ:
         first = rows.limit(cap + 1).subquery()
-        request.environ[cache_key] = db.session.scalar(select(func.count()).select_from(first))
+        request.environ[cache_key] = read_columns(select(func.count()).select_from(first)).scalar()
     return request.environ[cache_key]
 
 

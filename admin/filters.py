@@ -20,7 +20,7 @@ from sqlalchemy import false, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from admin.presentation import per_request
-from extensions import db
+from extensions import db, read_columns
 from models import (
     Client,
     Invoice,
@@ -32,6 +32,7 @@ from models import (
     payment_status_is,
 )
 from models.bounds import is_id
+from models.catalog import product_label
 from models.orders import invoice_payment_status_is
 
 STATUS_GROUPS = {
@@ -300,8 +301,9 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
         super().__init__(Order.id, "Product")
 
     def live_options(self):
-        products = db.session.scalars(select(Product).order_by(Product.group_name, Product.name))
-        return [(str(product.id), str(product)) for product in products]
+        products = read_columns(select(Product.id, Product.group_name, Product.name)
+                                .order_by(Product.group_name, Product.name))
+        return [(str(product_id), product_label(group, name)) for product_id, group, name in products]
 
     def validate(self, value):
         return is_id(value)

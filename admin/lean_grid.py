@@ -28,12 +28,17 @@ from actions.transitions import TRANSITIONS, Transition
 from admin.filters import order_statuses
 from admin.order_page import row_permitted
 from admin.presentation import admin_zone, currency, format_datetime, gateway_name
-from extensions import db
+from extensions import db, read_columns
 from models import Client, Invoice, Order
 from models.clients import client_label
 from models.orders import payment_status_for
 
 NO_STATUS_COLOR = "#888888"
+
+# The order columns a row shows or its actions read (version: the row form; invoice_id and the
+# sort columns: the keyset position), loaded for the page instead of the whole order.
+GRID_ROW_COLUMNS = (Order.id, Order.order_number, Order.client_id, Order.date, Order.status, Order.amount,
+                    Order.currency_id, Order.payment_method, Order.invoice_id, Order.version)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def row_values(orders: list[Order]) -> dict[int, RowValues]:
     """Each order's client name and payment status, in one statement by primary key."""
     if not orders:
         return {}
-    rows = db.session.execute(
+    rows = read_columns(
         select(Order.id, Client.first_name, Client.last_name, Client.company_name, Invoice.status)
         .select_from(Order).outerjoin(Client, Client.id == Order.client_id)
         .outerjoin(Invoice, Invoice.id == Order.invoice_id).where(Order.id.in_([o.id for o in orders])))

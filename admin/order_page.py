@@ -23,7 +23,7 @@ from actions.accept import (
     DomainAcceptOptions,
     ServiceAcceptOptions,
     default_run_module_create,
-    started_module_creates,
+    module_creates_started,
 )
 from actions.actor import Actor
 from actions.addon_items import default_run_module_create as addon_run_create_default
@@ -202,7 +202,7 @@ class OrderPageMixin:
         notes_setting = db.session.get(Setting, "show_notes_on_checkout")
         side_effects = db.session.scalars(
             select(SideEffect).where(SideEffect.order_id == order.id).order_by(SideEffect.id.desc())).all()
-        started_creates = started_module_creates(db.session, order.id)  # the Accept form's defaults
+        started_creates = module_creates_started(side_effects)  # the Accept form's defaults
         return SimpleNamespace(
             client_url=_url_or_none("clients.details_view", id=order.client_id),
             invoice_url=order.invoice_id and _url_or_none("invoices.details_view", id=order.invoice_id),

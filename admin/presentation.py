@@ -21,7 +21,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from extensions import db
+from extensions import db, read_columns
 from models import Client, Gateway
 from models.currency import Currency
 
@@ -108,7 +108,7 @@ def format_date(value: date | datetime | None) -> str:
 
 def gateway_names() -> dict[str, str]:
     return per_request("gateways", lambda: dict(
-        db.session.execute(select(Gateway.name, Gateway.display_name)).all()))
+        read_columns(select(Gateway.name, Gateway.display_name)).all()))
 
 
 def gateway_name(name: str | None) -> str:

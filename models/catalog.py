@@ -36,6 +36,11 @@ class Server(Base):
         return self.name
 
 
+def product_label(group_name: str | None, name: str) -> str:
+    """How a product is named in lists: "Hosting - Starter"."""
+    return f"{group_name} - {name}" if group_name else name
+
+
 class Product(Base):
     __tablename__ = "products"
     __table_args__ = (CheckConstraint("stock_quantity >= 0", name="stock_not_negative"),)
@@ -62,7 +67,7 @@ class Product(Base):
     )
 
     def __str__(self) -> str:
-        return f"{self.group_name} - {self.name}" if self.group_name else self.name
+        return product_label(self.group_name, self.name)
 
 
 class ProductPrice(Base):
