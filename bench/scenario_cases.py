@@ -98,8 +98,24 @@ def bulk(target_of, raw: bool = False):
         with side["app"].app_context():
             elapsed = timed_cancel(db.session, target, raw)
             db.session.remove()
+            vacuum_rolled_back_rows(db.engine)
         return elapsed
     return run
+
+
+# What a rolled-back bulk Cancel leaves behind on PostgreSQL: its row versions, dead.
+BULK_TABLES = ("orders", "order_events", "order_status_counts", "daily_order_counts", "side_effects")
+
+
+def vacuum_rolled_back_rows(engine) -> None:
+    """VACUUM (no ANALYZE: planner statistics stay as the CLI left them) the tables a rolled-back
+    bulk wrote, outside the timing. Autovacuum would in production; without it every round's
+    100,000 dead row versions and their index entries slow the next round (BENCHMARKS.md: the
+    scenarios' first PostgreSQL run)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM {', '.join(BULK_TABLES)}")
 
 
 def selected(facts):
