@@ -251,3 +251,19 @@ def test_a_failed_bulk_load_still_leaves_every_row_indexed_and_the_triggers_back
     assert len(ids(search(session, "opper").clients)) == 1
     assert search(session, "ritten").clients == []
     test_the_sqlite_tables_and_triggers_exist_as_the_migration_makes_them(session)
+
+
+def test_the_list_binds_no_more_values_for_a_client_with_many_orders(session):
+    """A client's orders are found through the (client_id, id) index: the list's condition binds
+    one value per matching client on SQLite and one array on PostgreSQL, however many orders they
+    have (it bound one value per order: 1,435 for a name's 100 clients at 1,000,000 orders)."""
+    busy = factories.make_client(first_name="Busy", last_name="Buyer", email="busy@x.example")
+    quiet = factories.make_client(first_name="Quiet", last_name="Buyer", email="quiet@x.example")
+    orders = [factories.make_order(client=busy) for _ in range(30)] + [factories.make_order(client=quiet)]
+    session.commit()
+    found = order_list_search(session, "uyer")
+    dialect = session.get_bind().dialect
+    sent = db.select(Order.id).where(found.where).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}).params  # as executed
+    assert len(sent) == (1 if dialect.name == "postgresql" else 2)
+    assert set(session.scalars(db.select(Order.id).where(found.where))) == {o.id for o in orders}
