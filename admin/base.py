@@ -3,6 +3,7 @@
 import logging
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView
@@ -70,15 +71,21 @@ class FilteredListLink(MenuLink):
         return self.accessible()
 
 
-def capped_count(key: str, rows: Select, cap: int) -> int:
+def capped_count(key: str, rows: Select, cap: int, parameters: dict | None = None) -> int:
     """How many rows `rows` selects, counting no further than cap + 1 (so the COUNT stays cheap
     however many there are); computed at most once per request. Cached on the request, not on g:
-    an app context may outlive one request (as in tests)."""
+    an app context may outlive one request (as in tests). `rows` may be a statement built once
+    with bind parameters (`parameters`), as the menu badges' are: its COUNT is then built once too."""
     cache_key = f"orderdesk.count.{key}"
     if cache_key not in request.environ:
-        first = rows.limit(cap + 1).subquery()
-        request.environ[cache_key] = read_columns(select(func.count()).select_from(first)).scalar()
+        request.environ[cache_key] = read_columns(_capped(rows, cap), parameters).scalar()
     return request.environ[cache_key]
+
+
+@lru_cache(maxsize=64)
+def _capped(rows: Select, cap: int) -> Select:
+    """COUNT of rows' first cap + 1, per statement object (held here, so never another's id)."""
+    return select(func.count()).select_from(rows.limit(cap + 1).subquery())
 
 
 def count_badge(label: str, count: int, cap: int, badge_id: str, title: str) -> Markup:

@@ -65,12 +65,18 @@ class LiveOptions:
         raise NotImplementedError
 
 
+# The statements every list page sends are built once (building one costs about as much as
+# running it).
+_ORDER_STATUSES = select(OrderStatusDefinition).order_by(OrderStatusDefinition.sort_order,
+                                                         OrderStatusDefinition.id)
+_PRODUCT_OPTIONS = select(Product.id, Product.group_name, Product.name).order_by(Product.group_name,
+                                                                                 Product.name)
+
+
 def order_statuses() -> list[OrderStatusDefinition]:
     """Every order status, core and custom, in the configured sort order: read once per request
     (the list's filter options, its quick status menu and the pending badge share it)."""
-    order = (OrderStatusDefinition.sort_order, OrderStatusDefinition.id)
-    return per_request("order_statuses", lambda: db.session.scalars(
-        select(OrderStatusDefinition).order_by(*order)).all())
+    return per_request("order_statuses", lambda: db.session.scalars(_ORDER_STATUSES).all())
 
 
 def status_group_titles(group: str) -> list[str]:
@@ -301,9 +307,8 @@ class ProductFilter(BaseSQLAFilter, LiveOptions):
         super().__init__(Order.id, "Product")
 
     def live_options(self):
-        products = read_columns(select(Product.id, Product.group_name, Product.name)
-                                .order_by(Product.group_name, Product.name))
-        return [(str(product_id), product_label(group, name)) for product_id, group, name in products]
+        return [(str(product_id), product_label(group, name))
+                for product_id, group, name in read_columns(_PRODUCT_OPTIONS)]
 
     def validate(self, value):
         return is_id(value)

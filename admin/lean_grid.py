@@ -21,7 +21,7 @@ from flask_admin.babel import gettext
 from flask_admin.model.template import ViewRowAction
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actions.transitions import TRANSITIONS, Transition
@@ -49,14 +49,19 @@ class RowValues:
     payment_status: str
 
 
+# Built once, as the other statements every list page sends: building one costs about as much as
+# running it (0.45 ms of this one's 0.94 at 1,000,000 orders on SQLite).
+_ROW_VALUES = (select(Order.id, Client.first_name, Client.last_name, Client.company_name, Invoice.status)
+               .select_from(Order).outerjoin(Client, Client.id == Order.client_id)
+               .outerjoin(Invoice, Invoice.id == Order.invoice_id)
+               .where(Order.id.in_(bindparam("order_ids", expanding=True))))
+
+
 def row_values(orders: list[Order]) -> dict[int, RowValues]:
     """Each order's client name and payment status, in one statement by primary key."""
     if not orders:
         return {}
-    rows = read_columns(
-        select(Order.id, Client.first_name, Client.last_name, Client.company_name, Invoice.status)
-        .select_from(Order).outerjoin(Client, Client.id == Order.client_id)
-        .outerjoin(Invoice, Invoice.id == Order.invoice_id).where(Order.id.in_([o.id for o in orders])))
+    rows = read_columns(_ROW_VALUES, {"order_ids": [o.id for o in orders]})
     return {order_id: RowValues(client_label(first or "", last or "", company or ""),
                                 payment_status_for(status))
             for order_id, first, last, company, status in rows}

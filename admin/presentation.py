@@ -39,10 +39,13 @@ def per_request(key: str, load):
     return request.environ[cache_key]
 
 
+_CURRENCIES = select(Currency)  # built once: every page with an amount reads it
+
+
 def currencies() -> dict[int | None, Currency]:
     """Every currency by id (a handful of rows), and the default one under None."""
     def load():
-        rows = {c.id: c for c in db.session.scalars(select(Currency))}
+        rows = {c.id: c for c in db.session.scalars(_CURRENCIES)}
         rows[None] = next(c for c in rows.values() if c.is_default)
         return rows
     return per_request("currencies", load)
@@ -106,9 +109,11 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime(DATE_FORMAT)
 
 
+_GATEWAY_NAMES = select(Gateway.name, Gateway.display_name)  # built once: every list page reads it
+
+
 def gateway_names() -> dict[str, str]:
-    return per_request("gateways", lambda: dict(
-        read_columns(select(Gateway.name, Gateway.display_name)).all()))
+    return per_request("gateways", lambda: dict(read_columns(_GATEWAY_NAMES).all()))
 
 
 def gateway_name(name: str | None) -> str:

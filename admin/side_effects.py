@@ -45,14 +45,17 @@ def can_view_side_effects() -> bool:
     return any(has_permission(p) for p in (Permission.VIEW_JOBS, *_ACTION_PERMISSIONS.values()))
 
 
+# Built once: every page's menu counts them. Only the indexed column is read, so PostgreSQL can
+# answer from the index alone.
+_FAILED = select(SideEffect.status).where(SideEffect.status == SideEffectStatus.FAILED)
+
+
 def failed_side_effects_count() -> int:
     """Failed rows, capped at BADGE_CAP + 1: one COUNT over the (status, next_attempt_at) index,
     at most once per request."""
     if not can_view_side_effects():
         return 0
-    # Only the indexed column is read, so PostgreSQL can answer from the index alone.
-    failed = select(SideEffect.status).where(SideEffect.status == SideEffectStatus.FAILED)
-    return capped_count("failed_side_effects", failed, BADGE_CAP)
+    return capped_count("failed_side_effects", _FAILED, BADGE_CAP)
 
 
 class FailedLabel(str):
