@@ -78,12 +78,14 @@ _STARTED = (SideEffectStatus.QUEUED, SideEffectStatus.RUNNING, SideEffectStatus.
 def started_module_creates(session: Session, order_id: int) -> set[int]:
     """Ids of the order's services whose module create is queued, running or done: one range of the
     order's own side effects (the (order_id, id) index), however big the outbox."""
-    return module_creates_started(session.scalars(select(SideEffect).where(
-        SideEffect.order_id == order_id, SideEffect.kind == SideEffectKind.MODULE_CREATE)))
+    return module_creates_started(session.execute(
+        select(SideEffect.kind, SideEffect.status, SideEffect.target_id).where(
+            SideEffect.order_id == order_id, SideEffect.kind == SideEffectKind.MODULE_CREATE)))
 
 
 def module_creates_started(order_side_effects) -> set[int]:
-    """started_module_creates from the order's side effects already read (the order page's list)."""
+    """started_module_creates from the order's side effects already read (the order page's list):
+    anything with their kind, status and target_id."""
     return {effect.target_id for effect in order_side_effects
             if effect.kind == SideEffectKind.MODULE_CREATE and effect.status in _STARTED}
 

@@ -118,7 +118,7 @@ class OrderView(ReviewQueueMixin, FraudPanelMixin, OrderPageMixin, MassMailMixin
     def get_query(self):
         # The grid's rows load only what a row shows and its actions read (admin/lean_grid.py):
         # not the notes, fraud output and promotion columns of 50 orders per page.
-        return super().get_query().options(load_only(*GRID_ROW_COLUMNS, raiseload=False))
+        return super().get_query().options(load_only(*GRID_ROW_COLUMNS))
 
     def create_blueprint(self, admin):
         # Called before the view joins the menu: create its category with the pending badge.

@@ -95,6 +95,25 @@ def test_run_module_create_default_follows_the_products_auto_setup(admin_client,
     assert re.search(checkbox.format(on_accept.services[0].id), page(admin_client, on_accept.id))
 
 
+def test_run_module_create_is_unticked_for_a_service_whose_create_has_started(admin_client, session):
+    """On payment: the create is queued at payment, so Accept does not offer to run it again; the
+    default comes from the side effects the page lists (a failed or cancelled one does not count)."""
+    product = factories.make_product(auto_setup=AutoSetup.ON_PAYMENT)
+    orders = {status: factories.make_order(product=product)
+              for status in (SideEffectStatus.QUEUED, SideEffectStatus.SUCCEEDED, SideEffectStatus.FAILED)}
+    for n, (status, order) in enumerate(orders.items()):
+        session.add(SideEffect(order_id=order.id, kind=SideEffectKind.MODULE_CREATE, target_type="service",
+                               target_id=order.services[0].id, status=status, idempotency_key=f"started-{n}"))
+    untouched = factories.make_order(product=product)
+    session.commit()
+    checkbox = r'name="service-{}-run_create" value="1" checked'
+    ticked = {status: bool(re.search(checkbox.format(order.services[0].id), page(admin_client, order.id)))
+              for status, order in orders.items()}
+    assert ticked == {SideEffectStatus.QUEUED: False, SideEffectStatus.SUCCEEDED: False,
+                      SideEffectStatus.FAILED: True}
+    assert re.search(checkbox.format(untouched.services[0].id), page(admin_client, untouched.id))
+
+
 def test_page_loads_with_a_fixed_number_of_queries(admin_client, session):
     small = factories.make_order(services=[ServiceStatus.PENDING])
     big = factories.make_order(services=[ServiceStatus.PENDING] * 4 + [ServiceStatus.ACTIVE],
