@@ -21,6 +21,9 @@ SIGNATURE_HEADER = "X-Orderdesk-Signature"
 TIMESTAMP_HEADER = "X-Orderdesk-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_TIMEOUT = 10.0
+# An automation's answer is a small JSON object; reading more than this would let a broken or
+# hostile endpoint fill the worker's memory (read decompressed, so a gzip bomb stops here too).
+ANSWER_LIMIT_BYTES = 64 * 1024
 # 408 and 429 mean "not now" rather than "no": worth another try.
 _RETRYABLE_4XX = {408, 429}
 
@@ -70,22 +73,27 @@ def post_signed(
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     try:
         # No redirects: a redirected POST would silently become a GET elsewhere.
-        response = requests.post(
-            url, data=body, headers=headers, timeout=timeout or DEFAULT_TIMEOUT, allow_redirects=False
-        )
+        with requests.post(
+            url, data=body, headers=headers, timeout=timeout or DEFAULT_TIMEOUT, allow_redirects=False,
+            stream=True,
+        ) as response:
+            answer = response.raw.read(ANSWER_LIMIT_BYTES + 1, decode_content=True) or b""
     except requests.Timeout:
         return ModuleResult.fail(f"Webhook timed out after {timeout or DEFAULT_TIMEOUT:g}s", retryable=True)
     except requests.ConnectionError as exc:
         return ModuleResult.fail(f"Could not connect to webhook: {exc}", retryable=True)
     except requests.RequestException as exc:
         return ModuleResult.fail(f"Webhook request failed: {exc}")
-    return _interpret(response)
+    if len(answer) > ANSWER_LIMIT_BYTES:
+        return ModuleResult.fail(f"Webhook answered more than {ANSWER_LIMIT_BYTES // 1024} KiB; "
+                                 "it should answer a small JSON object", http_status=response.status_code)
+    return _interpret(response, answer)
 
 
-def _interpret(response: requests.Response) -> ModuleResult:
+def _interpret(response: requests.Response, body: bytes) -> ModuleResult:
     status = response.status_code
     try:
-        answer = response.json()
+        answer = json.loads(body)
     except ValueError:
         answer = None
     message = ""

@@ -10,7 +10,7 @@ import pytest
 
 from modules.base import ClientInfo, DomainParams, ServerInfo, ServiceParams
 from modules.registry import get_registrar_module, get_server_module
-from modules.webhook import build_body, sign, verify_signature
+from modules.webhook import ANSWER_LIMIT_BYTES, build_body, sign, verify_signature
 from tests.modules_support.http_stub import StubServer
 from tests.modules_support.webhook_receiver import ReceiverHandler, ReceiverState
 
@@ -126,6 +126,15 @@ def test_misconfigured_endpoint_is_a_final_failure(receiver, step, words):
     result = get_server_module("webhook").create(service_params(server.url))
     assert not result.success and not result.retryable
     assert words in result.message
+    assert state.requests_per_key["svc-7-create"] == 1
+
+
+def test_an_answer_over_the_limit_is_a_final_failure_not_read_whole(receiver):
+    server, state = receiver
+    state.plan("huge")  # a valid success, padded to 2 MiB
+    result = get_server_module("webhook").create(service_params(server.url))
+    assert not result.success and not result.retryable
+    assert f"more than {ANSWER_LIMIT_BYTES // 1024} KiB" in result.message
     assert state.requests_per_key["svc-7-create"] == 1
 
 

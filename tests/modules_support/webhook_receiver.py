@@ -3,7 +3,8 @@
 It checks the signature with its own hmac code (not modules.webhook), counts
 requests per idempotency key, performs each key's action at most once, and
 can be scripted to hang ("timeout"), fail ("500"), refuse ("refuse"),
-redirect ("redirect"), answer a web page ("html") or succeed ("ok"); "hold" and
+redirect ("redirect"), answer a web page ("html"), answer a success padded to 2 MiB ("huge") or
+succeed ("ok"); "hold" and
 "hold-500" park the request until `release` is set, then succeed / fail.
 `accounts` counts live accounts per service id: +1 for each create performed,
 -1 for each terminate performed.
@@ -79,6 +80,9 @@ class ReceiverHandler(JsonHandler):
             self.send_header("Content-Length", str(len(page)))
             self.end_headers()
             self.wfile.write(page)
+            return
+        if step == "huge":
+            self.send_json(200, {"success": True, "message": "Done", "padding": "x" * (2 * 1024 * 1024)})
             return
         if step == "refuse":
             self.send_json(200, {"success": False, "message": "Plan not available on this server"})
