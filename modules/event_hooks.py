@@ -18,6 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family, create_connection
 
 from modules.base import ModuleResult
 
@@ -101,20 +106,55 @@ def _internal_address_problem(host: str, address, allowed: Networks) -> str | No
             "network is in the HOOK_ALLOWED_NETWORKS setting (docs/hooks.md).")
 
 
-def resolved_address_problem(url: str, allowed: Networks) -> str | None:
-    """The URL's host name resolved now: each of its addresses must be allowed (a name that does
-    not resolve fails later, as a connection error worth another try)."""
-    parts = urlsplit(url)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return None
-    for *_, sockaddr in infos:
-        problem = _internal_address_problem(parts.hostname, ipaddress.ip_address(sockaddr[0].split("%")[0]),
-                                            allowed)
-        if problem:
-            return problem
-    return None
+class InternalAddressError(Exception):
+    """Raised while connecting: the host name now resolves to an address that is not allowed.
+    Not an OSError, so urllib3 and requests pass it through unwrapped and untried again."""
+
+
+class _CheckedConnection:
+    """Connects to the address it checked. A name checked before the request and resolved again to
+    connect (DNS rebinding: public the first time, 127.0.0.1 the second) would otherwise reach the
+    inside; here one resolution serves both. The URL's host name stays the connection's host, so
+    the Host header, TLS SNI and the certificate check are as usual."""
+
+    allowed: Networks = ()
+
+    def _new_conn(self):
+        try:
+            infos = socket.getaddrinfo(self._dns_host, self.port, family=allowed_gai_family(),
+                                       type=socket.SOCK_STREAM)
+            addresses = [sockaddr[0].split("%")[0] for *_, sockaddr in infos]
+            for address in addresses:
+                problem = _internal_address_problem(self.host, ipaddress.ip_address(address), self.allowed)
+                if problem:
+                    raise InternalAddressError(problem)
+            return create_connection((addresses[0], self.port), self.timeout,
+                                     source_address=self.source_address, socket_options=self.socket_options)
+        except socket.gaierror as exc:  # as urllib3's own _new_conn maps them
+            raise NameResolutionError(self.host, self, exc) from exc
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. "
+                                            f"(connect timeout={self.timeout})") from exc
+        except OSError as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+
+
+def checked_session(allowed: Networks) -> requests.Session:
+    """A requests session whose connections go only to addresses `allowed` or public (not through
+    a proxy from the environment: the check is on the address actually connected to)."""
+    pools = {}
+    for scheme, pool, connection in (("http", HTTPConnectionPool, HTTPConnection),
+                                     ("https", HTTPSConnectionPool, HTTPSConnection)):
+        checked = type(f"Checked{connection.__name__}", (_CheckedConnection, connection),
+                       {"allowed": tuple(allowed)})
+        pools[scheme] = type(f"Checked{pool.__name__}", (pool,), {"ConnectionCls": checked})
+    adapter = HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = pools
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def shown_error(message: str, url: str) -> str:
@@ -129,7 +169,7 @@ def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float,
     error is a failure worth another try, as with Stripe's webhooks; an internal address outside
     `allowed` is a failure that is not (fix the URL or the setting, then Retry). result.data
     carries status_code and duration_ms for the delivery log."""
-    problem = url_problem(url, allowed) or resolved_address_problem(url, allowed)
+    problem = url_problem(url, allowed)
     if problem:
         return ModuleResult.fail(problem, status_code=None, duration_ms=0)
     if not secret:
@@ -146,10 +186,13 @@ def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float,
     }
     started = time.monotonic()
     try:
-        with requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False,
-                           stream=True) as response:
+        with checked_session(allowed) as session, session.post(
+                url, data=body, headers=headers, timeout=timeout, allow_redirects=False,
+                stream=True) as response:
             answer = response.raw.read(RESPONSE_LIMIT_BYTES, decode_content=True) or b""
             status = response.status_code
+    except InternalAddressError as exc:
+        return ModuleResult.fail(str(exc), status_code=None, duration_ms=_ms(started))
     except requests.Timeout:
         return _failed(f"Timed out after {timeout:g}s", None, started)
     except requests.ConnectionError as exc:

@@ -6,14 +6,16 @@ at every delivery once its host name is resolved. Error texts leave out the URL'
 import socket
 
 import pytest
+import requests
 
 from actions.hook_events import HookEndpointError, check_url
 from config import hook_allowed_networks
 from models.bounds import parse_networks
-from modules.event_hooks import deliver, shown_error, url_problem
+from modules.event_hooks import checked_session, deliver, shown_error, url_problem
 from tests.conftest import make_test_app
 from tests.modules_support.hook_receiver import HookReceiverHandler, ReceiverState
 from tests.modules_support.http_stub import StubServer
+from tests.modules_support.tls import make_certificate, server_context
 
 ENVELOPE = {"id": "evt_1", "type": "test.ping", "occurred_at": "2026-12-01T00:00:00+00:00", "data": {}}
 
@@ -72,6 +74,62 @@ def test_a_delivery_checks_the_resolved_addresses_and_sends_nothing_inside(monke
         assert state.requests == 0
         allowed = deliver(receiver.url + "/in", "whsec_test", ENVELOPE, 5, parse_networks("127.0.0.1"))
         assert allowed.success and state.requests == 1
+
+
+def test_a_name_that_rebinds_after_the_check_cannot_reach_the_inside(monkeypatch):
+    """DNS rebinding: an allowed address when first asked (127.0.0.2 here, standing for a public
+    one, so nothing leaves this host), 127.0.0.1 from then on, where the receiver listens and which
+    is not allowed. The connection goes to the address that was checked, so no later answer can
+    send the event inside."""
+    state = ReceiverState(secret="whsec_test")
+    with StubServer(HookReceiverHandler, state) as receiver:
+        real = socket.getaddrinfo
+        asked = []
+
+        def rebinding(host, *args, **kwargs):
+            if host != "rebind.example.test":
+                return real(host, *args, **kwargs)
+            asked.append(host)
+            return real("127.0.0.2" if len(asked) == 1 else "127.0.0.1", *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        result = deliver(f"http://rebind.example.test:{receiver.port}/in", "whsec_test", ENVELOPE, 2,
+                         parse_networks("127.0.0.2"))
+        assert state.requests == 0
+        assert len(asked) == 1  # one resolution, checked and connected to
+        assert not result.success and result.retryable  # nobody listens on 127.0.0.2
+        assert "Could not connect" in result.message
+
+
+def test_a_delivery_connects_to_the_checked_address_and_keeps_the_host_name(monkeypatch):
+    state = ReceiverState(secret="whsec_test")
+    with StubServer(HookReceiverHandler, state) as receiver:
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+            "127.0.0.1" if host == "hooks.example.test" else host, *a, **k))
+        delivered = deliver(f"http://hooks.example.test:{receiver.port}/in", "whsec_test", ENVELOPE, 5,
+                            parse_networks("127.0.0.1"))
+        assert delivered.success and state.requests == 1
+        assert state.received[-1].host == f"hooks.example.test:{receiver.port}"
+
+
+def test_tls_checks_the_certificate_against_the_url_host_name_not_the_address(monkeypatch, tmp_path):
+    """The checked connection dials an address, but TLS still names and verifies the URL's host:
+    the stub's certificate is for localhost and 127.0.0.1, so the same address under another name
+    must fail verification."""
+    certificate, key = make_certificate(tmp_path)
+    state = ReceiverState(secret="whsec_test")
+    with StubServer(HookReceiverHandler, state, tls=server_context(certificate, key)) as receiver:
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+            "127.0.0.1" if host == "other.example.test" else host, *a, **k))
+        with checked_session(parse_networks("127.0.0.1 ::1")) as session:
+            assert session.post(f"https://localhost:{receiver.port}/in", data=b"{}", verify=str(certificate),
+                                timeout=5).status_code == 200
+            with pytest.raises(requests.exceptions.SSLError, match="other.example.test"):
+                session.post(f"https://other.example.test:{receiver.port}/in", data=b"{}",
+                             verify=str(certificate), timeout=5)
+        assert len(state.received) == 1  # the handshake under the wrong name never got to a request
 
 
 def test_error_texts_leave_out_the_query_string():

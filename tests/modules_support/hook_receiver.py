@@ -21,6 +21,7 @@ class Received:
     body: bytes
     signature: str
     verified: bool
+    host: str = ""  # the Host header
 
     @property
     def envelope(self) -> dict:
@@ -66,7 +67,8 @@ class HookReceiverHandler(JsonHandler):
         secret = state.secrets.get(self.path, state.secret)
         verified = verify(body, header, secret)
         received = Received(self.path, self.headers.get(EVENT_ID_HEADER, ""),
-                            self.headers.get("Orderdesk-Event", ""), body, header, verified)
+                            self.headers.get("Orderdesk-Event", ""), body, header, verified,
+                            self.headers.get("Host", ""))
         with state.lock:
             if state.down:
                 state.down -= 1
