@@ -16,6 +16,9 @@ Updates too: a statement trigger (transition tables cannot be limited to the sta
 fires on every UPDATE of orders) upserts once per status that lost or gained orders. A row trigger
 upserted the same counter row once per changed order: a bulk change of 10,000 orders piled 10,000
 versions of that row into one transaction, each upsert walking the ones before (4 s instead of 1).
+The statement trigger sums -1 per updated row's old status and +1 per new one: an order whose
+status did not change nets 0, and a status whose net is 0 is not written. (Joining the old rows to
+the new ones by id, as it first did, took 0.7 s of an 88,000-order bulk change; this takes 0.06.)
 SQLite updates rows in place and has one writer at a time: row triggers, one shard.
 
 Anything that empties `orders` without row triggers (TRUNCATE) must empty this table too.
@@ -67,12 +70,10 @@ DECLARE
 BEGIN
     INSERT INTO order_status_counts (status, shard, orders)
     SELECT status, my_shard, sum(delta) FROM (
-        SELECT old_row.status, -1 AS delta, new_row.status AS other FROM old_orders AS old_row
-        JOIN new_orders AS new_row ON new_row.id = old_row.id
+        SELECT status, -1 AS delta FROM old_orders
         UNION ALL
-        SELECT new_row.status, 1, old_row.status FROM old_orders AS old_row
-        JOIN new_orders AS new_row ON new_row.id = old_row.id
-    ) AS moves WHERE status IS DISTINCT FROM other GROUP BY status
+        SELECT status, 1 FROM new_orders
+    ) AS moves GROUP BY status HAVING sum(delta) <> 0
     ON CONFLICT (status, shard) DO UPDATE SET orders = order_status_counts.orders + EXCLUDED.orders;
     RETURN NULL;
 END $$"""

@@ -83,3 +83,33 @@ def test_one_statement_inserting_many_orders_writes_one_counter_version(session)
     assert session.scalar(versions) == 2
     _check()
     session.rollback()
+
+
+def test_an_update_writes_a_counter_version_per_status_whose_count_moved(session):
+    """PostgreSQL's update trigger nets -1 for each row's old status and +1 for its new one: an
+    update that moves no order between statuses writes no counter, and one that moves many writes
+    one version per status (two orders swapping statuses net zero for both)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite's row triggers fire only when the status changes")
+    orders = [factories.make_order(status=status) for status in ["Pending"] * 5 + ["Active"]]
+    session.commit()
+    # Counter row versions written since the last call (this backend's counts not yet reported
+    # may include an earlier transaction's, so each step compares before and after).
+    versions = text(
+        "SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_xact_user_tables "
+        "WHERE relname = 'order_status_counts'"
+    )
+
+    def written(statement, parameters=None) -> int:
+        before = session.scalar(versions)
+        session.execute(statement, parameters)
+        return session.scalar(versions) - before
+
+    assert written(update(Order).values(version=Order.version + 1)) == 0  # no status moves
+    assert written(update(Order).where(Order.status == "Pending").values(status="Cancelled")) == 2
+    _check()
+    swap = text("UPDATE orders SET status = CASE WHEN id = :a THEN 'Cancelled' ELSE 'Active' END "
+                "WHERE id IN (:a, :b)")
+    assert written(swap, {"a": orders[-1].id, "b": orders[0].id}) == 0  # each status -1 +1
+    _check()
+    session.rollback()
