@@ -1,5 +1,6 @@
 """The outbox pipeline end to end: after-commit dispatch, a real RQ worker, embedded mode."""
 
+from rq import Queue
 from sqlalchemy import event, select
 
 from actions.side_effects import PENDING_KEY
@@ -111,6 +112,33 @@ def test_second_enqueue_of_a_row_is_a_no_op(app_ctx, database_url):
         assert connection.llen(f"rq:queue:{app.config['RQ_QUEUE']}") == 1
         run_burst(app, connection)
         assert fresh(SideEffect, effect.id).attempts == 1
+    connection.flushdb()
+
+
+def test_a_large_commit_enqueues_a_bounded_number_itself_and_fans_out_the_rest(app_ctx, database_url):
+    """A bulk change announced to a hook commits one delivery per order: the request enqueues the
+    first ENQUEUED_IN_REQUEST and one fan-out job per FAN_OUT_BATCH of the rest; the fan-out jobs,
+    run by a worker, enqueue each remaining first attempt once."""
+    from rq.job import Job
+
+    from jobs.dispatcher import ENQUEUED_IN_REQUEST, FAN_OUT_BATCH, FAN_OUT_FUNCTION, dispatch
+
+    connection = connect_redis()
+    connection.flushdb()
+    with app_context_for(database_url, TEST_REDIS_URL) as app:
+        queue = Queue(app.config["RQ_QUEUE"], connection=connection)
+        ids = list(range(1, ENQUEUED_IN_REQUEST + FAN_OUT_BATCH + 501))  # jobs only: no rows needed
+        dispatch(ids)
+        queued = queue.job_ids
+        assert queued[:ENQUEUED_IN_REQUEST] == [f"side-effect-{i}" for i in ids[:ENQUEUED_IN_REQUEST]]
+        fan_outs = [Job.fetch(job_id, connection=connection) for job_id in queued[ENQUEUED_IN_REQUEST:]]
+        assert [job.func_name for job in fan_outs] == [FAN_OUT_FUNCTION] * 2
+        assert [len(job.args[0]) for job in fan_outs] == [FAN_OUT_BATCH, 500]
+
+        assert [job.perform() for job in fan_outs] == [FAN_OUT_BATCH, 500]
+        side_effect_jobs = [job_id for job_id in queue.job_ids if job_id.startswith("side-effect-")]
+        assert sorted(side_effect_jobs) == sorted(f"side-effect-{i}" for i in ids)
+        assert fan_outs[0].perform() == 0  # run again (a retried fan-out): nothing enqueued twice
     connection.flushdb()
 
 
