@@ -18,6 +18,7 @@ from collections import deque
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
+from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,9 @@ _embedded = threading.local()
 ENQUEUED_IN_REQUEST = 100
 FAN_OUT_BATCH = 1000
 FAN_OUT_FUNCTION = "jobs.dispatcher.enqueue_first_attempts"
+# A fan-out that fails (Redis away a moment) tries again soon: the sweeper would take its rows
+# too, but at most a batch of them per interval.
+FAN_OUT_RETRY = Retry(max=3, interval=[5, 30, 120])
 
 
 def init_dispatcher(app: Flask) -> None:
@@ -70,16 +74,20 @@ def dispatch(effect_ids: list[int]) -> None:
             rest = effect_ids[ENQUEUED_IN_REQUEST:]
             for start in range(0, len(rest), FAN_OUT_BATCH):
                 queue.enqueue(FAN_OUT_FUNCTION, list(rest[start:start + FAN_OUT_BATCH]),
-                              failure_ttl=FAILURE_TTL, job_timeout=int(running_timeout().total_seconds()))
+                              failure_ttl=FAILURE_TTL, job_timeout=int(running_timeout().total_seconds()),
+                              retry=FAN_OUT_RETRY)
         except RedisError as exc:
-            log.warning("Redis unavailable, side effects %s stay queued for the sweeper: %s", effect_ids, exc)
+            log.warning("Redis unavailable, %d side effect(s) (ids %d to %d) stay queued for the sweeper: %s",
+                        len(effect_ids), min(effect_ids), max(effect_ids), exc)
         return
     run_embedded([(effect_id, 0) for effect_id in effect_ids])
 
 
 def enqueue_first_attempts(effect_ids: list[int]) -> int:
     """A fan-out job (dispatch): enqueue the first attempt of each side effect; returns how many
-    were enqueued (a row whose job exists already, the sweeper's, is skipped)."""
+    were enqueued. One whose job will run it already (the sweeper's, or this job's first try) is
+    skipped; a job of that id that will not run it is replaced (jobs.queueing.enqueue), and the
+    row's claim keeps its attempt from running twice."""
     queue = get_queue()
     return sum(enqueue(queue, effect_id, 0) for effect_id in effect_ids)
 

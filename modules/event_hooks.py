@@ -12,12 +12,14 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import os
 import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -93,13 +95,22 @@ def url_problem(url: str, allowed: Networks = ()) -> str | None:
         return None
 
 
+# IPv6 ranges that carry an IPv4 address to somewhere else (NAT64, 6to4, IPv4-compatible) or are
+# site-local: Python counts some of them global, but 64:ff9b::10.0.0.5 reaches 10.0.0.5 on a
+# NAT64 network. Refused unless allowed, as requests-hardened (Saleor) does.
+_TRANSLATED = tuple(ipaddress.ip_network(net) for net in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "fec0::/10"))
+
+
 def _internal_address_problem(host: str, address, allowed: Networks) -> str | None:
     """This back office's own host, private and link-local networks (a cloud's metadata service
     at 169.254.169.254) and every other non-public address are off limits unless the install
     allows them (HOOK_ALLOWED_NETWORKS): an endpoint must not become a way into the inside."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if (address.is_global and not address.is_multicast) or any(address in net for net in allowed):
+    if any(address in net for net in allowed):
+        return None
+    if address.is_global and not address.is_multicast and not any(address in net for net in _TRANSLATED):
         return None
     shown = host if host == str(address) else f"{host} ({address})"
     return (f"{shown} is an internal address: event hooks go to public addresses only, unless the "
@@ -123,13 +134,13 @@ class _CheckedConnection:
         try:
             infos = socket.getaddrinfo(self._dns_host, self.port, family=allowed_gai_family(),
                                        type=socket.SOCK_STREAM)
-            addresses = [sockaddr[0].split("%")[0] for *_, sockaddr in infos]
+            addresses = [sockaddr[0] for *_, sockaddr in infos]
             for address in addresses:
-                problem = _internal_address_problem(self.host, ipaddress.ip_address(address), self.allowed)
+                problem = _internal_address_problem(self.host, ipaddress.ip_address(address.split("%")[0]),
+                                                    self.allowed)
                 if problem:
                     raise InternalAddressError(problem)
-            return create_connection((addresses[0], self.port), self.timeout,
-                                     source_address=self.source_address, socket_options=self.socket_options)
+            return self._connect_to_one_of(addresses)
         except socket.gaierror as exc:  # as urllib3's own _new_conn maps them
             raise NameResolutionError(self.host, self, exc) from exc
         except TimeoutError as exc:
@@ -138,10 +149,24 @@ class _CheckedConnection:
         except OSError as exc:
             raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
 
+    def _connect_to_one_of(self, addresses: list[str]):
+        """Each checked address in turn, as urllib3's create_connection tries each resolved one
+        (an unreachable IPv6 first, a dead A record among several)."""
+        failed = None
+        for address in addresses:
+            try:
+                return create_connection((address, self.port), self.timeout,
+                                         source_address=self.source_address,
+                                         socket_options=self.socket_options)
+            except OSError as exc:
+                failed = exc
+        raise failed
+
 
 def checked_session(allowed: Networks) -> requests.Session:
-    """A requests session whose connections go only to addresses `allowed` or public (not through
-    a proxy from the environment: the check is on the address actually connected to)."""
+    """A requests session whose connections go only to addresses `allowed` or public: not through
+    a proxy from the environment (the check is on the address actually connected to), but with
+    the environment's CA bundle, as requests would read it (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)."""
     pools = {}
     for scheme, pool, connection in (("http", HTTPConnectionPool, HTTPConnection),
                                      ("https", HTTPSConnectionPool, HTTPSConnection)):
@@ -152,6 +177,7 @@ def checked_session(allowed: Networks) -> requests.Session:
     adapter.poolmanager.pool_classes_by_scheme = pools
     session = requests.Session()
     session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -193,6 +219,8 @@ def deliver(url: str, secret: str, envelope: dict[str, Any], timeout: float,
             status = response.status_code
     except InternalAddressError as exc:
         return ModuleResult.fail(str(exc), status_code=None, duration_ms=_ms(started))
+    except urllib3.exceptions.HTTPError as exc:  # reading the answer: a read timeout, a reset, bad gzip
+        return _failed(shown_error(f"Could not read the answer: {exc}", url)[:500], None, started)
     except requests.Timeout:
         return _failed(f"Timed out after {timeout:g}s", None, started)
     except requests.ConnectionError as exc:

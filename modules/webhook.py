@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import requests
+import urllib3.exceptions
 
 from modules.base import ModuleResult
 
@@ -84,10 +85,17 @@ def post_signed(
         return ModuleResult.fail(f"Could not connect to webhook: {exc}", retryable=True)
     except requests.RequestException as exc:
         return ModuleResult.fail(f"Webhook request failed: {exc}")
-    if len(answer) > ANSWER_LIMIT_BYTES:
+    # Reading the answer: a read timeout or a reset is worth another try; bad gzip is not.
+    except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
+        return ModuleResult.fail(f"Webhook answer could not be read: {exc}", retryable=True)
+    except urllib3.exceptions.HTTPError as exc:
+        return ModuleResult.fail(f"Webhook answer could not be read: {exc}")
+    # A success must be a small JSON object; any other answer is judged by its status, its start
+    # read for a message (a 502's error page may well be larger).
+    if len(answer) > ANSWER_LIMIT_BYTES and 200 <= response.status_code < 300:
         return ModuleResult.fail(f"Webhook answered more than {ANSWER_LIMIT_BYTES // 1024} KiB; "
                                  "it should answer a small JSON object", http_status=response.status_code)
-    return _interpret(response, answer)
+    return _interpret(response, answer[:ANSWER_LIMIT_BYTES])
 
 
 def _interpret(response: requests.Response, body: bytes) -> ModuleResult:

@@ -25,6 +25,8 @@ ENVELOPE = {"id": "evt_1", "type": "test.ping", "occurred_at": "2026-12-01T00:00
     "http://192.168.0.10/", "http://172.16.5.5/", "http://169.254.169.254/latest/meta-data/",
     "http://100.64.0.1/", "http://0.0.0.0/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
     "http://[fd00::1]/", "http://[fe80::1]/", "http://224.0.0.1/",
+    # IPv4 inside IPv6: NAT64 (64:ff9b::10.0.0.5 reaches 10.0.0.5), 6to4, IPv4-compatible; site-local
+    "http://[64:ff9b::a00:5]/", "http://[2002:a00:5::1]/", "http://[::a00:5]/", "http://[fec0::1]/",
 ])
 def test_internal_addresses_are_refused_unless_allowed(url):
     assert "is an internal address" in url_problem(url)
@@ -111,6 +113,38 @@ def test_a_delivery_connects_to_the_checked_address_and_keeps_the_host_name(monk
                             parse_networks("127.0.0.1"))
         assert delivered.success and state.requests == 1
         assert state.received[-1].host == f"hooks.example.test:{receiver.port}"
+
+
+def test_a_name_with_several_addresses_is_tried_at_each_in_turn(monkeypatch):
+    """As urllib3 does: the first address refuses (nobody on 127.0.0.2), the second is the receiver."""
+    state = ReceiverState(secret="whsec_test")
+    with StubServer(HookReceiverHandler, state) as receiver:
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: (
+            real("127.0.0.2", *a, **k) + real("127.0.0.1", *a, **k)) if host == "two.example.test"
+            else real(host, *a, **k))
+        delivered = deliver(f"http://two.example.test:{receiver.port}/in", "whsec_test", ENVELOPE, 5,
+                            parse_networks("127.0.0.0/8"))
+        assert delivered.success and len(state.received) == 1
+
+
+def test_a_delivery_ignores_the_proxy_of_the_environment(monkeypatch):
+    """The check is on the address connected to, so a proxy named in the environment is not used
+    (it would connect wherever the name points from where it stands)."""
+    state, proxied = ReceiverState(secret="whsec_test"), ReceiverState(secret="whsec_test")
+    with (StubServer(HookReceiverHandler, state) as receiver,
+          StubServer(HookReceiverHandler, proxied) as proxy):
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+            "127.0.0.1" if host == "hooks.example.test" else host, *a, **k))
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        delivered = deliver(f"http://hooks.example.test:{receiver.port}/in", "whsec_test", ENVELOPE, 5,
+                            parse_networks("127.0.0.1"))
+        assert delivered.success and len(state.received) == 1
+        assert proxied.requests == 0
 
 
 def test_tls_checks_the_certificate_against_the_url_host_name_not_the_address(monkeypatch, tmp_path):

@@ -134,11 +134,12 @@ def test_a_large_commit_enqueues_a_bounded_number_itself_and_fans_out_the_rest(a
         fan_outs = [Job.fetch(job_id, connection=connection) for job_id in queued[ENQUEUED_IN_REQUEST:]]
         assert [job.func_name for job in fan_outs] == [FAN_OUT_FUNCTION] * 2
         assert [len(job.args[0]) for job in fan_outs] == [FAN_OUT_BATCH, 500]
+        assert [(job.retries_left, job.retry_intervals) for job in fan_outs] == [(3, [5, 30, 120])] * 2
 
         assert [job.perform() for job in fan_outs] == [FAN_OUT_BATCH, 500]
         side_effect_jobs = [job_id for job_id in queue.job_ids if job_id.startswith("side-effect-")]
         assert sorted(side_effect_jobs) == sorted(f"side-effect-{i}" for i in ids)
-        assert fan_outs[0].perform() == 0  # run again (a retried fan-out): nothing enqueued twice
+        assert fan_outs[0].perform() == 0  # run again while its jobs wait (a retried fan-out): none twice
     connection.flushdb()
 
 

@@ -138,6 +138,15 @@ def test_an_answer_over_the_limit_is_a_final_failure_not_read_whole(receiver):
     assert state.requests_per_key["svc-7-create"] == 1
 
 
+def test_a_large_error_page_is_judged_by_its_status(receiver):
+    server, state = receiver
+    state.plan("huge-502", "ok")  # a proxy's 2 MiB error page: worth another try, like any 502
+    module = get_server_module("webhook")
+    failed = module.create(service_params(server.url))
+    assert not failed.success and failed.retryable and failed.data["http_status"] == 502
+    assert module.create(service_params(server.url)).success
+
+
 def test_wrong_secret_is_rejected_by_receiver_and_not_retryable(receiver):
     server, state = receiver
     result = get_server_module("webhook").create(service_params(server.url, secret="not-the-secret"))

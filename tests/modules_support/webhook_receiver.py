@@ -3,8 +3,8 @@
 It checks the signature with its own hmac code (not modules.webhook), counts
 requests per idempotency key, performs each key's action at most once, and
 can be scripted to hang ("timeout"), fail ("500"), refuse ("refuse"),
-redirect ("redirect"), answer a web page ("html"), answer a success padded to 2 MiB ("huge") or
-succeed ("ok"); "hold" and
+redirect ("redirect"), answer a web page ("html"), a success padded to 2 MiB ("huge"), a 502
+error page of 2 MiB ("huge-502") or succeed ("ok"); "hold" and
 "hold-500" park the request until `release` is set, then succeed / fail.
 `accounts` counts live accounts per service id: +1 for each create performed,
 -1 for each terminate performed.
@@ -76,6 +76,14 @@ class ReceiverHandler(JsonHandler):
         if step == "html":
             page = b"<html>It works!</html>"
             self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        if step == "huge-502":
+            page = b"<html>" + b"x" * (2 * 1024 * 1024) + b"</html>"
+            self.send_response(502)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(page)))
             self.end_headers()
