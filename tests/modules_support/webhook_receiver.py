@@ -73,17 +73,10 @@ class ReceiverHandler(JsonHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if step == "html":
-            page = b"<html>It works!</html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-            return
-        if step == "huge-502":
-            page = b"<html>" + b"x" * (2 * 1024 * 1024) + b"</html>"
-            self.send_response(502)
+        if step in ("html", "huge-502"):
+            status, page = (200, b"<html>It works!</html>") if step == "html" else \
+                (502, b"<html>" + b"x" * (2 * 1024 * 1024) + b"</html>")
+            self.send_response(status)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(page)))
             self.end_headers()
