@@ -141,7 +141,7 @@ class _CheckedConnection:
                 if problem:
                     raise InternalAddressError(problem)
             return self._connect_to_one_of(addresses)
-        except socket.gaierror as exc:  # as urllib3's own _new_conn maps them
+        except (socket.gaierror, UnicodeError) as exc:  # as urllib3 maps them; a bad IDNA name too
             raise NameResolutionError(self.host, self, exc) from exc
         except TimeoutError as exc:
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. "
