@@ -7,9 +7,9 @@ for the sweeper: the commit has already happened and must not be reported as fai
 
 A commit that recorded many (a bulk change announced to a hook: one delivery per order) enqueues
 the first ENQUEUED_IN_REQUEST itself and hands the rest, FAN_OUT_BATCH at a time, to fan-out jobs
-that the workers run: each enqueue is a Redis round trip or more (0.76 ms here), so 100,000 would
-hold the request 76 s. A lost or failed fan-out job loses nothing: its rows stay queued, and the
-sweeper enqueues them.
+that the workers run: each enqueue is a Redis round trip or more (about 0.7 ms here:
+bench/dispatch_bench.py), so 100,000 would hold the request over a minute. A lost or failed
+fan-out job loses nothing: its rows stay queued, and the sweeper enqueues them.
 """
 
 import logging
@@ -69,8 +69,7 @@ def dispatch(effect_ids: list[int]) -> None:
     if current_app.config.get("REDIS_URL"):
         try:
             queue = get_queue()
-            for effect_id in effect_ids[:ENQUEUED_IN_REQUEST]:
-                enqueue(queue, effect_id, 0)
+            enqueue_first_attempts(effect_ids[:ENQUEUED_IN_REQUEST], queue)
             rest = effect_ids[ENQUEUED_IN_REQUEST:]
             for start in range(0, len(rest), FAN_OUT_BATCH):
                 queue.enqueue(FAN_OUT_FUNCTION, list(rest[start:start + FAN_OUT_BATCH]),
@@ -83,12 +82,12 @@ def dispatch(effect_ids: list[int]) -> None:
     run_embedded([(effect_id, 0) for effect_id in effect_ids])
 
 
-def enqueue_first_attempts(effect_ids: list[int]) -> int:
-    """A fan-out job (dispatch): enqueue the first attempt of each side effect; returns how many
-    were enqueued. One whose job will run it already (the sweeper's, or this job's first try) is
-    skipped; a job of that id that will not run it is replaced (jobs.queueing.enqueue), and the
-    row's claim keeps its attempt from running twice."""
-    queue = get_queue()
+def enqueue_first_attempts(effect_ids: list[int], queue=None) -> int:
+    """Enqueue the first attempt of each side effect (dispatch's own part, and its fan-out jobs);
+    returns how many were enqueued. One whose job will run it already (the sweeper's, or this
+    job's first try) is skipped; a job of that id that will not run it is replaced
+    (jobs.queueing.enqueue), and the row's claim keeps its attempt from running twice."""
+    queue = queue or get_queue()
     return sum(enqueue(queue, effect_id, 0) for effect_id in effect_ids)
 
 
